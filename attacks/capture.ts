@@ -1,0 +1,39 @@
+/** What passive capabilities yield, shared by the adversaries that have them. */
+import { decodeWire } from '../harness/provider/wire.ts';
+import type { Envelope } from '../harness/provider/api.ts';
+import type { AdversaryView, Holding, Position } from './types.ts';
+
+export const NO_POSITION: Position = { strikeStep: null, compromisedDevice: null, removedMember: null };
+
+/** The network recording: every wire record, searched for anything in clear. */
+export function wireHoldings(view: AdversaryView): Holding[] {
+  return view.wire.map((record) => ({ bytes: record.bytes, via: 'cleartext' }));
+}
+
+/** The provider's stored data, searched for anything in clear. */
+export function serverHoldings(view: AdversaryView): Holding[] {
+  return view.providerStored.map((item) => ({ bytes: item.bytes, via: 'cleartext' }));
+}
+
+/** An envelope captured on the wire: a delivery to a device, or one a device uploaded. */
+export interface CapturedEnvelope {
+  seq: number;
+  step: number;
+  direction: 'up' | 'down';
+  envelope: Envelope;
+}
+
+/** Parse the envelopes out of the network recording (the provider protocol is public). */
+export function capturedEnvelopes(view: AdversaryView): CapturedEnvelope[] {
+  const captured: CapturedEnvelope[] = [];
+  for (const record of view.wire) {
+    if (record.op === 'deliver') {
+      captured.push({ seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes) });
+    } else if (record.op === 'send') {
+      for (const outgoing of decodeWire<{ to: Envelope['to']; body: Uint8Array }[]>(record.bytes)) {
+        captured.push({ seq: record.seq, step: record.step, direction: 'up', envelope: { from: record.device, ...outgoing } });
+      }
+    }
+  }
+  return captured;
+}

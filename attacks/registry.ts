@@ -1,0 +1,14 @@
+/**
+ * The built-in adversaries. Keys are the names the CLI accepts (`-a`) and scenario files use
+ * under `adversaries:`; adding one is one new file and one line here.
+ */
+import { network } from './network.ts';
+import { server } from './server.ts';
+import { stolenDevice } from './stolen-device.ts';
+import type { Adversary } from './types.ts';
+
+export const adversaries: Record<string, Adversary<any>> = {
+  network,
+  server,
+  'stolen-device': stolenDevice,
+};

@@ -1,0 +1,54 @@
+/**
+ * `stolen-device`: a full image of one device at a point in time (keys, sessions, stored
+ * history, the database file), plus the network recording. Generic for every design: the
+ * image is restored into a fresh client of the same design, and every envelope the network
+ * carried to or from that device, before and after the seizure, is replayed through it.
+ */
+import { z } from 'zod';
+import type { DeviceAddress } from '../harness/scenario/types.ts';
+import { capturedEnvelopes, wireHoldings } from './capture.ts';
+import type { Adversary, Holding } from './types.ts';
+
+const params = z.strictObject({
+  device: z.string().describe('the seized device, `user.device` (a bare user means its primary)'),
+  at: z.string().describe('the mark at which it is imaged'),
+});
+
+export const stolenDevice: Adversary<z.infer<typeof params>> = {
+  name: 'stolen-device',
+  description: 'a full image of one device (keys, sessions, stored history, database file) at a point in time, plus the network recording',
+  params,
+  metadata: ['sender', 'recipient', 'timing', 'size'],
+  active: false,
+  prepare({ scenario, params: { device, at } }) {
+    const address = (device.includes('.') ? device : `${device}.${scenario.users[device]![0]}`) as DeviceAddress;
+    const strikeStep = scenario.marks[at]!;
+    let image: Uint8Array | null = null;
+    return {
+      position: { strikeStep, compromisedDevice: address, removedMember: null },
+      async afterStep(index, view) {
+        if (index === strikeStep) image = await view.imageDevice(address);
+      },
+      async conclude(view) {
+        if (!image) throw new Error(`${address} was never imaged`);
+        // What the image holds in clear: stored history, and deleted rows not yet overwritten.
+        const holdings: Holding[] = [{ bytes: image, via: 'device-image' }];
+        const clone = await view.restoreDevice(address, image);
+        for (const { direction, envelope } of capturedEnvelopes(view)) {
+          try {
+            if (direction === 'down' && envelope.to === address) {
+              const received = await clone.receive(envelope);
+              if (received) holdings.push({ bytes: received.body, via: 'decrypt' });
+            } else if (direction === 'up' && envelope.from === address) {
+              const opened = await clone.openSent(envelope);
+              if (opened) holdings.push({ bytes: opened, via: 'decrypt' });
+            }
+          } catch {
+            // The state does not open this one: exactly what forward secrecy promises.
+          }
+        }
+        return [...holdings, ...wireHoldings(view)];
+      },
+    };
+  },
+};

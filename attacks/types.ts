@@ -1,0 +1,71 @@
+/**
+ * An adversary: a set of capabilities (what it can see, hold and do) and the attacks it runs
+ * with them. It acts only through the `AdversaryView` the harness hands it, never on ground
+ * truth, and ends each run with its `Holdings`: what it recovered and what it captured.
+ */
+import type { z } from 'zod';
+import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import type { Provider, StoredItem } from '../harness/provider/provider.ts';
+import type { WireRecord } from '../harness/provider/wire.ts';
+import type { MetadataKind } from '../harness/report/types.ts';
+import type { Rng } from '../harness/rng.ts';
+import type { DeviceAddress, Scenario } from '../harness/scenario/types.ts';
+import type { Client, Design } from '../targets/types.ts';
+
+/** Something the adversary holds; a marker standing in `bytes` means that message leaked, by `via`. */
+export interface Holding {
+  bytes: Uint8Array;
+  via: string;
+}
+
+/** Where the adversary stands, so the judge can tell what it is entitled to. */
+export interface Position {
+  /** The step of its strike (a seizure, a theft), or null when it has none. */
+  strikeStep: number | null;
+  /** A device whose state it holds from the strike on (post-compromise security applies). */
+  compromisedDevice: DeviceAddress | null;
+  /** A group member whose state it keeps after removal. */
+  removedMember: { group: string; user: string } | null;
+}
+
+/** The adversary's capabilities in one run. Each attack uses only those it is entitled to. */
+export interface AdversaryView {
+  readonly design: Design;
+  readonly crypto: CryptoBackend;
+  /** The network recording so far: every byte between clients and the provider. */
+  readonly wire: readonly WireRecord[];
+  /** Everything the provider stored or processed so far. */
+  readonly providerStored: readonly StoredItem[];
+  /** The provider itself, for active adversaries that take it over. */
+  readonly provider: Provider;
+  /** A full image of a device as it is now. */
+  imageDevice(address: DeviceAddress): Promise<Uint8Array>;
+  /** A fresh client of the design holding `image`, with read-only access to the public directory. */
+  restoreDevice(address: DeviceAddress, image: Uint8Array): Promise<Client>;
+}
+
+export interface Attack {
+  readonly position: Position;
+  /** Called after every step of the scenario (index 0-based). */
+  afterStep?(stepIndex: number, view: AdversaryView): Promise<void>;
+  /** At the end of the run: everything the adversary holds. */
+  conclude(view: AdversaryView): Promise<Holding[]>;
+}
+
+export interface AttackSetup<Params> {
+  scenario: Scenario;
+  params: Params;
+  rng: Rng;
+}
+
+export interface Adversary<Params = unknown> {
+  name: string;
+  description: string;
+  /** The scenario parameters it needs (SPEC §4); without them in a scenario it is `not-applicable` there. */
+  params?: z.ZodType<Params>;
+  /** What it sees of message metadata. */
+  metadata: readonly MetadataKind[];
+  /** Whether it can change what clients receive (authentication, replay and membership are about it). */
+  active: boolean;
+  prepare(setup: AttackSetup<Params>): Attack;
+}

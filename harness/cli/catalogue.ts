@@ -1,0 +1,45 @@
+/**
+ * The built-in catalogue (targets, adversaries, scenarios) and the name lookups the CLI's
+ * flags go through: an unknown name is an input error listing the known ones.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adversaries } from '../../attacks/registry.ts';
+import type { Adversary } from '../../attacks/types.ts';
+import { targets } from '../../targets/registry.ts';
+import type { Design } from '../../targets/types.ts';
+import { InputError } from '../errors.ts';
+import { loadScenarios, type LoadOptions } from '../scenario/load.ts';
+import type { Scenario } from '../scenario/types.ts';
+
+export const BUILT_IN_SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'attacks', 'scenarios');
+
+export const loadOptions: LoadOptions = {
+  adversaryParams: Object.fromEntries(
+    Object.entries(adversaries).map(([name, adversary]) => [name, adversary.params ? { schema: adversary.params } : {}]),
+  ),
+};
+
+export function builtInScenarios(): Scenario[] {
+  return loadScenarios([BUILT_IN_SCENARIOS], loadOptions);
+}
+
+/** Split a comma list flag and look each name up; no flag means every entry. */
+export function pick<T>(registry: Record<string, T>, list: string | undefined, flag: string): T[] {
+  if (list === undefined) return Object.values(registry);
+  const names = list.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const unknown = names.filter((n) => !(n in registry));
+  if (unknown.length > 0 || names.length === 0) {
+    const what = unknown.length > 0 ? `unknown name${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}` : 'no names given';
+    throw new InputError({ file: '<command line>', path: flag, message: `${what}; expected a comma list of: ${Object.keys(registry).join(', ')}` });
+  }
+  return [...new Set(names)].map((n) => registry[n]!);
+}
+
+export function pickTargets(list: string | undefined): Design[] {
+  return pick(targets, list, '--targets');
+}
+
+export function pickAdversaries(list: string | undefined): Adversary<any>[] {
+  return pick(adversaries, list, '--adversaries');
+}

@@ -1,0 +1,66 @@
+/**
+ * The `keyhole` command line (SPEC §1). Exit status: 0 every claim holds, 1 a claim is
+ * violated or a run failed, 2 bad usage or bad input, 3 the harness itself failed.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { formatProblem, InputError } from '../errors.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { audit, DEFAULT_REPORTERS, EXIT } from './audit.ts';
+import { catalogue, renderCatalogue } from './list.ts';
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('keyhole')
+    .description('Runs messenger designs through scripted conversations against scripted adversaries and reports which plaintexts each adversary recovered.')
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('audit', { isDefault: false })
+    .alias('run')
+    .description('run every target x scenario x adversary and report what leaked')
+    .argument('[scenario...]', 'scenario files (.yaml, .yml, .json) or folders of them; none: the built-in scenarios')
+    .option('-t, --targets <names>', 'comma list of target names (default: all built-in)')
+    .option('-a, --adversaries <names>', 'comma list of adversary names (default: all built-in)')
+    .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
+    .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
+    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
+    .option('--quiet', 'no progress output')
+    .action(async (scenarios: string[], flags) => setExit(await audit(scenarios, flags)));
+
+  program
+    .command('list')
+    .description('print every built-in target, adversary and scenario')
+    .option('--json', 'print as JSON')
+    .action((flags: { json?: boolean }) => {
+      const list = catalogue();
+      process.stdout.write(flags.json ? `${JSON.stringify(list, null, 2)}\n` : renderCatalogue(list, process.stdout.isTTY === true));
+      setExit(EXIT.ok);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every other usage error is bad usage.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.input;
+    }
+    if (error instanceof InputError) {
+      process.stderr.write(`keyhole: bad input\n${error.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
+      return EXIT.input;
+    }
+    const message = error instanceof Error ? (process.env.KEYHOLE_DEBUG ? error.stack : error.message) : String(error);
+    process.stderr.write(`keyhole: internal error: ${message}\n`);
+    return EXIT.harness;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,39 @@
+/**
+ * What every property evaluator receives: the judged messages (class and leak settled),
+ * the ground truth, where the adversary stood, and which messages a claim covers.
+ */
+import type { Position } from '../../attacks/types.ts';
+import type { Ledger, MessageTruth } from '../ledger.ts';
+import type { MessageClass, MetadataKind, PropertyReport } from '../report/types.ts';
+
+export interface JudgedMessage {
+  truth: MessageTruth;
+  class: MessageClass;
+  leaked: boolean;
+  via: string | null;
+  delivered: boolean;
+}
+
+export interface JudgeContext {
+  messages: readonly JudgedMessage[];
+  ledger: Ledger;
+  position: Position;
+  adversary: { name: string; active: boolean; metadata: readonly MetadataKind[] };
+  /** Set when the claim under evaluation covers only verified messages and conversations. */
+  verifiedOnly: boolean;
+}
+
+export type Evaluation = Omit<PropertyReport, 'property' | 'claimed'>;
+
+export type PropertyEvaluator = (context: JudgeContext) => Evaluation;
+
+/** "m2 (decrypt), m5 (device-image) and 3 more" */
+export function listMessages(messages: readonly JudgedMessage[], limit = 5): string {
+  const shown = messages.slice(0, limit).map((m) => (m.via ? `${m.truth.id} (${m.via})` : m.truth.id));
+  const more = messages.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,352 @@
+/**
+ * The provider: directory (key bundles, device lists), mailbox (store and forward, queues
+ * for offline devices) and group rosters. It belongs to the harness, not to a design; a
+ * design may add server logic (`ServerLogic`) for what its server really does differently.
+ * Everything a client asks crosses the wire through its `Connection` and is recorded.
+ */
+import { splitAddress as split, type DeviceAddress } from '../scenario/types.ts';
+import type { WireLog } from './wire.ts';
+import { encodeWire } from './wire.ts';
+import type {
+  BundleResponse,
+  DeviceListing,
+  Envelope,
+  KeyUpload,
+  OutgoingEnvelope,
+  ProviderApi,
+  Roster,
+} from './api.ts';
+
+/** A design's own server-side processing; the default stores and forwards bodies unchanged. */
+export interface ServerLogic {
+  /** Public configuration every client of the design ships with (e.g. a pinned provider key). */
+  readonly clientConfig: Uint8Array | null;
+  /** What the provider stores for an uploaded envelope. */
+  acceptUpload(envelope: Envelope): Promise<Uint8Array>;
+  /** What the provider sends to the recipient for a stored envelope. */
+  prepareDelivery(envelope: Envelope): Promise<Uint8Array>;
+}
+
+/** Where an active adversary sits: each hook may rewrite what the provider answers or delivers. */
+export interface ProviderInterceptor {
+  fetchDevices?(requester: DeviceAddress, listing: DeviceListing): Promise<DeviceListing>;
+  fetchBundle?(requester: DeviceAddress, response: BundleResponse): Promise<BundleResponse>;
+  fetchRoster?(requester: DeviceAddress, roster: Roster): Promise<Roster>;
+  /** The envelopes actually delivered in place of `envelope` (none drops it; several replay or forge). */
+  deliver?(envelope: Envelope): Promise<Envelope[]>;
+}
+
+/** One thing the provider stored or processed; the `server` adversary holds all of them. */
+export interface StoredItem {
+  step: number;
+  kind: 'bundle' | 'one-time-key' | 'device-list' | 'roster' | 'envelope';
+  owner: string;
+  bytes: Uint8Array;
+}
+
+interface DeviceEntry {
+  bundle: Uint8Array;
+  pools: Map<string, Uint8Array[]>;
+}
+
+interface UserEntry {
+  devices: Map<string, DeviceEntry>;
+  signedList: Uint8Array | null;
+}
+
+interface RosterEntry {
+  admin: string;
+  members: string[];
+  signed: Uint8Array | null;
+}
+
+export interface ProviderEvents {
+  /** Hand an envelope to the recipient's client. */
+  deliver(envelope: Envelope, wireBody: Uint8Array): Promise<void>;
+  /** A client uploaded envelopes (ground truth of whom it encrypted to). */
+  uploaded?(from: DeviceAddress, envelopes: OutgoingEnvelope[]): void;
+}
+
+export class ProviderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+export class Provider {
+  readonly #users = new Map<string, UserEntry>();
+  readonly #rosters = new Map<string, RosterEntry>();
+  readonly #mailboxes = new Map<DeviceAddress, Envelope[]>();
+  readonly #offline = new Set<DeviceAddress>();
+  /** Everything it stored or processed, all run long. */
+  readonly stored: StoredItem[] = [];
+  interceptor: ProviderInterceptor | null = null;
+
+  constructor(
+    readonly wire: WireLog,
+    readonly logic: ServerLogic | null,
+    readonly events: ProviderEvents,
+  ) {}
+
+  connect(device: DeviceAddress): ProviderApi {
+    return new Connection(this, device);
+  }
+
+  /** Read-only access to the public directory, for a restored device in an adversary's hands. */
+  observer(): ProviderApi {
+    return new DirectoryReader(this);
+  }
+
+  /** A device's published bundle, for the design's server logic. */
+  bundleOf(address: DeviceAddress): Uint8Array {
+    const { user, device } = split(address);
+    const entry = this.#users.get(user)?.devices.get(device);
+    if (!entry) throw new ProviderError(`no such device: ${address}`);
+    return entry.bundle;
+  }
+
+  /** A device's bundle without taking a one-time key, as anyone may look it up. */
+  peekBundle(address: DeviceAddress): BundleResponse {
+    const oneTimeKeys: Record<string, Uint8Array | null> = {};
+    return { address, bundle: this.bundleOf(address), oneTimeKeys };
+  }
+
+  // --- directory -------------------------------------------------------------------
+
+  publishKeys(from: DeviceAddress, upload: KeyUpload): void {
+    const { user, device } = split(from);
+    const entry = this.#user(user);
+    const existing = entry.devices.get(device);
+    const pools = existing?.pools ?? new Map<string, Uint8Array[]>();
+    for (const [pool, keys] of Object.entries(upload.oneTimeKeys ?? {})) {
+      pools.set(pool, [...(pools.get(pool) ?? []), ...keys]);
+      for (const key of keys) this.#store('one-time-key', from, key);
+    }
+    entry.devices.set(device, { bundle: upload.bundle, pools });
+    this.#store('bundle', from, upload.bundle);
+  }
+
+  publishDeviceList(from: DeviceAddress, signedList: Uint8Array): void {
+    this.#user(split(from).user).signedList = signedList;
+    this.#store('device-list', from, signedList);
+  }
+
+  async fetchDevices(requester: DeviceAddress, user: string): Promise<DeviceListing> {
+    const entry = this.#users.get(user);
+    if (!entry) throw new ProviderError(`no such user: ${user}`);
+    const listing: DeviceListing = { user, devices: [...entry.devices.keys()], signedList: entry.signedList };
+    return this.interceptor?.fetchDevices ? this.interceptor.fetchDevices(requester, listing) : listing;
+  }
+
+  async fetchBundle(requester: DeviceAddress, address: DeviceAddress): Promise<BundleResponse> {
+    const { user, device } = split(address);
+    const entry = this.#users.get(user)?.devices.get(device);
+    if (!entry) throw new ProviderError(`no such device: ${address}`);
+    const oneTimeKeys: Record<string, Uint8Array | null> = {};
+    // Each one-time key is handed out once, then forgotten (X3DH §3.3).
+    for (const [pool, keys] of entry.pools) oneTimeKeys[pool] = keys.shift() ?? null;
+    const response: BundleResponse = { address, bundle: entry.bundle, oneTimeKeys };
+    return this.interceptor?.fetchBundle ? this.interceptor.fetchBundle(requester, response) : response;
+  }
+
+  removeDevice(from: DeviceAddress, device: string): void {
+    const { user } = split(from);
+    const address = `${user}.${device}` as DeviceAddress;
+    this.#user(user).devices.delete(device);
+    this.#mailboxes.delete(address);
+  }
+
+  hasDevice(address: DeviceAddress): boolean {
+    const { user, device } = split(address);
+    return this.#users.get(user)?.devices.has(device) ?? false;
+  }
+
+  // --- rosters ---------------------------------------------------------------------
+
+  async fetchRoster(requester: DeviceAddress, group: string): Promise<Roster> {
+    const entry = this.#rosters.get(group);
+    if (!entry) throw new ProviderError(`no such group: ${group}`);
+    const roster: Roster = { group, admin: entry.admin, members: [...entry.members], signed: entry.signed };
+    return this.interceptor?.fetchRoster ? this.interceptor.fetchRoster(requester, roster) : roster;
+  }
+
+  publishRoster(from: DeviceAddress, group: string, members: string[], signed: Uint8Array | null): void {
+    const { user } = split(from);
+    const existing = this.#rosters.get(group);
+    if (existing && existing.admin !== user) {
+      throw new ProviderError(`${user} is not the admin of ${group}`);
+    }
+    this.#rosters.set(group, { admin: existing?.admin ?? user, members: [...members], signed });
+    this.#store('roster', group, signed ?? encodeWire({ group, members }));
+  }
+
+  // --- mailbox ---------------------------------------------------------------------
+
+  async send(from: DeviceAddress, envelopes: OutgoingEnvelope[]): Promise<void> {
+    this.events.uploaded?.(from, envelopes);
+    for (const outgoing of envelopes) {
+      if (!this.hasDevice(outgoing.to)) throw new ProviderError(`no such device: ${outgoing.to}`);
+      const uploaded: Envelope = { from, to: outgoing.to, body: outgoing.body };
+      const body = this.logic ? await this.logic.acceptUpload(uploaded) : uploaded.body;
+      const stored: Envelope = { ...uploaded, body };
+      this.#store('envelope', from, encodeWire(stored));
+      const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
+      for (const envelope of deliveries) await this.#route(envelope);
+    }
+  }
+
+  setOnline(address: DeviceAddress, online: boolean): Promise<void> {
+    if (!online) {
+      this.#offline.add(address);
+      return Promise.resolve();
+    }
+    this.#offline.delete(address);
+    return this.#flush(address);
+  }
+
+  isOnline(address: DeviceAddress): boolean {
+    return !this.#offline.has(address);
+  }
+
+  /** Envelopes waiting for an offline device. */
+  queued(address: DeviceAddress): readonly Envelope[] {
+    return this.#mailboxes.get(address) ?? [];
+  }
+
+  async #route(envelope: Envelope): Promise<void> {
+    if (this.#offline.has(envelope.to)) {
+      const box = this.#mailboxes.get(envelope.to) ?? [];
+      box.push(envelope);
+      this.#mailboxes.set(envelope.to, box);
+      return;
+    }
+    await this.#deliverNow(envelope);
+  }
+
+  async #flush(address: DeviceAddress): Promise<void> {
+    const box = this.#mailboxes.get(address);
+    if (!box) return;
+    this.#mailboxes.delete(address);
+    for (const envelope of box) await this.#deliverNow(envelope);
+  }
+
+  async #deliverNow(envelope: Envelope): Promise<void> {
+    const body = this.logic ? await this.logic.prepareDelivery(envelope) : envelope.body;
+    this.wire.record('down', envelope.to, 'deliver', { from: envelope.from, to: envelope.to, body });
+    await this.events.deliver(envelope, body);
+  }
+
+  #user(user: string): UserEntry {
+    let entry = this.#users.get(user);
+    if (!entry) {
+      entry = { devices: new Map(), signedList: null };
+      this.#users.set(user, entry);
+    }
+    return entry;
+  }
+
+  #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array): void {
+    this.stored.push({ step: this.wire.step, kind, owner, bytes });
+  }
+}
+
+/** One device's connection: records each request and response on the wire, then asks the provider. */
+class Connection implements ProviderApi {
+  constructor(
+    private readonly provider: Provider,
+    private readonly device: DeviceAddress,
+  ) {}
+
+  async publishKeys(upload: KeyUpload): Promise<void> {
+    this.#up('publish-keys', upload);
+    this.provider.publishKeys(this.device, upload);
+  }
+
+  async publishDeviceList(signedList: Uint8Array): Promise<void> {
+    this.#up('publish-device-list', { signedList });
+    this.provider.publishDeviceList(this.device, signedList);
+  }
+
+  async fetchDevices(user: string): Promise<DeviceListing> {
+    this.#up('fetch-devices', { user });
+    return this.#down('fetch-devices', await this.provider.fetchDevices(this.device, user));
+  }
+
+  async fetchBundle(address: DeviceAddress): Promise<BundleResponse> {
+    this.#up('fetch-bundle', { address });
+    return this.#down('fetch-bundle', await this.provider.fetchBundle(this.device, address));
+  }
+
+  async send(envelopes: OutgoingEnvelope[]): Promise<void> {
+    this.#up('send', envelopes);
+    await this.provider.send(this.device, envelopes);
+  }
+
+  async fetchRoster(group: string): Promise<Roster> {
+    this.#up('fetch-roster', { group });
+    return this.#down('fetch-roster', await this.provider.fetchRoster(this.device, group));
+  }
+
+  async publishRoster(group: string, members: string[], signed: Uint8Array | null): Promise<void> {
+    this.#up('publish-roster', { group, members, signed });
+    this.provider.publishRoster(this.device, group, members, signed);
+  }
+
+  async removeDevice(device: string): Promise<void> {
+    this.#up('remove-device', { device });
+    this.provider.removeDevice(this.device, device);
+  }
+
+  #up(op: string, payload: unknown): void {
+    this.provider.wire.record('up', this.device, op, payload);
+  }
+
+  #down<T>(op: string, payload: T): T {
+    this.provider.wire.record('down', this.device, op, payload);
+    return payload;
+  }
+}
+
+/** The public directory as anyone may read it: no wire, no side effects, no sending. */
+class DirectoryReader implements ProviderApi {
+  constructor(private readonly provider: Provider) {}
+
+  async fetchDevices(user: string): Promise<DeviceListing> {
+    return this.provider.fetchDevices(OBSERVER, user);
+  }
+
+  async fetchBundle(address: DeviceAddress): Promise<BundleResponse> {
+    return this.provider.peekBundle(address);
+  }
+
+  async fetchRoster(group: string): Promise<Roster> {
+    return this.provider.fetchRoster(OBSERVER, group);
+  }
+
+  publishKeys(): Promise<void> {
+    return refuse();
+  }
+
+  publishDeviceList(): Promise<void> {
+    return refuse();
+  }
+
+  send(): Promise<void> {
+    return refuse();
+  }
+
+  publishRoster(): Promise<void> {
+    return refuse();
+  }
+
+  removeDevice(): Promise<void> {
+    return refuse();
+  }
+}
+
+const OBSERVER = 'observer.directory' as DeviceAddress;
+
+function refuse(): Promise<never> {
+  return Promise.reject(new ProviderError('a restored device cannot act on the provider'));
+}

@@ -1,0 +1,46 @@
+/**
+ * The wire: every byte that crosses between a client and the provider, in order, with the
+ * metadata a network observer sees (which device's connection, which direction, when, how
+ * many bytes). The `network` adversary's recording is exactly this log.
+ */
+import { decode, encode } from '@msgpack/msgpack';
+import type { DeviceAddress } from '../scenario/types.ts';
+
+export type WireDirection = 'up' | 'down';
+
+export interface WireRecord {
+  seq: number;
+  /** Scenario step during which it crossed (-1: set-up before the first step). */
+  step: number;
+  direction: WireDirection;
+  /** The client end of the connection. */
+  device: DeviceAddress;
+  /** The provider operation: `send`, `deliver`, `fetch-bundle`, ... */
+  op: string;
+  bytes: Uint8Array;
+}
+
+export class WireLog {
+  readonly records: WireRecord[] = [];
+  step = -1;
+
+  record(direction: WireDirection, device: DeviceAddress, op: string, payload: unknown): void {
+    this.records.push({
+      seq: this.records.length,
+      step: this.step,
+      direction,
+      device,
+      op,
+      bytes: encodeWire(payload),
+    });
+  }
+}
+
+/** The provider protocol's encoding (MessagePack): public, so any observer can parse it. */
+export function encodeWire(payload: unknown): Uint8Array {
+  return encode(payload, { ignoreUndefined: true });
+}
+
+export function decodeWire<T>(bytes: Uint8Array): T {
+  return decode(bytes) as T;
+}

@@ -1,0 +1,137 @@
+/**
+ * The audit: every (target, scenario, adversary) of the matrix, each run on its own world
+ * and fully determined by the seed, then judged. A target that throws is recorded as an
+ * `error` run; the other runs go on.
+ */
+import type { Adversary } from '../attacks/types.ts';
+import type { Design } from '../targets/types.ts';
+import type { CryptoBackend } from './crypto/backend.ts';
+import { UnsupportedError } from './errors.ts';
+import { judge } from './judge/judge.ts';
+import {
+  PROPERTY_NAMES,
+  REPORT_SCHEMA,
+  type Report,
+  type RunReport,
+  type Violation,
+} from './report/types.ts';
+import { Rng } from './rng.ts';
+import type { Scenario } from './scenario/types.ts';
+import { TOOL_VERSION } from './version.ts';
+import { World, errorMessage } from './world.ts';
+
+export interface RunSpec {
+  design: Design;
+  scenario: Scenario;
+  adversary: Adversary<any>;
+}
+
+export interface AuditOptions {
+  targets: readonly Design[];
+  scenarios: readonly Scenario[];
+  adversaries: readonly Adversary<any>[];
+  seed: number;
+  crypto: CryptoBackend;
+  /** Called as each run finishes (progress, streaming reporters). */
+  onRun?(run: RunReport, index: number, total: number): void;
+}
+
+/** The run matrix, in report order: target, then scenario, then adversary. */
+export function runMatrix(options: Pick<AuditOptions, 'targets' | 'scenarios' | 'adversaries'>): RunSpec[] {
+  return options.targets.flatMap((design) =>
+    options.scenarios.flatMap((scenario) => options.adversaries.map((adversary) => ({ design, scenario, adversary }))),
+  );
+}
+
+export async function runAudit(options: AuditOptions): Promise<Report> {
+  const startedAt = new Date();
+  const matrix = runMatrix(options);
+  const runs: RunReport[] = [];
+  for (const [index, spec] of matrix.entries()) {
+    const run = await executeRun(spec, options.seed, options.crypto);
+    runs.push(run);
+    options.onRun?.(run, index, matrix.length);
+  }
+  return assembleReport(runs, options.seed, startedAt, Date.now() - startedAt.getTime());
+}
+
+export function assembleReport(runs: RunReport[], seed: number, startedAt: Date, durationMs: number): Report {
+  return {
+    schema: REPORT_SCHEMA,
+    tool: { name: 'keyhole', version: TOOL_VERSION },
+    seed,
+    timing: { startedAt: startedAt.toISOString(), durationMs },
+    runs,
+    violations: violationsOf(runs),
+  };
+}
+
+export function violationsOf(runs: readonly RunReport[]): Violation[] {
+  return runs.flatMap((run) =>
+    run.properties
+      .filter((p) => p.claimed && p.verdict === 'violated')
+      .map((p) => ({ target: run.target, scenario: run.scenario, adversary: run.adversary, property: p.property, detail: p.detail })),
+  );
+}
+
+export async function executeRun({ design, scenario, adversary }: RunSpec, seed: number, crypto: CryptoBackend): Promise<RunReport> {
+  const base = { target: design.name, scenario: scenario.name, adversary: adversary.name };
+  const raw = scenario.adversaries[adversary.name];
+  if (adversary.params && raw === undefined) {
+    const wanted = Object.keys((adversary.params as { shape?: object }).shape ?? {}).join(', ');
+    return notApplicable(base, `${adversary.name} needs parameters (${wanted}) that scenario ${scenario.name} does not give`);
+  }
+  const params = adversary.params ? adversary.params.parse(raw) : raw;
+  const rng = Rng.fromSeed(seed, 'run', scenario.name, design.name);
+  const world = new World({ design, scenario, crypto, rng, seed });
+  const attack = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
+  const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name));
+  let holdings;
+  try {
+    await world.setUp();
+    for (const [index, step] of scenario.steps.entries()) {
+      await world.perform(index, step);
+      await attack.afterStep?.(index, view);
+    }
+    holdings = await attack.conclude(view);
+  } catch (error) {
+    if (error instanceof UnsupportedError) return notApplicable(base, error.message);
+    return {
+      ...base,
+      status: 'error',
+      error: errorMessage(error),
+      notes: world.ledger.notes,
+      marks: scenario.marks,
+      strikeStep: attack.position.strikeStep,
+      messages: [],
+      properties: [],
+      summary: { messages: world.ledger.messages.length, leaked: 0 },
+    };
+  }
+  const judgement = judge({ ledger: world.ledger, holdings, position: attack.position, adversary, claims: design.claims });
+  const notes = [...world.ledger.notes];
+  if (world.ledger.rejections.length > 0) {
+    notes.push(`clients rejected ${world.ledger.rejections.length} envelope(s); first: ${world.ledger.rejections[0]!.device} at step ${world.ledger.rejections[0]!.step}: ${world.ledger.rejections[0]!.reason}`);
+  }
+  return {
+    ...base,
+    status: 'ok',
+    error: null,
+    notes,
+    marks: scenario.marks,
+    strikeStep: attack.position.strikeStep,
+    ...judgement,
+  };
+}
+
+function notApplicable(base: Pick<RunReport, 'target' | 'scenario' | 'adversary'>, reason: string): RunReport {
+  return {
+    ...base,
+    status: 'not-applicable',
+    error: null,
+    notes: [reason],
+    messages: [],
+    properties: PROPERTY_NAMES.map((property) => ({ property, verdict: 'not-applicable', claimed: false, detail: reason })),
+    summary: { messages: 0, leaked: 0 },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * One execution of a scenario on a design: the provider, every device's client, the wire,
+ * the virtual clock, and the ground-truth ledger. It performs each step as users would and
+ * writes down what really happened; adversaries watch through an `AdversaryView`.
+ */
+import type { AdversaryView } from '../attacks/types.ts';
+import type { Client, ClientContext, Design } from '../targets/types.ts';
+import type { CryptoBackend } from './crypto/backend.ts';
+import { UnsupportedError } from './errors.ts';
+import { Ledger, pairKey, type MessageTruth } from './ledger.ts';
+import { findMarkers, generatedText, markerFor } from './markers.ts';
+import type { Envelope, OutgoingEnvelope } from './provider/api.ts';
+import { Provider } from './provider/provider.ts';
+import { WireLog } from './provider/wire.ts';
+import type { Rng } from './rng.ts';
+import { deviceAddress, splitAddress, type DeviceAddress, type Scenario, type Step } from './scenario/types.ts';
+
+/** The virtual clock: a fixed epoch, a minute per step, a millisecond per tick. */
+const EPOCH = Date.UTC(2026, 0, 1);
+
+export interface WorldOptions {
+  design: Design;
+  scenario: Scenario;
+  crypto: CryptoBackend;
+  rng: Rng;
+  seed: number;
+}
+
+export class World {
+  readonly ledger = new Ledger();
+  readonly wire = new WireLog();
+  readonly provider: Provider;
+  readonly clients = new Map<DeviceAddress, Client>();
+  readonly #options: WorldOptions;
+  readonly #primary = new Map<string, DeviceAddress>();
+  #step = -1;
+  #ticks = 0;
+  /** The message whose send is under way, to attribute uploads to it. */
+  #sending: MessageTruth | null = null;
+
+  constructor(options: WorldOptions) {
+    this.#options = options;
+    const { design, crypto, rng } = options;
+    const logic = design.createServer?.({
+      rng: rng.fork('server'),
+      crypto,
+      bundleOf: (address) => this.provider.bundleOf(address),
+    });
+    this.provider = new Provider(this.wire, logic ?? null, {
+      deliver: (envelope, body) => this.#deliver(envelope, body),
+      uploaded: (from, envelopes) => this.#uploaded(from, envelopes),
+    });
+  }
+
+  get step(): number {
+    return this.#step;
+  }
+
+  now(): number {
+    return EPOCH + (this.#step + 1) * 60_000 + this.#ticks++;
+  }
+
+  /** Register every initial device, then create the scenario's groups. */
+  async setUp(): Promise<void> {
+    const { scenario } = this.#options;
+    for (const [user, devices] of Object.entries(scenario.users)) {
+      for (const device of devices) await this.#addDevice(user, device);
+    }
+    for (const [group, definition] of Object.entries(scenario.groups)) {
+      await this.#client(this.#primary.get(definition.admin)!).createGroup(group, definition.members);
+      this.ledger.rosters.push({ group, step: -1, members: [...definition.members] });
+    }
+  }
+
+  async perform(index: number, step: Step): Promise<void> {
+    this.#step = index;
+    this.wire.step = index;
+    switch (step.kind) {
+      case 'send':
+        for (const message of step.messages) await this.#send(step, message.id, message.text);
+        return;
+      case 'delete':
+        await this.#client(step.device).deleteMessages(step.ids);
+        this.ledger.deletions.push({ device: step.device, step: index, ids: step.ids });
+        return;
+      case 'mark':
+        return;
+      case 'offline':
+      case 'online':
+        await this.provider.setOnline(step.device, step.kind === 'online');
+        return;
+      case 'verify':
+        for (let i = 0; i < step.users.length; i++) {
+          for (let j = i + 1; j < step.users.length; j++) await this.#verify(step.users[i]!, step.users[j]!);
+        }
+        return;
+      case 'link-device':
+        await this.#addDevice(step.user, step.device);
+        return;
+      case 'unlink-device': {
+        const { user, device } = splitAddress(step.device);
+        await this.#client(this.#primary.get(user)!).unlinkDevice(device);
+        this.clients.delete(step.device);
+        const lifetime = this.ledger.devices.find((d) => d.address === step.device && d.removedAt === null);
+        if (lifetime) lifetime.removedAt = index;
+        return;
+      }
+      case 'add-member':
+      case 'remove-member': {
+        const admin = this.#client(this.#primary.get(step.by)!);
+        if (step.kind === 'add-member') await admin.addMember(step.group, step.user);
+        else await admin.removeMember(step.group, step.user);
+        const before = this.ledger.membersOf(step.group, index);
+        const members = step.kind === 'add-member' ? [...before, step.user] : before.filter((m) => m !== step.user);
+        this.ledger.rosters.push({ group: step.group, step: index, members });
+        return;
+      }
+    }
+  }
+
+  /** The capabilities handed to an adversary. */
+  view(design: Design, attackerRng: Rng): AdversaryView {
+    const world = this;
+    return {
+      design,
+      crypto: this.#options.crypto,
+      wire: this.wire.records,
+      providerStored: this.provider.stored,
+      provider: this.provider,
+      imageDevice: (address) => world.#client(address).exportState(),
+      restoreDevice: (address, image) =>
+        design.restoreClient(world.#context(address, world.provider.observer(), attackerRng.fork(`restore:${address}`)), image),
+    };
+  }
+
+  async #addDevice(user: string, device: string): Promise<void> {
+    const address = deviceAddress(user, device);
+    const client = this.#options.design.createClient(
+      this.#context(address, this.provider.connect(address), this.#options.rng.fork(`device:${address}`)),
+    );
+    const primary = this.#primary.get(user);
+    const provisioning = primary ? await this.#client(primary).provisionDevice(device) : undefined;
+    this.clients.set(address, client);
+    if (!primary) this.#primary.set(user, address);
+    await client.register(provisioning);
+    this.ledger.devices.push({ address, user, addedAt: this.#step, removedAt: null });
+  }
+
+  #context(address: DeviceAddress, provider: ClientContext['provider'], rng: Rng): ClientContext {
+    const { user, device } = splitAddress(address);
+    return {
+      address,
+      user,
+      device,
+      provider,
+      rng,
+      crypto: this.#options.crypto,
+      now: () => this.now(),
+      serverConfig: this.provider.logic?.clientConfig ?? null,
+    };
+  }
+
+  async #send(step: Extract<Step, { kind: 'send' }>, id: string, text: string | null): Promise<void> {
+    const { scenario, seed } = this.#options;
+    const sender = splitAddress(step.from).user;
+    const recipientUsers =
+      step.to.kind === 'user' ? [step.to.user] : this.ledger.membersOf(step.to.group, this.#step);
+    const others = recipientUsers.filter((u) => u !== sender);
+    const intended = [...new Set([...others, sender])]
+      .flatMap((u) => this.ledger.devicesOf(u, this.#step))
+      .filter((d) => d !== step.from);
+    const marker = markerFor(seed, scenario.name, id);
+    const truth: MessageTruth = {
+      id,
+      marker,
+      from: step.from,
+      to: step.to.kind === 'user' ? step.to.user : step.to.group,
+      toKind: step.to.kind,
+      step: this.#step,
+      recipientUsers: others,
+      intended,
+      verified: others.length > 0 && others.every((u) => this.ledger.isVerified(sender, u, this.#step)),
+      refused: null,
+      encryptedTo: [],
+    };
+    this.ledger.addMessage(truth);
+    const body = new TextEncoder().encode(`${text ?? generatedText(seed, scenario.name, id)} [${marker}]`);
+    this.#sending = truth;
+    try {
+      const outcome = await this.#client(step.from).send({ id, to: step.to, body });
+      if (!outcome.sent) {
+        truth.refused = outcome.reason;
+        this.ledger.notes.push(`step ${this.#step}: ${step.from} refused to send ${id}: ${outcome.reason}`);
+      }
+    } finally {
+      this.#sending = null;
+    }
+  }
+
+  async #verify(a: string, b: string): Promise<void> {
+    const numberA = await this.#client(this.#primary.get(a)!).safetyNumber(b);
+    const numberB = await this.#client(this.#primary.get(b)!).safetyNumber(a);
+    if (numberA === null || numberB === null) {
+      throw new UnsupportedError(`${this.#options.design.name} has no safety numbers to verify`);
+    }
+    const matched = numberA === numberB;
+    for (const [user, peer] of [[a, b], [b, a]] as const) {
+      for (const device of this.ledger.devicesOf(user, this.#step)) {
+        await this.#client(device).recordVerification(peer, matched);
+      }
+    }
+    this.ledger.verifications.set(pairKey(a, b), { step: this.#step, matched });
+    if (!matched) this.ledger.notes.push(`step ${this.#step}: safety numbers of ${a} and ${b} did not match`);
+  }
+
+  async #deliver(envelope: Envelope, body: Uint8Array): Promise<void> {
+    const client = this.clients.get(envelope.to);
+    if (!client) return;
+    let received;
+    try {
+      received = await client.receive({ ...envelope, body });
+    } catch (error) {
+      this.ledger.rejections.push({ device: envelope.to, step: this.#step, from: envelope.from, reason: errorMessage(error) });
+      return;
+    }
+    if (!received) return;
+    this.ledger.acceptances.push({
+      device: envelope.to,
+      step: this.#step,
+      claimedFrom: received.from,
+      claimedId: received.id,
+      markers: findMarkers(received.body),
+      envelopeDigest: Buffer.from(this.#options.crypto.sha256(body)).toString('base64'),
+    });
+  }
+
+  #uploaded(from: DeviceAddress, envelopes: OutgoingEnvelope[]): void {
+    if (this.#sending?.from === from) this.#sending.encryptedTo.push(...envelopes.map((e) => e.to));
+  }
+
+  #client(address: DeviceAddress): Client {
+    const client = this.clients.get(address);
+    if (!client) throw new Error(`no client for ${address}`);
+    return client;
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,64 @@
+/**
+ * `list`: the terminal summary. A target x adversary matrix (leaked/total messages and the
+ * claims each adversary broke), then every violated claim and every run that failed.
+ */
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { Report } from '../harness/report/types.ts';
+import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import type { ReporterEntry } from './types.ts';
+
+export function renderList(report: Report, color: boolean): string {
+  const c = pc.createColors(color);
+  const matrix = buildMatrix(report);
+  const table = new Table({
+    head: ['target \\ adversary', ...matrix.adversaries].map((h) => c.bold(h)),
+    style: { head: [], border: [] },
+  });
+  for (const target of matrix.targets) {
+    table.push([c.bold(target), ...matrix.adversaries.map((adversary) => formatCell(matrix.cell(target, adversary), c))]);
+  }
+  const lines = [table.toString(), ''];
+  lines.push(c.dim('cells: messages leaked / messages judged, over all scenarios; ✗ names claims the adversary broke'));
+  if (report.violations.length > 0) {
+    lines.push('', c.bold(c.red(`${report.violations.length} violated claim(s):`)));
+    for (const v of report.violations) {
+      lines.push(`  ${c.red('✗')} ${v.target} · ${v.scenario} · ${v.adversary} · ${c.bold(v.property)}: ${v.detail}`);
+    }
+  }
+  const errors = report.runs.filter((r) => r.status === 'error');
+  if (errors.length > 0) {
+    lines.push('', c.bold(c.red(`${errors.length} run(s) failed:`)));
+    for (const r of errors) lines.push(`  ${c.red('!')} ${r.target} · ${r.scenario} · ${r.adversary}: ${r.error}`);
+  }
+  const ok = report.runs.filter((r) => r.status === 'ok').length;
+  const na = report.runs.filter((r) => r.status === 'not-applicable').length;
+  const verdict =
+    report.violations.length === 0 && errors.length === 0
+      ? c.green('every design kept its claims')
+      : c.red('claims violated or runs failed');
+  lines.push('', `${report.runs.length} runs (${ok} ok, ${na} not applicable, ${errors.length} failed) in ${report.timing.durationMs} ms: ${verdict}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.createColors>): string {
+  if (!cell) return '';
+  if (cell.runs === cell.notApplicable) return c.dim('n/a');
+  const ratio = `${cell.leaked}/${cell.messages}`;
+  const tint = cell.leaked === 0 ? c.green : c.yellow;
+  const parts = [tint(ratio)];
+  if (cell.violated.length > 0) parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
+  if (cell.errors > 0) parts.push(c.red(`${cell.errors} error${cell.errors === 1 ? '' : 's'}`));
+  return parts.join(' ');
+}
+
+export const listReporter: ReporterEntry = {
+  description: 'a target x adversary matrix in the terminal',
+  file: null,
+  create: ({ stdout, color }) => ({
+    async onEnd(report) {
+      stdout.write(renderList(report, color));
+      return null;
+    },
+  }),
+};

@@ -1,0 +1,180 @@
+/**
+ * `md`: report.md, a summary fit for a pull-request comment. A one-line verdict, the
+ * target x adversary matrix, the violated claims and failed runs, then every run in a
+ * collapsible `<details>` block (properties and messages).
+ *
+ * Everything taken from the report goes through `mdEscape`, which turns the characters
+ * that mean something to Markdown or HTML into character references, and newlines into
+ * `<br>`: a message id like `<img src=x onerror=alert(1)>` or `a|b` shows as written and
+ * can neither inject markup nor break a table.
+ */
+import type { MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
+import { fileReporter } from './file-reporter.ts';
+import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+
+const MD_REFERENCES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '|': '&#124;',
+  '`': '&#96;',
+  '\\': '&#92;',
+  '*': '&#42;',
+  _: '&#95;',
+  '[': '&#91;',
+  ']': '&#93;',
+  '~': '&#126;',
+  '#': '&#35;',
+  '@': '&#64;',
+  $: '&#36;',
+};
+
+/**
+ * Escapes text for Markdown and HTML at once (inline, table cells, `<summary>`): special
+ * characters become character references, line breaks `<br>`, other control characters
+ * a space.
+ */
+export function mdEscape(value: unknown): string {
+  return String(value)
+    .replace(/[&<>"'|`\\*_[\]~#@$]/g, (ch) => MD_REFERENCES[ch]!)
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ');
+}
+
+export function renderMarkdown(report: Report): string {
+  const out: string[] = [];
+  const errors = report.runs.filter((r) => r.status === 'error');
+  const ok = report.runs.filter((r) => r.status === 'ok').length;
+  const na = report.runs.filter((r) => r.status === 'not-applicable').length;
+
+  out.push('# keyhole report', '');
+  out.push(verdictLine(report.violations.length, errors.length), '');
+  out.push(
+    `${report.runs.length} runs (${ok} ok, ${na} not applicable, ${errors.length} failed) · seed ${mdEscape(report.seed)} · ` +
+      `keyhole ${mdEscape(report.tool.version)} · started ${mdEscape(report.timing.startedAt)} · ${mdEscape(report.timing.durationMs)} ms`,
+    '',
+  );
+
+  out.push('## Target × adversary', '', ...matrixTable(report), '');
+  out.push(
+    '<sub>cells: messages leaked / messages judged, over all scenarios; ✗ names the claimed properties the adversary broke; ' +
+      'n/a: the adversary did not apply to any scenario. ' +
+      Object.entries(PROPERTY_ABBREVIATIONS)
+        .filter(([name, short]) => name !== short)
+        .map(([name, short]) => `${short} = ${name}`)
+        .join(', ') +
+      '</sub>',
+    '',
+  );
+
+  if (report.violations.length > 0) {
+    out.push(`## Violated claims (${report.violations.length})`, '');
+    for (const v of report.violations) {
+      out.push(`- ✗ **${mdEscape(v.target)}** · ${mdEscape(v.scenario)} · ${mdEscape(v.adversary)} · **${mdEscape(v.property)}**: ${mdEscape(v.detail)}`);
+    }
+    out.push('');
+  }
+  if (errors.length > 0) {
+    out.push(`## Failed runs (${errors.length})`, '');
+    for (const r of errors) {
+      out.push(`- ⚠ **${mdEscape(r.target)}** · ${mdEscape(r.scenario)} · ${mdEscape(r.adversary)}: ${mdEscape(r.error ?? 'unknown error')}`);
+    }
+    out.push('');
+  }
+
+  if (report.runs.length > 0) {
+    out.push('## Runs', '');
+    for (const run of report.runs) out.push(...runDetails(run), '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function verdictLine(violations: number, errors: number): string {
+  if (violations === 0 && errors === 0) return '**✓ every design kept its claims**';
+  const parts: string[] = [];
+  if (violations > 0) parts.push(`${violations} violated claim${violations === 1 ? '' : 's'}`);
+  if (errors > 0) parts.push(`${errors} failed run${errors === 1 ? '' : 's'}`);
+  return `**✗ ${parts.join(', ')}**`;
+}
+
+function matrixTable(report: Report): string[] {
+  const matrix = buildMatrix(report);
+  if (matrix.targets.length === 0) return ['_no runs_'];
+  const rows = [
+    `| target \\ adversary | ${matrix.adversaries.map(mdEscape).join(' | ')} |`,
+    `|---|${matrix.adversaries.map(() => ':---:').join('|')}|`,
+  ];
+  for (const target of matrix.targets) {
+    const cells = matrix.adversaries.map((adversary) => matrixCell(matrix.cell(target, adversary)));
+    rows.push(`| **${mdEscape(target)}** | ${cells.join(' | ')} |`);
+  }
+  return rows;
+}
+
+function matrixCell(cell: MatrixCell | undefined): string {
+  if (!cell) return '';
+  if (cell.runs === cell.notApplicable) return 'n/a';
+  const parts = [`${cell.leaked}/${cell.messages}`];
+  if (cell.violated.length > 0) parts.push(`✗ ${cell.violated.map((p) => mdEscape(PROPERTY_ABBREVIATIONS[p] ?? p)).join(', ')}`);
+  if (cell.errors > 0) parts.push(`⚠ ${cell.errors} error${cell.errors === 1 ? '' : 's'}`);
+  return parts.join(' ');
+}
+
+function runDetails(run: RunReport): string[] {
+  const violated = run.properties.filter((p) => p.claimed && p.verdict === 'violated').map((p) => p.property);
+  const icon = run.status === 'error' ? '⚠' : run.status === 'not-applicable' ? '–' : violated.length > 0 ? '✗' : '✓';
+  let headline = `${run.summary.leaked}/${run.summary.messages} leaked`;
+  if (run.status === 'error') headline = 'error';
+  if (run.status === 'not-applicable') headline = 'not applicable';
+  if (violated.length > 0) headline += `; violated: ${violated.map(mdEscape).join(', ')}`;
+
+  const out = [
+    '<details>',
+    `<summary>${icon} <b>${mdEscape(run.target)}</b> · ${mdEscape(run.scenario)} · ${mdEscape(run.adversary)}: ${headline}</summary>`,
+    '',
+    `- status: **${mdEscape(run.status)}**`,
+  ];
+  if (run.error !== null) out.push(`- error: ${mdEscape(run.error)}`);
+  if (run.strikeStep !== undefined && run.strikeStep !== null) out.push(`- strike: step ${mdEscape(run.strikeStep)}`);
+  const marks = Object.entries(run.marks ?? {});
+  if (marks.length > 0) out.push(`- marks: ${marks.map(([name, step]) => `${mdEscape(name)} (step ${mdEscape(step)})`).join(', ')}`);
+  if (run.notes && run.notes.length > 0) {
+    out.push('- notes:');
+    for (const note of run.notes) out.push(`  - ${mdEscape(note)}`);
+  }
+  out.push('');
+  if (run.properties.length > 0) out.push(...propertiesTable(run.properties), '');
+  if (run.messages.length > 0) out.push(...messagesTable(run.messages), '');
+  out.push('</details>');
+  return out;
+}
+
+function propertiesTable(properties: PropertyReport[]): string[] {
+  const rows = ['| property | verdict | claimed | detail | healedAfter |', '|---|---|:---:|---|:---:|'];
+  for (const p of properties) {
+    const verdict = p.claimed && p.verdict === 'violated' ? `**✗ ${mdEscape(p.verdict)}**` : mdEscape(p.verdict);
+    let detail = mdEscape(p.detail);
+    if (p.seen) detail += `${detail ? '<br>' : ''}seen: ${p.seen.length > 0 ? p.seen.map(mdEscape).join(', ') : 'nothing'}`;
+    const healed = p.healedAfter === undefined ? '' : p.healedAfter === null ? 'never' : mdEscape(p.healedAfter);
+    rows.push(`| ${mdEscape(p.property)} | ${verdict} | ${p.claimed ? 'yes' : 'no'} | ${detail} | ${healed} |`);
+  }
+  return rows;
+}
+
+function messagesTable(messages: MessageReport[]): string[] {
+  const rows = [
+    '| id | from | to | step | class | delivered | verified | leaked | via |',
+    '|---|---|---|---:|---|:---:|:---:|:---:|---|',
+  ];
+  for (const m of messages) {
+    rows.push(
+      `| ${mdEscape(m.id)} | ${mdEscape(m.from)} | ${mdEscape(m.to)} | ${mdEscape(m.step)} | ${mdEscape(m.class)} | ` +
+        `${m.delivered ? 'yes' : 'no'} | ${m.verified ? 'yes' : 'no'} | ${m.leaked ? '**leaked**' : 'no'} | ${m.via === null ? '' : mdEscape(m.via)} |`,
+    );
+  }
+  return rows;
+}
+
+export const mdReporter = fileReporter('report.md, a summary for pull-request comments', 'report.md', renderMarkdown);

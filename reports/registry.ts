@@ -1,0 +1,22 @@
+/**
+ * The built-in reporters. Keys are the names `--reporter` accepts; adding one is one new
+ * file and one line here.
+ */
+import { htmlReporter } from './html.ts';
+import { jsonReporter } from './json.ts';
+import { junitReporter } from './junit.ts';
+import { listReporter } from './list.ts';
+import { mdReporter } from './md.ts';
+import { sarifReporter } from './sarif.ts';
+import type { ReporterEntry } from './types.ts';
+
+export const reporters: Record<string, ReporterEntry> = {
+  list: listReporter,
+  json: jsonReporter,
+  md: mdReporter,
+  html: htmlReporter,
+  junit: junitReporter,
+  sarif: sarifReporter,
+};
+
+export const DEFAULT_REPORTERS = ['list', 'json', 'md', 'html'] as const;

@@ -1,0 +1,12 @@
+/**
+ * The built-in targets. Keys are the names the CLI accepts (`-t`); adding a design is one
+ * new file and one line here.
+ */
+import { serverSide } from './server-side.ts';
+import { staticE2ee } from './static-e2ee.ts';
+import type { Design } from './types.ts';
+
+export const targets: Record<string, Design> = {
+  'server-side': serverSide,
+  'static-e2ee': staticE2ee,
+};

@@ -1,0 +1,24 @@
+/**
+ * Encoding of the structures designs put inside their ciphertexts and device images
+ * (MessagePack: compact, binary-safe, deterministic for a fixed key order).
+ */
+import { decode, encode } from '@msgpack/msgpack';
+
+export function pack(value: unknown): Uint8Array {
+  return encode(value, { ignoreUndefined: true });
+}
+
+export function unpack<T>(bytes: Uint8Array, what: string): T {
+  try {
+    return decode(bytes) as T;
+  } catch (error) {
+    throw new Error(`malformed ${what}: ${(error as Error).message}`);
+  }
+}
+
+export const utf8 = {
+  encode: (text: string): Uint8Array => new TextEncoder().encode(text),
+  decode: (bytes: Uint8Array): string => new TextDecoder().decode(bytes),
+};
+
+export { concatBytes, equalBytes } from '@noble/ciphers/utils.js';

@@ -1,0 +1,103 @@
+/**
+ * A device's message history in a real SQLite database (sql.js, SQLite compiled to
+ * WebAssembly), so a device image holds the actual database file's bytes, free pages and all.
+ * With `secureDelete` (SQLite's `PRAGMA secure_delete`), deleted rows are overwritten with
+ * zeros; without it, deleted text stays in the file until the page is reused, exactly as
+ * forensic tools find it on real phones.
+ */
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+
+let sqlite: Promise<SqlJsStatic> | null = null;
+
+function loadSqlite(): Promise<SqlJsStatic> {
+  sqlite ??= initSqlJs();
+  return sqlite;
+}
+
+export interface HistoryEntry {
+  id: string;
+  direction: 'in' | 'out';
+  /** The other side: a user, or a group. */
+  conversation: string;
+  /** The sending device. */
+  sender: string;
+  body: Uint8Array;
+  at: number;
+}
+
+export interface HistoryOptions {
+  secureDelete: boolean;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    direction TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    body BLOB NOT NULL,
+    at INTEGER NOT NULL
+  );
+`;
+
+export class MessageHistory {
+  private constructor(private readonly db: Database) {}
+
+  /** An empty history, or the one in a database file taken from a device image. */
+  static async open(options: HistoryOptions, file?: Uint8Array): Promise<MessageHistory> {
+    const SQL = await loadSqlite();
+    const db = new SQL.Database(file);
+    db.run(`PRAGMA secure_delete = ${options.secureDelete ? 'ON' : 'OFF'};`);
+    db.run(SCHEMA);
+    return new MessageHistory(db);
+  }
+
+  add(entry: HistoryEntry): void {
+    // A message already stored (a duplicate delivery) keeps its first copy.
+    this.db.run(
+      'INSERT OR IGNORE INTO messages (id, direction, conversation, sender, body, at) VALUES (?, ?, ?, ?, ?, ?)',
+      [entry.id, entry.direction, entry.conversation, entry.sender, entry.body, entry.at],
+    );
+  }
+
+  has(id: string): boolean {
+    const statement = this.db.prepare('SELECT 1 FROM messages WHERE id = ?');
+    try {
+      statement.bind([id]);
+      return statement.step();
+    } finally {
+      statement.free();
+    }
+  }
+
+  delete(ids: readonly string[] | 'all'): void {
+    if (ids === 'all') {
+      this.db.run('DELETE FROM messages');
+      return;
+    }
+    for (const id of ids) this.db.run('DELETE FROM messages WHERE id = ?', [id]);
+  }
+
+  list(): HistoryEntry[] {
+    const rows = this.db.exec('SELECT id, direction, conversation, sender, body, at FROM messages ORDER BY at, id');
+    const result = rows[0];
+    if (!result) return [];
+    return result.values.map(([id, direction, conversation, sender, body, at]) => ({
+      id: String(id),
+      direction: direction === 'out' ? 'out' : 'in',
+      conversation: String(conversation),
+      sender: String(sender),
+      body: body as Uint8Array,
+      at: Number(at),
+    }));
+  }
+
+  /** The database file as it would lie on the device's flash. */
+  exportFile(): Uint8Array {
+    return this.db.export();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The part of a client that most designs share: message history on the device, fan-out of
+ * every message to each recipient device (and the sender's other devices), group messages
+ * as pairwise copies over the provider's roster, verification state, and the device image.
+ * A design supplies how to seal a payload for one device and open an envelope.
+ */
+import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
+import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
+import type { Client, ClientContext, OutgoingMessage, ReceivedMessage, SendOutcome } from '../types.ts';
+import { pack, unpack } from './codec.ts';
+import { MessageHistory } from './history.ts';
+
+/** What travels inside every encrypted message. */
+export interface Payload {
+  id: string;
+  body: Uint8Array;
+  group: string | null;
+  at: number;
+}
+
+interface Image {
+  keys: unknown;
+  verification: [string, boolean][];
+  history: Uint8Array;
+}
+
+export abstract class PairwiseClient implements Client {
+  #history: MessageHistory | null = null;
+  /** Peer user -> whether the last safety-number comparison matched. */
+  protected readonly verification = new Map<string, boolean>();
+
+  constructor(
+    protected readonly context: ClientContext,
+    private readonly historyOptions = { secureDelete: true },
+  ) {}
+
+  /** Create this device's keys (a linked device gets its primary's provisioning); return what to publish. */
+  protected abstract createKeys(provisioning?: Uint8Array): Promise<KeyUpload>;
+  /** Encrypt a payload for one device. */
+  protected abstract seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array>;
+  /** Decrypt an envelope addressed to this device; throw to reject it. */
+  protected abstract open(envelope: Envelope): Promise<Uint8Array>;
+  /** The design's key material, as stored on the device (MessagePack-encodable). */
+  protected abstract exportKeys(): unknown;
+  protected abstract importKeys(keys: unknown): void;
+
+  protected get history(): MessageHistory {
+    if (!this.#history) throw new Error(`${this.context.address} is not registered`);
+    return this.#history;
+  }
+
+  async register(provisioning?: Uint8Array): Promise<void> {
+    this.#history = await MessageHistory.open(this.historyOptions);
+    await this.context.provider.publishKeys(await this.createKeys(provisioning));
+  }
+
+  async provisionDevice(_device: string): Promise<Uint8Array> {
+    return new Uint8Array(0);
+  }
+
+  async unlinkDevice(device: string): Promise<void> {
+    await this.context.provider.removeDevice(device);
+  }
+
+  async send(message: OutgoingMessage): Promise<SendOutcome> {
+    const devices = await this.recipientDevices(message.to);
+    const refused = [...new Set(devices.map((d) => userOf(d)))].filter((u) => this.verification.get(u) === false);
+    if (refused.length > 0) {
+      return { sent: false, reason: `safety number with ${refused.join(', ')} did not match` };
+    }
+    const group = message.to.kind === 'group' ? message.to.group : null;
+    const payload: Payload = { id: message.id, body: message.body, group, at: this.context.now() };
+    const plaintext = pack(payload);
+    const envelopes = [];
+    for (const to of devices) envelopes.push({ to, body: await this.seal(to, plaintext) });
+    await this.context.provider.send(envelopes);
+    this.history.add({
+      id: message.id,
+      direction: 'out',
+      conversation: group ?? (message.to.kind === 'user' ? message.to.user : ''),
+      sender: this.context.address,
+      body: message.body,
+      at: payload.at,
+    });
+    return { sent: true };
+  }
+
+  async receive(envelope: Envelope): Promise<ReceivedMessage | null> {
+    const payload = decodePayload(await this.open(envelope));
+    const sender = userOf(envelope.from);
+    this.history.add({
+      id: payload.id,
+      direction: sender === this.context.user ? 'out' : 'in',
+      conversation: payload.group ?? sender,
+      sender: envelope.from,
+      body: payload.body,
+      at: payload.at,
+    });
+    return { id: payload.id, from: envelope.from, body: payload.body, group: payload.group };
+  }
+
+  async deleteMessages(ids: readonly string[] | 'all'): Promise<void> {
+    this.history.delete(ids);
+  }
+
+  async safetyNumber(_peer: string): Promise<string | null> {
+    return null;
+  }
+
+  async recordVerification(peer: string, matched: boolean): Promise<void> {
+    this.verification.set(peer, matched);
+  }
+
+  async createGroup(group: string, members: readonly string[]): Promise<void> {
+    await this.context.provider.publishRoster(group, [...members], null);
+  }
+
+  async addMember(group: string, user: string): Promise<void> {
+    const roster = await this.context.provider.fetchRoster(group);
+    await this.context.provider.publishRoster(group, [...roster.members, user], null);
+  }
+
+  async removeMember(group: string, user: string): Promise<void> {
+    const roster = await this.context.provider.fetchRoster(group);
+    await this.context.provider.publishRoster(group, roster.members.filter((m) => m !== user), null);
+  }
+
+  async exportState(): Promise<Uint8Array> {
+    const image: Image = {
+      keys: this.exportKeys(),
+      verification: [...this.verification],
+      history: this.history.exportFile(),
+    };
+    return pack(image);
+  }
+
+  /** Restore a device image into this fresh client. */
+  async restore(image: Uint8Array): Promise<this> {
+    const state = unpack<Image>(image, 'device image');
+    this.importKeys(state.keys);
+    for (const [peer, matched] of state.verification) this.verification.set(peer, matched);
+    this.#history = await MessageHistory.open(this.historyOptions, state.history);
+    return this;
+  }
+
+  async openSent(_envelope: Envelope): Promise<Uint8Array | null> {
+    return null;
+  }
+
+  /** Every device a message goes to: each recipient user's devices and this user's other devices. */
+  protected async recipientDevices(to: Addressee): Promise<DeviceAddress[]> {
+    const users = to.kind === 'user' ? [to.user] : (await this.context.provider.fetchRoster(to.group)).members;
+    const devices: DeviceAddress[] = [];
+    for (const user of new Set([...users, this.context.user])) {
+      for (const device of await this.devicesOf(user)) {
+        if (device !== this.context.address) devices.push(device);
+      }
+    }
+    return devices;
+  }
+
+  /** The devices of a user as this client trusts them; by default, the provider's list. */
+  protected async devicesOf(user: string): Promise<DeviceAddress[]> {
+    const listing = await this.context.provider.fetchDevices(user);
+    return listing.devices.map((device) => `${user}.${device}` as DeviceAddress);
+  }
+}
+
+export function decodePayload(plaintext: Uint8Array): Payload {
+  const payload = unpack<Payload>(plaintext, 'message payload');
+  if (typeof payload?.id !== 'string' || !(payload.body instanceof Uint8Array)) {
+    throw new Error('malformed message payload');
+  }
+  return payload;
+}
+
+export function userOf(address: string): string {
+  return address.slice(0, address.indexOf('.'));
+}

@@ -1,0 +1,99 @@
+/**
+ * A messenger design ("target"): a client, and if it really needs one, server logic. The
+ * harness drives clients through a scenario; adversaries restore captured client state into
+ * fresh clients of the same design and run the design's own code on what they captured.
+ */
+import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import type { Envelope, ProviderApi } from '../harness/provider/api.ts';
+import type { ServerLogic } from '../harness/provider/provider.ts';
+import type { PropertyName } from '../harness/report/types.ts';
+import type { Rng } from '../harness/rng.ts';
+import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
+
+export interface ClientContext {
+  address: DeviceAddress;
+  user: string;
+  device: string;
+  /** The device's connection to the provider. A restored (attacker's) client has one that refuses every call. */
+  provider: ProviderApi;
+  rng: Rng;
+  crypto: CryptoBackend;
+  /** The virtual clock of the run, in milliseconds. */
+  now(): number;
+  /** The design's server `clientConfig` (e.g. a pinned provider key), or null. */
+  serverConfig: Uint8Array | null;
+}
+
+export interface ServerContext {
+  rng: Rng;
+  crypto: CryptoBackend;
+  /** The provider's directory entry of a device (its published bundle). */
+  bundleOf(address: DeviceAddress): Uint8Array;
+}
+
+export interface OutgoingMessage {
+  /** The scenario's message id; travels inside the encrypted payload. */
+  id: string;
+  to: Addressee;
+  /** The plaintext, marker included. */
+  body: Uint8Array;
+}
+
+export type SendOutcome = { sent: true } | { sent: false; reason: string };
+
+export interface ReceivedMessage {
+  id: string;
+  /** The device the client believes sent it. */
+  from: DeviceAddress;
+  body: Uint8Array;
+  group: string | null;
+}
+
+export interface Client {
+  /** Create keys and publish them. A linked device gets what its primary provisioned. */
+  register(provisioning?: Uint8Array): Promise<void>;
+  /** On the primary: provision a new device of this user, out of band (a QR code); returns what the device needs. */
+  provisionDevice(device: string): Promise<Uint8Array>;
+  /** On the primary: remove another device of this user. */
+  unlinkDevice(device: string): Promise<void>;
+
+  send(message: OutgoingMessage): Promise<SendOutcome>;
+  /** Decrypt and store an envelope. Null for a control message; throws when it rejects the envelope. */
+  receive(envelope: Envelope): Promise<ReceivedMessage | null>;
+  /** Delete stored messages, as the user does in the app. */
+  deleteMessages(ids: readonly string[] | 'all'): Promise<void>;
+
+  /** The safety number with a peer user, or null when the design has no identity keys to compare. */
+  safetyNumber(peer: string): Promise<string | null>;
+  /** The users compared safety numbers out of band; a client that saw a mismatch refuses to send to that peer. */
+  recordVerification(peer: string, matched: boolean): Promise<void>;
+
+  /** On the admin: create a group with these members. */
+  createGroup(group: string, members: readonly string[]): Promise<void>;
+  addMember(group: string, user: string): Promise<void>;
+  removeMember(group: string, user: string): Promise<void>;
+
+  /** The device's complete state as an image of it would hold: keys, sessions, stored history. */
+  exportState(): Promise<Uint8Array>;
+  /** With this state, open an envelope this device sent (its sending keys may still be known); null if it cannot. */
+  openSent(envelope: Envelope): Promise<Uint8Array | null>;
+}
+
+export interface Claim {
+  property: PropertyName;
+  adversaries: readonly string[];
+  /** Which messages the claim covers; all when omitted. */
+  scope?: 'verified';
+  /** Why the claim is limited, for the report. */
+  note?: string;
+}
+
+export interface Design {
+  name: string;
+  description: string;
+  claims: readonly Claim[];
+  createClient(context: ClientContext): Client;
+  /** A fresh client of this design holding `image` (from `exportState`). */
+  restoreClient(context: ClientContext, image: Uint8Array): Promise<Client>;
+  createServer?(context: ServerContext): ServerLogic;
+}

@@ -1,0 +1,84 @@
+/** The command line as users and scripts meet it: exit statuses, files written, messages on bad input. */
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Report } from '../harness/report/types.ts';
+import { keyhole } from './helpers/cli.ts';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'keyhole-cli-'));
+}
+
+test('the default audit exits 0, prints the matrix and writes report.json', (t) => {
+  const out = tempDir();
+  const result = keyhole(['audit', '-o', out, '-r', 'list,json', '--quiet']);
+  t.is(result.status, 0, result.stderr);
+  t.regex(result.stdout, /target \\ adversary/);
+  t.regex(result.stdout, /static-e2ee/);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+  t.is(report.schema, 'keyhole-report/1');
+  t.true(report.runs.length > 0);
+  t.deepEqual(report.violations, []);
+});
+
+test('the same seed gives the same report.json apart from timing', (t) => {
+  const [a, b] = [tempDir(), tempDir()];
+  t.is(keyhole(['audit', '-o', a, '-r', 'json', '--seed', '7']).status, 0);
+  t.is(keyhole(['audit', '-o', b, '-r', 'json', '--seed', '7']).status, 0);
+  const read = (dir: string) => {
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Partial<Report>;
+    delete report.timing;
+    return report;
+  };
+  t.deepEqual(read(a), read(b));
+});
+
+test('a scenario file given on the command line replaces the built-in ones', (t) => {
+  const dir = tempDir();
+  const file = join(dir, 'chat.yaml');
+  writeFileSync(file, 'name: chat\nusers: { alice: [phone], bob: [phone] }\nsteps:\n  - send: { from: alice, to: bob, id: hi }\n');
+  const result = keyhole(['audit', file, '-t', 'server-side', '-a', 'server', '-o', dir, '-r', 'json']);
+  t.is(result.status, 0, result.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+  t.deepEqual(report.runs.map((r) => [r.target, r.scenario, r.adversary]), [['server-side', 'chat', 'server']]);
+  t.deepEqual(report.runs[0]!.messages.map((m) => [m.id, m.leaked, m.via]), [['hi', true, 'cleartext']]);
+});
+
+test('an unknown target name is bad usage: exit 2 naming the flag and the choices', (t) => {
+  const result = keyhole(['audit', '-t', 'signel', '-r', 'json', '-o', tempDir()]);
+  t.is(result.status, 2);
+  t.regex(result.stderr, /--targets: unknown name 'signel'; expected a comma list of: server-side, static-e2ee/);
+  t.notRegex(result.stderr, /\n\s+at /);
+});
+
+test('an unknown flag is bad usage: exit 2', (t) => {
+  t.is(keyhole(['audit', '--no-such-flag']).status, 2);
+});
+
+test('a bad scenario file exits 2 with the file and the place, never a stack trace', (t) => {
+  const dir = tempDir();
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, 'name: bad\nusers: { alice: [phone], bob: [phone] }\nsteps:\n  - send: { from: alice, to: dave }\n');
+  const result = keyhole(['audit', file, '-o', dir]);
+  t.is(result.status, 2);
+  t.true(result.stderr.includes(file), result.stderr);
+  t.regex(result.stderr, /steps\[0\]\.send\.to/);
+  t.notRegex(result.stderr, /\n\s+at /);
+});
+
+test('a missing scenario file exits 2', (t) => {
+  const result = keyhole(['audit', '/nonexistent/scenario.yaml']);
+  t.is(result.status, 2);
+  t.regex(result.stderr, /nonexistent\/scenario\.yaml/);
+});
+
+test('keyhole list --json lists every built-in target, adversary and scenario', (t) => {
+  const result = keyhole(['list', '--json']);
+  t.is(result.status, 0);
+  const list = JSON.parse(result.stdout) as Record<string, { name: string; description: string }[]>;
+  t.deepEqual(list['targets']!.map((e) => e.name).slice(0, 2), ['server-side', 'static-e2ee']);
+  t.true(list['adversaries']!.some((e) => e.name === 'stolen-device'));
+  t.true(list['scenarios']!.some((e) => e.name === 'stolen-phone'));
+  t.true(Object.values(list).flat().every((e) => e.description.length > 0));
+});

@@ -1,0 +1,46 @@
+/** Fixtures shared by the tests: load scenarios, run one (target, scenario, adversary), find a message. */
+import { adversaries } from '../../attacks/registry.ts';
+import { loadOptions } from '../../harness/cli/catalogue.ts';
+import { cryptoBackend } from '../../harness/crypto/index.ts';
+import type { MessageReport, PropertyName, PropertyReport, RunReport } from '../../harness/report/types.ts';
+import { executeRun } from '../../harness/runner.ts';
+import { loadScenarioFile, parseScenario } from '../../harness/scenario/load.ts';
+import type { Scenario } from '../../harness/scenario/types.ts';
+import { targets } from '../../targets/registry.ts';
+
+export function builtIn(name: string): Scenario {
+  return loadScenarioFile(new URL(`../../attacks/scenarios/${name}.yaml`, import.meta.url).pathname, loadOptions);
+}
+
+export function scenarioFromYaml(yaml: string, file = 'inline.yaml'): Scenario {
+  return parseScenario(yaml, file, loadOptions);
+}
+
+export interface RunOptions {
+  seed?: number;
+  crypto?: 'node' | 'noble';
+}
+
+export async function run(target: string, scenario: Scenario, adversary: string, options: RunOptions = {}): Promise<RunReport> {
+  const design = targets[target];
+  const attacker = adversaries[adversary];
+  if (!design || !attacker) throw new Error(`unknown target or adversary: ${target}, ${adversary}`);
+  return executeRun({ design, scenario, adversary: attacker }, options.seed ?? 1, cryptoBackend(options.crypto ?? 'node'));
+}
+
+export function message(run: RunReport, id: string): MessageReport {
+  const found = run.messages.find((m) => m.id === id);
+  if (!found) throw new Error(`no message ${id} in ${run.target}/${run.scenario}/${run.adversary}`);
+  return found;
+}
+
+export function property(run: RunReport, name: PropertyName): PropertyReport {
+  const found = run.properties.find((p) => p.property === name);
+  if (!found) throw new Error(`no property ${name}`);
+  return found;
+}
+
+/** `id:class:leaked/clean` for every message, for compact assertions. */
+export function leakPattern(run: RunReport): string[] {
+  return run.messages.map((m) => `${m.id}:${m.class}:${m.leaked ? `leaked(${m.via})` : 'clean'}`);
+}

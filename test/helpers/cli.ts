@@ -1,0 +1,21 @@
+/** Run the real `keyhole` command line in a child process, as a user would. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function keyhole(args: string[], options: { cwd?: string } = {}): CliResult {
+  const result = spawnSync(process.execPath, ['--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, ...args], {
+    cwd: options.cwd ?? ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,0 +1,243 @@
+/**
+ * Every property evaluator on hand-built cases: where it must hold and where it must be
+ * violated (SPEC §5). Ground truth and adversary holdings are built directly.
+ */
+import test from 'ava';
+import type { Position } from '../attacks/types.ts';
+import { judge } from '../harness/judge/judge.ts';
+import { Ledger, pairKey, type MessageTruth } from '../harness/ledger.ts';
+import type { PropertyName } from '../harness/report/types.ts';
+import type { DeviceAddress } from '../harness/scenario/types.ts';
+import type { Claim } from '../targets/types.ts';
+
+const NOBODY: Position = { strikeStep: null, compromisedDevice: null, removedMember: null };
+const BOB_PHONE_AT_3: Position = { strikeStep: 3, compromisedDevice: 'bob.phone', removedMember: null };
+const PASSIVE = { name: 'server', active: false, metadata: [] as const };
+
+/** A two-user ledger: alternating messages m0..m(n-1) at steps 0..n-1, all accepted. */
+function chat(senders: string[]): Ledger {
+  const ledger = new Ledger();
+  for (const user of ['alice', 'bob']) ledger.devices.push({ address: `${user}.phone`, user, addedAt: -1, removedAt: null });
+  senders.forEach((sender, step) => {
+    const recipient = sender === 'alice' ? 'bob' : 'alice';
+    addMessage(ledger, { id: `m${step}`, step, from: `${sender}.phone`, to: recipient });
+    accept(ledger, `${recipient}.phone`, `m${step}`, `${sender}.phone`, step);
+  });
+  return ledger;
+}
+
+function addMessage(ledger: Ledger, m: { id: string; step: number; from: DeviceAddress; to: string; verified?: boolean; encryptedTo?: DeviceAddress[] }): MessageTruth {
+  const truth: MessageTruth = {
+    id: m.id,
+    marker: markerOf(m.id),
+    from: m.from,
+    to: m.to,
+    toKind: 'user',
+    step: m.step,
+    recipientUsers: [m.to],
+    intended: [`${m.to}.phone`],
+    verified: m.verified ?? false,
+    refused: null,
+    encryptedTo: m.encryptedTo ?? [`${m.to}.phone`],
+  };
+  ledger.addMessage(truth);
+  return truth;
+}
+
+function accept(ledger: Ledger, device: DeviceAddress, id: string, claimedFrom: DeviceAddress, step: number, digest = `${id}@${device}`): void {
+  ledger.acceptances.push({ device, step, claimedFrom, claimedId: id, markers: [markerOf(id)], envelopeDigest: digest });
+}
+
+function markerOf(id: string): string {
+  return `kh-${Buffer.from(id.padEnd(8, '_')).toString('hex').slice(0, 16).padEnd(16, '0')}`;
+}
+
+function leakedAs(...ids: string[]) {
+  return ids.map((id) => ({ bytes: new TextEncoder().encode(`text [${markerOf(id)}]`), via: 'decrypt' }));
+}
+
+function verdict(ledger: Ledger, property: PropertyName, options: { position?: Position; leaked?: string[]; claims?: Claim[] } = {}) {
+  const report = judge({
+    ledger,
+    holdings: leakedAs(...(options.leaked ?? [])),
+    position: options.position ?? NOBODY,
+    adversary: PASSIVE,
+    claims: options.claims ?? [],
+  });
+  return report.properties.find((p) => p.property === property)!;
+}
+
+// --- confidentiality ---------------------------------------------------------------
+
+test('confidentiality holds when nothing leaked', (t) => {
+  t.is(verdict(chat(['alice', 'bob']), 'confidentiality').verdict, 'holds');
+});
+
+test('confidentiality is violated by one leaked message, and names it', (t) => {
+  const result = verdict(chat(['alice', 'bob', 'alice']), 'confidentiality', { leaked: ['m1'] });
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /m1 \(decrypt\)/);
+});
+
+test('confidentiality ignores leaks of exposed messages (still stored on the seized phone)', (t) => {
+  const result = verdict(chat(['alice', 'bob', 'alice', 'bob']), 'confidentiality', { position: BOB_PHONE_AT_3, leaked: ['m0', 'm1', 'm2'] });
+  t.is(result.verdict, 'holds');
+});
+
+test('a verified-only confidentiality claim ignores unverified leaks but not verified ones', (t) => {
+  const ledger = chat(['alice']);
+  addMessage(ledger, { id: 'v1', step: 1, from: 'alice.phone', to: 'bob', verified: true });
+  const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'verified' }];
+  t.is(verdict(ledger, 'confidentiality', { claims, leaked: ['m0'] }).verdict, 'holds');
+  t.is(verdict(ledger, 'confidentiality', { claims, leaked: ['v1'] }).verdict, 'violated');
+  t.is(verdict(ledger, 'confidentiality', { leaked: ['m0'] }).verdict, 'violated');
+});
+
+// --- forward secrecy ---------------------------------------------------------------
+
+test('forward secrecy is not applicable without a strike point', (t) => {
+  t.is(verdict(chat(['alice', 'bob']), 'forward-secrecy', { leaked: ['m0'] }).verdict, 'not-applicable');
+});
+
+test('forward secrecy holds when only later messages leak', (t) => {
+  const ledger = chat(['alice', 'bob', 'alice', 'bob', 'alice']);
+  ledger.deletions.push({ device: 'bob.phone', step: 2, ids: 'all' });
+  t.is(verdict(ledger, 'forward-secrecy', { position: BOB_PHONE_AT_3, leaked: ['m4'] }).verdict, 'holds');
+});
+
+test('forward secrecy is violated by a deleted earlier message that leaked', (t) => {
+  const ledger = chat(['alice', 'bob', 'alice', 'bob', 'alice']);
+  ledger.deletions.push({ device: 'bob.phone', step: 2, ids: ['m0'] });
+  const result = verdict(ledger, 'forward-secrecy', { position: BOB_PHONE_AT_3, leaked: ['m0'] });
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /m0/);
+});
+
+// --- post-compromise security --------------------------------------------------------
+
+const AFTER = ['alice', 'bob', 'alice', 'bob', 'alice', 'bob', 'alice', 'bob', 'alice', 'bob', 'alice'];
+
+test('post-compromise security holds when leaks stop within two round trips, with healedAfter', (t) => {
+  // strike at step 3: m3 (bob), m4 (alice) leak, then nothing.
+  const result = verdict(chat(AFTER), 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4'] });
+  t.is(result.verdict, 'holds');
+  t.is(result.healedAfter, 2);
+});
+
+test('post-compromise security is violated when leaks never stop', (t) => {
+  const leaked = ['m3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9', 'm10'];
+  const result = verdict(chat(AFTER), 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked });
+  t.is(result.verdict, 'violated');
+  t.is(result.healedAfter, null);
+});
+
+test('post-compromise security is violated when leaks resume after healing', (t) => {
+  const result = verdict(chat(AFTER), 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm7'] });
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /resumed/);
+});
+
+test('post-compromise security is violated when leaks last beyond two round trips', (t) => {
+  const result = verdict(chat(AFTER), 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5', 'm6', 'm7'] });
+  t.is(result.verdict, 'violated');
+});
+
+test('post-compromise security is inconclusive when the conversation ends still leaking within two round trips', (t) => {
+  const result = verdict(chat(['alice', 'bob', 'alice', 'bob', 'alice', 'bob']), 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5'] });
+  t.is(result.verdict, 'inconclusive');
+});
+
+test('post-compromise security is not applicable without a compromised device', (t) => {
+  t.is(verdict(chat(AFTER), 'post-compromise-security', { position: { ...BOB_PHONE_AT_3, compromisedDevice: null } }).verdict, 'not-applicable');
+});
+
+// --- authentication ------------------------------------------------------------------
+
+test('authentication holds when every accepted message came from its claimed sender', (t) => {
+  t.is(verdict(chat(['alice', 'bob']), 'authentication').verdict, 'holds');
+});
+
+test('authentication is violated by a message accepted under another sender', (t) => {
+  const ledger = chat(['alice']);
+  accept(ledger, 'bob.phone', 'm0', 'carol.phone' as DeviceAddress, 1, 'forged');
+  const result = verdict(ledger, 'authentication');
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /carol\.phone/);
+});
+
+test('authentication is violated by an accepted message nobody sent', (t) => {
+  const ledger = chat(['alice']);
+  ledger.acceptances.push({ device: 'bob.phone', step: 1, claimedFrom: 'alice.phone', claimedId: 'forged', markers: [], envelopeDigest: 'x' });
+  t.is(verdict(ledger, 'authentication').verdict, 'violated');
+});
+
+test('a verified-only authentication claim counts only verified conversations', (t) => {
+  const ledger = chat(['alice']);
+  accept(ledger, 'bob.phone', 'm0', 'carol.phone' as DeviceAddress, 1, 'forged');
+  const claims: Claim[] = [{ property: 'authentication', adversaries: ['server'], scope: 'verified' }];
+  t.not(verdict(ledger, 'authentication', { claims }).verdict, 'violated');
+  ledger.verifications.set(pairKey('bob', 'carol'), { step: 0, matched: true });
+  t.is(verdict(ledger, 'authentication', { claims }).verdict, 'violated');
+});
+
+// --- replay --------------------------------------------------------------------------
+
+test('replay holds when each envelope is accepted once', (t) => {
+  t.is(verdict(chat(['alice', 'bob', 'alice']), 'replay').verdict, 'holds');
+});
+
+test('replay is violated by the same message accepted twice by one device', (t) => {
+  const ledger = chat(['alice', 'bob']);
+  accept(ledger, 'bob.phone', 'm0', 'alice.phone', 2, 'other-ciphertext');
+  const result = verdict(ledger, 'replay');
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /bob\.phone accepted m0 twice/);
+});
+
+test('replay is not violated by one message accepted once by each of two devices', (t) => {
+  const ledger = chat(['alice']);
+  accept(ledger, 'bob.laptop' as DeviceAddress, 'm0', 'alice.phone', 0);
+  t.is(verdict(ledger, 'replay').verdict, 'holds');
+});
+
+// --- membership ----------------------------------------------------------------------
+
+test('membership holds when messages go only to linked devices', (t) => {
+  t.is(verdict(chat(['alice', 'bob']), 'membership').verdict, 'holds');
+});
+
+test('membership is violated by a device the user never linked', (t) => {
+  const ledger = chat([]);
+  addMessage(ledger, { id: 'g', step: 0, from: 'alice.phone', to: 'bob', encryptedTo: ['bob.phone', 'bob.ghost' as DeviceAddress] });
+  const result = verdict(ledger, 'membership');
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /bob\.ghost/);
+});
+
+test('membership is violated by a member nobody added', (t) => {
+  const ledger = chat([]);
+  addMessage(ledger, { id: 'g', step: 0, from: 'alice.phone', to: 'bob', encryptedTo: ['bob.phone', 'mallory.phone' as DeviceAddress] });
+  t.regex(verdict(ledger, 'membership').detail, /mallory is not a member/);
+});
+
+// --- metadata ------------------------------------------------------------------------
+
+test('metadata reports what the adversary saw', (t) => {
+  const report = judge({
+    ledger: chat(['alice']),
+    holdings: [],
+    position: NOBODY,
+    adversary: { name: 'network', active: false, metadata: ['sender', 'size'] },
+    claims: [],
+  });
+  const result = report.properties.find((p) => p.property === 'metadata')!;
+  t.deepEqual(result.seen, ['sender', 'size']);
+  t.false(result.claimed);
+});
+
+test('a claim is marked on the property it covers only for the adversaries it names', (t) => {
+  const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['network'] }];
+  t.false(verdict(chat(['alice']), 'confidentiality', { claims }).claimed);
+  const report = judge({ ledger: chat(['alice']), holdings: [], position: NOBODY, adversary: { ...PASSIVE, name: 'network' }, claims });
+  t.true(report.properties.find((p) => p.property === 'confidentiality')!.claimed);
+});

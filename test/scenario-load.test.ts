@@ -1,0 +1,348 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+import { InputError } from '../harness/errors.ts';
+import { loadScenarioFile, loadScenarios, MAX_PROBLEMS_PER_FILE, parseScenario } from '../harness/scenario/load.ts';
+import type { LoadOptions } from '../harness/scenario/load.ts';
+import type { Scenario } from '../harness/scenario/types.ts';
+
+const FIXTURES = 'test/fixtures/scenarios';
+const BAD = 'test/bad-input/scenarios';
+
+/** The adversaries of SPEC §4, with the parameter shapes they take. */
+const options: LoadOptions = {
+  adversaryParams: {
+    network: {},
+    server: {},
+    'malicious-server': { schema: z.strictObject({ at: z.string().optional() }) },
+    'stolen-device': { schema: z.strictObject({ device: z.string(), at: z.string() }) },
+    'escrow-agent': {},
+    'escrow-thief': { schema: z.strictObject({ at: z.string() }) },
+    'removed-member': { schema: z.strictObject({ group: z.string(), user: z.string() }) },
+    quantum: {},
+  },
+};
+
+function expectInputError(t: ExecutionContext, fn: () => unknown): InputError {
+  const error = t.throws(fn);
+  if (!(error instanceof InputError)) {
+    t.fail(`expected an InputError, got ${String(error)}`);
+    throw error;
+  }
+  return error;
+}
+
+const allStepsExpected: Scenario = {
+  name: 'all-steps',
+  description: "Bob's phone is imaged at a border; the network was recorded all along.",
+  source: `${FIXTURES}/all-steps.yaml`,
+  users: { alice: ['phone'], bob: ['phone', 'laptop'], carol: ['phone'] },
+  groups: { family: { admin: 'alice', members: ['alice', 'bob'] } },
+  steps: [
+    { kind: 'send', from: 'alice.phone', to: { kind: 'user', user: 'bob' }, messages: [{ id: 'hello', text: 'meet at 6' }] },
+    {
+      kind: 'send',
+      from: 'bob.laptop',
+      to: { kind: 'user', user: 'alice' },
+      messages: [
+        { id: 'm2.1', text: null },
+        { id: 'm2.2', text: null },
+        { id: 'm2.3', text: null },
+      ],
+    },
+    { kind: 'send', from: 'alice.phone', to: { kind: 'group', group: 'family' }, messages: [{ id: 'm3', text: null }] },
+    { kind: 'delete', device: 'bob.phone', ids: ['hello', 'm2.1'] },
+    { kind: 'delete', device: 'alice.phone', ids: 'all' },
+    { kind: 'mark', name: 'seizure' },
+    { kind: 'offline', device: 'bob.laptop' },
+    { kind: 'online', device: 'bob.laptop' },
+    { kind: 'verify', users: ['alice', 'bob'] },
+    { kind: 'link-device', user: 'carol', device: 'laptop' },
+    {
+      kind: 'send',
+      from: 'carol.laptop',
+      to: { kind: 'user', user: 'alice' },
+      messages: [{ id: 'from-laptop', text: null }],
+    },
+    { kind: 'unlink-device', device: 'carol.laptop' },
+    { kind: 'add-member', group: 'family', user: 'carol', by: 'alice' },
+    { kind: 'send', from: 'carol.phone', to: { kind: 'group', group: 'family' }, messages: [{ id: 'hi-all', text: '' }] },
+    { kind: 'remove-member', group: 'family', user: 'bob', by: 'alice' },
+  ],
+  marks: { seizure: 5 },
+  adversaries: {
+    'stolen-device': { device: 'bob.phone', at: 'seizure' },
+    'escrow-thief': { at: 'seizure' },
+    'removed-member': { group: 'family', user: 'bob' },
+    'malicious-server': {},
+  },
+};
+
+test('a scenario with every step kind parses into the normalized form', (t) => {
+  t.deepEqual(loadScenarioFile(`${FIXTURES}/all-steps.yaml`, options), allStepsExpected);
+});
+
+test('the same scenario written as JSON gives the same result', (t) => {
+  const data = parseYaml(readFileSync(`${FIXTURES}/all-steps.yaml`, 'utf8'));
+  const scenario = parseScenario(JSON.stringify(data, null, '\t'), 'all-steps.json', options);
+  t.deepEqual(scenario, { ...allStepsExpected, source: 'all-steps.json' });
+});
+
+test('ids: defaults, explicit ids and counts', (t) => {
+  const scenario = parseScenario(
+    `
+name: ids
+users: { alice: [phone, laptop], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob }
+  - send: { from: bob, to: alice, id: x, count: 2, text: hi }
+  - mark: middle
+  - send: { from: alice.laptop, to: bob, count: 3 }
+  - delete: { device: bob.phone, ids: [m1, x.2, m4.3] }
+`,
+    'ids.yaml',
+    options,
+  );
+  t.deepEqual(
+    scenario.steps.flatMap((step) => (step.kind === 'send' ? step.messages : [])),
+    [
+      { id: 'm1', text: null },
+      { id: 'x.1', text: 'hi' },
+      { id: 'x.2', text: 'hi' },
+      { id: 'm4.1', text: null },
+      { id: 'm4.2', text: null },
+      { id: 'm4.3', text: null },
+    ],
+  );
+  t.deepEqual(scenario.steps[3], {
+    kind: 'send',
+    from: 'alice.laptop',
+    to: { kind: 'user', user: 'bob' },
+    messages: [
+      { id: 'm4.1', text: null },
+      { id: 'm4.2', text: null },
+      { id: 'm4.3', text: null },
+    ],
+  });
+  t.deepEqual(scenario.marks, { middle: 2 });
+  t.is(scenario.description, '');
+  t.deepEqual(scenario.groups, {});
+  t.deepEqual(scenario.adversaries, {});
+});
+
+test('an adversary device given as a bare user means its primary device', (t) => {
+  const scenario = parseScenario(
+    `
+name: bare
+users: { alice: [phone], bob: [phone, laptop] }
+steps:
+  - mark: now
+  - link-device: { user: alice, device: tablet }
+adversaries:
+  stolen-device: { device: bob, at: now }
+  malicious-server: { at: now }
+`,
+    'bare.yaml',
+    options,
+  );
+  t.deepEqual(scenario.adversaries, {
+    'stolen-device': { device: 'bob.phone', at: 'now' },
+    'malicious-server': { at: 'now' },
+  });
+  // a device linked later in the scenario may be seized
+  const later = parseScenario(
+    `
+name: later
+users: { alice: [phone], bob: [phone] }
+steps:
+  - mark: now
+  - link-device: { user: alice, device: tablet }
+adversaries:
+  stolen-device: { device: alice.tablet, at: now }
+`,
+    'later.yaml',
+    options,
+  );
+  t.deepEqual(later.adversaries['stolen-device'], { device: 'alice.tablet', at: 'now' });
+});
+
+const expected = JSON.parse(readFileSync(`${BAD}/expected.json`, 'utf8')) as Record<
+  string,
+  { path: string; message: string; line?: string }
+>;
+
+test('every bad-input fixture has an expectation and vice versa', (t) => {
+  const files = readdirSync(BAD).filter((name) => name !== 'expected.json').sort();
+  t.deepEqual(files, Object.keys(expected).sort());
+});
+
+for (const [name, want] of Object.entries(expected)) {
+  test(`bad input: ${name}`, (t) => {
+    const file = `${BAD}/${name}`;
+    const error = expectInputError(t, () => loadScenarioFile(file, options));
+    const problem = error.problems.find((p) => p.path === want.path && p.message.includes(want.message));
+    t.truthy(problem, `no problem at '${want.path}' containing "${want.message}" in:\n${error.message}`);
+    t.is(problem?.file, file);
+    const prefix = want.path === '' ? `${file}: ` : `${file}: ${want.path}: `;
+    const line = error.message.split('\n').find((l) => l.startsWith(prefix) && l.includes(want.message));
+    t.truthy(line, `no line starting with '${prefix}' and containing "${want.message}" in:\n${error.message}`);
+    if (want.line) t.true(problem?.message.includes(`line ${want.line}`), problem?.message);
+    t.false(error.message.includes('    at '), 'no stack trace in the message');
+  });
+}
+
+test('all problems of a file are reported, up to a cap', (t) => {
+  const error = expectInputError(t, () =>
+    parseScenario(
+      `
+name: many
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: dave, to: bob }
+  - send: { from: alice, to: erin }
+  - offline: bob.tablet
+`,
+      'many.yaml',
+      options,
+    ),
+  );
+  t.deepEqual(
+    error.problems.map((p) => p.path),
+    ['steps[0].send.from', 'steps[1].send.to', 'steps[2].offline'],
+  );
+
+  const steps = Array.from({ length: 50 }, (_, i) => `  - send: { from: nobody${i}, to: bob }`).join('\n');
+  const capped = expectInputError(t, () =>
+    parseScenario(`name: capped\nusers: { bob: [phone] }\nsteps:\n${steps}\n`, 'capped.yaml', options),
+  );
+  t.is(capped.problems.length, MAX_PROBLEMS_PER_FILE + 1);
+  t.regex(capped.problems.at(-1)!.message, /30 more problem/);
+});
+
+test('shape problems are reported together too', (t) => {
+  const error = expectInputError(t, () =>
+    parseScenario(
+      '{"name": "", "users": {"alice": []}, "steps": [{"send": {"to": "alice"}}], "extra": 1}',
+      'shape.json',
+      options,
+    ),
+  );
+  const paths = error.problems.map((p) => p.path);
+  for (const path of ['name', 'users.alice', 'steps[0].send.from', 'extra']) t.true(paths.includes(path), paths.join(', '));
+});
+
+test('an unreadable file, a folder given as a file, a wrong extension', (t) => {
+  const missing = expectInputError(t, () => loadScenarioFile(`${BAD}/no-such-file.yaml`, options));
+  t.regex(missing.message, /no-such-file\.yaml: cannot read: no such file/);
+  const folder = expectInputError(t, () => loadScenarioFile(FIXTURES, options));
+  t.regex(folder.message, /is a folder/);
+  const dir = mkdtempSync(join(tmpdir(), 'keyhole-load-'));
+  try {
+    writeFileSync(join(dir, 'notes.txt'), 'name: x\n');
+    const txt = expectInputError(t, () => loadScenarioFile(join(dir, 'notes.txt'), options));
+    t.regex(txt.message, /notes\.txt: expected a scenario file ending in \.yaml, \.yml, \.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('loadScenarios: files and folders, sorted, duplicates and empty folders', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhole-load-'));
+  const scenario = (name: string) => `name: ${name}\nusers: { alice: [phone], bob: [phone] }\nsteps:\n  - send: { from: alice, to: bob }\n`;
+  try {
+    mkdirSync(join(dir, 'many'));
+    writeFileSync(join(dir, 'many', 'b.yml'), scenario('bee'));
+    writeFileSync(join(dir, 'many', 'a.yaml'), scenario('ay'));
+    writeFileSync(join(dir, 'many', 'c.json'), JSON.stringify(parseYaml(scenario('sea'))));
+    writeFileSync(join(dir, 'many', 'readme.md'), '# not a scenario');
+    mkdirSync(join(dir, 'many', 'nested'));
+    writeFileSync(join(dir, 'many', 'nested', 'd.yaml'), scenario('dee'));
+    writeFileSync(join(dir, 'single.yaml'), scenario('single'));
+
+    const loaded = loadScenarios([join(dir, 'many'), join(dir, 'single.yaml')], options);
+    t.deepEqual(
+      loaded.map((s) => [s.name, s.source]),
+      [
+        ['ay', join(dir, 'many', 'a.yaml')],
+        ['bee', join(dir, 'many', 'b.yml')],
+        ['sea', join(dir, 'many', 'c.json')],
+        ['single', join(dir, 'single.yaml')],
+      ],
+    );
+    // the same file reached twice is loaded once
+    t.is(loadScenarios([join(dir, 'many'), join(dir, 'many', 'a.yaml')], options).length, 3);
+
+    writeFileSync(join(dir, 'again.yaml'), scenario('ay'));
+    const duplicate = expectInputError(t, () => loadScenarios([join(dir, 'many'), join(dir, 'again.yaml')], options));
+    t.is(duplicate.problems.length, 1);
+    t.is(duplicate.problems[0]!.file, join(dir, 'again.yaml'));
+    t.is(duplicate.problems[0]!.path, 'name');
+    t.true(duplicate.message.includes(join(dir, 'many', 'a.yaml')), duplicate.message);
+    t.regex(duplicate.message, /duplicate scenario name 'ay'/);
+
+    mkdirSync(join(dir, 'empty'));
+    writeFileSync(join(dir, 'empty', 'notes.txt'), 'nothing');
+    const empty = expectInputError(t, () => loadScenarios([join(dir, 'empty')], options));
+    t.regex(empty.message, /empty: folder has no scenario files/);
+
+    // problems of several files come together
+    const both = expectInputError(t, () =>
+      loadScenarios([join(dir, 'empty'), `${BAD}/unknown-user.yaml`, join(dir, 'missing.yaml')], options),
+    );
+    t.deepEqual(
+      both.problems.map((p) => p.file),
+      [join(dir, 'empty'), `${BAD}/unknown-user.yaml`, join(dir, 'missing.yaml')],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the bad-input folder as a whole: an InputError, nothing else', (t) => {
+  const error = expectInputError(t, () => loadScenarios([BAD], options));
+  t.true(error.problems.length >= Object.keys(expected).length);
+});
+
+test('arbitrary text never escapes as anything but an InputError', (t) => {
+  const check = (text: string, file: string) => {
+    try {
+      parseScenario(text, file, options);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      for (const problem of error.problems) if (problem.file !== file) throw new Error(`wrong file ${problem.file}`);
+    }
+  };
+  const fragments = fc.constantFrom(
+    'name: x\n',
+    'users: { alice: [phone], bob: [phone, laptop] }\n',
+    'groups: { g: { admin: alice, members: [alice, bob] } }\n',
+    'steps:\n',
+    '  - send: { from: alice, to: bob }\n',
+    '  - send: { from: bob.laptop, to: g, count: 2 }\n',
+    '  - delete: { device: bob.phone, ids: [m1] }\n',
+    '  - offline: bob.laptop\n',
+    '  - unlink-device: { device: bob.laptop }\n',
+    '  - mark: m\n',
+    'adversaries: { stolen-device: { device: bob, at: m } }\n',
+    '  - [\n',
+    '{"a": ',
+    '*x\n',
+    '&x\n',
+    '\t',
+    '\u0000',
+  );
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fragments, fc.string()), { maxLength: 12 }), fc.boolean(), (parts, json) => {
+      check(parts.join(''), json ? 'fuzz.json' : 'fuzz.yaml');
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
