@@ -3,10 +3,12 @@
  * new file and one line here.
  */
 import { serverSide } from './server-side.ts';
+import { signal } from './signal.ts';
 import { staticE2ee } from './static-e2ee.ts';
 import type { Design } from './types.ts';
 
 export const targets: Record<string, Design> = {
   'server-side': serverSide,
   'static-e2ee': staticE2ee,
+  signal,
 };

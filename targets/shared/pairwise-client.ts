@@ -5,7 +5,7 @@
  * A design supplies how to seal a payload for one device and open an envelope.
  */
 import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
-import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
+import { splitAddress, type Addressee, type DeviceAddress } from '../../harness/scenario/types.ts';
 import type { Client, ClientContext, OutgoingMessage, ReceivedMessage, SendOutcome } from '../types.ts';
 import { pack, unpack } from './codec.ts';
 import { MessageHistory } from './history.ts';
@@ -63,8 +63,9 @@ export abstract class PairwiseClient implements Client {
   }
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
-    const devices = await this.recipientDevices(message.to);
-    const refused = [...new Set(devices.map((d) => userOf(d)))].filter((u) => this.verification.get(u) === false);
+    const users = await this.recipientUsers(message.to);
+    const devices = await this.devicesFor(users);
+    const refused = users.filter((u) => this.verification.get(u) === false);
     if (refused.length > 0) {
       return { sent: false, reason: `safety number with ${refused.join(', ')} did not match` };
     }
@@ -147,11 +148,16 @@ export abstract class PairwiseClient implements Client {
     return null;
   }
 
-  /** Every device a message goes to: each recipient user's devices and this user's other devices. */
-  protected async recipientDevices(to: Addressee): Promise<DeviceAddress[]> {
+  /** The users a message goes to: the addressee (or the group's members) and this user. */
+  protected async recipientUsers(to: Addressee): Promise<string[]> {
     const users = to.kind === 'user' ? [to.user] : (await this.context.provider.fetchRoster(to.group)).members;
+    return [...new Set([...users, this.context.user])];
+  }
+
+  /** Every device of these users but this one. */
+  protected async devicesFor(users: readonly string[]): Promise<DeviceAddress[]> {
     const devices: DeviceAddress[] = [];
-    for (const user of new Set([...users, this.context.user])) {
+    for (const user of users) {
       for (const device of await this.devicesOf(user)) {
         if (device !== this.context.address) devices.push(device);
       }
@@ -175,5 +181,5 @@ export function decodePayload(plaintext: Uint8Array): Payload {
 }
 
 export function userOf(address: string): string {
-  return address.slice(0, address.indexOf('.'));
+  return splitAddress(address as DeviceAddress).user;
 }

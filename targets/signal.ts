@@ -1,0 +1,31 @@
+/**
+ * `signal`: the reference messenger. PQXDH (X3DH + ML-KEM-768) and the Double Ratchet, a
+ * session per device, device lists signed by their owner, safety numbers, secure deletion.
+ */
+import { SignalClient } from './signal/client.ts';
+import type { Claim, ClientContext, Design } from './types.ts';
+
+const THIRD_PARTIES = ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member'];
+
+export const SIGNAL_CLAIMS: readonly Claim[] = [
+  { property: 'confidentiality', adversaries: THIRD_PARTIES },
+  {
+    property: 'confidentiality',
+    adversaries: ['malicious-server'],
+    scope: 'verified',
+    note: 'verified messages only: trust on first use can be subverted at first contact',
+  },
+  { property: 'forward-secrecy', adversaries: ['stolen-device'] },
+  { property: 'post-compromise-security', adversaries: ['stolen-device'] },
+  { property: 'replay', adversaries: ['malicious-server'] },
+  { property: 'membership', adversaries: ['malicious-server'] },
+  { property: 'authentication', adversaries: ['malicious-server'], scope: 'verified', note: 'in verified conversations' },
+];
+
+export const signal: Design = {
+  name: 'signal',
+  description: 'the reference: PQXDH + Double Ratchet, signed device lists, safety numbers, secure deletion',
+  claims: SIGNAL_CLAIMS,
+  createClient: (context: ClientContext) => new SignalClient(context, { secureDelete: true }),
+  restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, { secureDelete: true }).restore(image),
+};

@@ -1,0 +1,369 @@
+/**
+ * The reference messenger's client: PQXDH session set-up, a Double Ratchet session per
+ * peer device, signed device lists, safety numbers, and a message history deleted securely.
+ * Options turn it into the weakened designs of the exceptional-access debate.
+ */
+import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
+import type { DeviceAddress } from '../../harness/scenario/types.ts';
+import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
+import { PairwiseClient, userOf } from '../shared/pairwise-client.ts';
+import { safetyNumber } from '../shared/safety-number.ts';
+import type { ClientContext } from '../types.ts';
+import { openDeviceList, signDeviceList, type DeviceList } from './device-list.ts';
+import { SignalError } from './errors.ts';
+import { initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
+import {
+  generateDh,
+  generateIdentity,
+  generateKem,
+  identityPublic,
+  LABELS,
+  LIMITS,
+  type DhKeyPair,
+  type IdentityKeyPair,
+  type IdentityPublic,
+  type KemKeyPair,
+} from './primitives.ts';
+import * as ratchet from './ratchet.ts';
+
+export interface SignalOptions {
+  /** Delete history with SQLite's secure_delete (the reference does). */
+  secureDelete: boolean;
+}
+
+/** One Double Ratchet session with a peer device. */
+interface Session {
+  ratchet: ratchet.RatchetState;
+  /** The initiator's PQXDH header, sent with every message until the peer replies. */
+  pending: PrekeyHeader | null;
+  baseKey: Uint8Array;
+  remoteIdentity: IdentityPublic;
+}
+
+/** What travels in an envelope body. */
+interface WireMessage {
+  prekey: PrekeyHeader | null;
+  message: ratchet.RatchetMessage;
+}
+
+interface Keys {
+  identity: IdentityKeyPair;
+  signedPrekey: { id: number; pair: DhKeyPair };
+  oneTimePrekeys: [number, DhKeyPair][];
+  kyberPrekeys: [number, { pair: KemKeyPair; oneTime: boolean }][];
+  nextPrekeyId: number;
+  sessions: [string, Session[]][];
+  identities: [string, IdentityPublic][];
+  verifiedIdentities: [string, IdentityPublic][];
+  deviceList: DeviceList | null;
+}
+
+export class SignalClient extends PairwiseClient {
+  #identity: IdentityKeyPair | null = null;
+  #signedPrekey: { id: number; pair: DhKeyPair } | null = null;
+  readonly #oneTimePrekeys = new Map<number, DhKeyPair>();
+  readonly #kyberPrekeys = new Map<number, { pair: KemKeyPair; oneTime: boolean }>();
+  #nextPrekeyId = 1;
+  /** Peer device -> sessions, current first. */
+  readonly #sessions = new Map<string, Session[]>();
+  /** Peer user -> identity, pinned at first contact (trust on first use). */
+  readonly #identities = new Map<string, IdentityPublic>();
+  /** Peer user -> the identity whose safety number the users compared and found matching. */
+  readonly #verifiedIdentities = new Map<string, IdentityPublic>();
+  /** Kept by the primary: the list it signs. */
+  #deviceList: DeviceList | null = null;
+  /** The last signed list verified per user, to skip verifying the same bytes again. */
+  readonly #verifiedLists = new Map<string, { signed: Uint8Array; devices: DeviceAddress[] }>();
+
+  constructor(context: ClientContext, options: SignalOptions) {
+    super(context, { secureDelete: options.secureDelete });
+  }
+
+  // --- registration and devices -------------------------------------------------------
+
+  protected async createKeys(provisioning?: Uint8Array): Promise<KeyUpload> {
+    const { crypto, rng } = this.context;
+    this.#identity = provisioning ? unpack<{ identity: IdentityKeyPair }>(provisioning, 'provisioning').identity : generateIdentity(crypto, rng);
+    const signedPrekey = { id: this.#takePrekeyId(), pair: generateDh(crypto, rng) };
+    this.#signedPrekey = signedPrekey;
+    const lastResort = { id: this.#takePrekeyId(), pair: generateKem(crypto, rng) };
+    this.#kyberPrekeys.set(lastResort.id, { pair: lastResort.pair, oneTime: false });
+    const bundle: PrekeyBundle = {
+      identity: identityPublic(this.#identity),
+      signedPrekey: { id: signedPrekey.id, publicKey: signedPrekey.pair.publicKey, signature: this.#sign(LABELS.signedPrekey, signedPrekey.id, signedPrekey.pair.publicKey) },
+      kyberPrekey: { id: lastResort.id, publicKey: lastResort.pair.publicKey, signature: this.#sign(LABELS.kyberPrekey, lastResort.id, lastResort.pair.publicKey) },
+    };
+    const prekeys: Uint8Array[] = [];
+    const kyberPrekeys: Uint8Array[] = [];
+    for (let i = 0; i < LIMITS.oneTimePrekeys; i++) {
+      const id = this.#takePrekeyId();
+      const pair = generateDh(crypto, rng);
+      this.#oneTimePrekeys.set(id, pair);
+      prekeys.push(pack({ id, publicKey: pair.publicKey } satisfies OneTimePrekey));
+      const kyberId = this.#takePrekeyId();
+      const kyber = generateKem(crypto, rng);
+      this.#kyberPrekeys.set(kyberId, { pair: kyber, oneTime: true });
+      kyberPrekeys.push(pack({ id: kyberId, publicKey: kyber.publicKey, signature: this.#sign(LABELS.kyberPrekey, kyberId, kyber.publicKey) } satisfies OneTimeKyberPrekey));
+    }
+    return { bundle: pack(bundle), oneTimeKeys: { prekey: prekeys, kyber: kyberPrekeys } };
+  }
+
+  override async register(provisioning?: Uint8Array): Promise<void> {
+    await super.register(provisioning);
+    if (!provisioning) {
+      this.#deviceList = { user: this.context.user, identity: identityPublic(this.#requireIdentity()), version: 1, devices: [this.context.device] };
+      await this.#publishDeviceList();
+    }
+  }
+
+  override async provisionDevice(device: string): Promise<Uint8Array> {
+    const list = this.#requireDeviceList();
+    this.#deviceList = { ...list, version: list.version + 1, devices: [...list.devices, device] };
+    await this.#publishDeviceList();
+    // Out of band (a QR code scanned in person): the identity key pair moves to the new device.
+    return pack({ identity: this.#requireIdentity() });
+  }
+
+  override async unlinkDevice(device: string): Promise<void> {
+    const list = this.#requireDeviceList();
+    this.#deviceList = { ...list, version: list.version + 1, devices: list.devices.filter((d) => d !== device) };
+    await this.#publishDeviceList();
+    await super.unlinkDevice(device);
+  }
+
+  /** The devices a user vouches for in its signed list; the identity in it is pinned on first use. */
+  protected override async devicesOf(user: string): Promise<DeviceAddress[]> {
+    const listing = await this.context.provider.fetchDevices(user);
+    if (!listing.signedList) throw new SignalError('bad-signature', `${user} has no signed device list`);
+    const cached = this.#verifiedLists.get(user);
+    if (cached && equalBytes(cached.signed, listing.signedList)) return cached.devices;
+    const list = openDeviceList(this.context.crypto, listing.signedList, user);
+    this.#trustIdentity(user, list.identity);
+    const devices = list.devices.map((device) => `${user}.${device}` as DeviceAddress);
+    this.#verifiedLists.set(user, { signed: listing.signedList, devices });
+    return devices;
+  }
+
+  // --- messages -----------------------------------------------------------------------
+
+  protected async seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array> {
+    let session = this.#sessions.get(to)?.[0];
+    if (!session) session = await this.#startSession(to);
+    const message = ratchet.encrypt(session.ratchet, this.context.crypto, plaintext);
+    return pack({ prekey: session.pending, message } satisfies WireMessage);
+  }
+
+  protected async open(envelope: Envelope): Promise<Uint8Array> {
+    const wire = decodeWireMessage(envelope.body);
+    const sessions = this.#sessions.get(envelope.from) ?? [];
+    if (wire.prekey) {
+      const existing = sessions.find((s) => equalBytes(s.baseKey, wire.prekey!.baseKey));
+      if (existing) return this.#decryptIn(existing, wire);
+      return this.#acceptSession(envelope.from, wire.prekey, wire.message);
+    }
+    let lastError: unknown = new SignalError('no-session', `no session with ${envelope.from}`);
+    for (const session of sessions) {
+      try {
+        return this.#decryptIn(session, wire);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  override async openSent(envelope: Envelope): Promise<Uint8Array | null> {
+    const wire = decodeWireMessage(envelope.body);
+    for (const session of this.#sessions.get(envelope.to) ?? []) {
+      try {
+        return ratchet.decryptOwn(session.ratchet, this.context.crypto, wire.message);
+      } catch {
+        // not this session's sending chain
+      }
+    }
+    return null;
+  }
+
+  // --- safety numbers -----------------------------------------------------------------
+
+  override async safetyNumber(peer: string): Promise<string | null> {
+    if (!this.#identities.has(peer)) await this.devicesOf(peer);
+    const theirs = this.#identities.get(peer)!;
+    const own = identityPublic(this.#requireIdentity());
+    return safetyNumber(
+      this.context.crypto,
+      { user: this.context.user, key: concatBytes(own.dh, own.signing) },
+      { user: peer, key: concatBytes(theirs.dh, theirs.signing) },
+    );
+  }
+
+  override async recordVerification(peer: string, matched: boolean): Promise<void> {
+    await super.recordVerification(peer, matched);
+    const identity = this.#identities.get(peer);
+    if (matched && identity) this.#verifiedIdentities.set(peer, identity);
+  }
+
+  // --- device image -------------------------------------------------------------------
+
+  protected exportKeys(): unknown {
+    return {
+      identity: this.#requireIdentity(),
+      signedPrekey: this.#signedPrekey!,
+      oneTimePrekeys: [...this.#oneTimePrekeys],
+      kyberPrekeys: [...this.#kyberPrekeys],
+      nextPrekeyId: this.#nextPrekeyId,
+      sessions: [...this.#sessions],
+      identities: [...this.#identities],
+      verifiedIdentities: [...this.#verifiedIdentities],
+      deviceList: this.#deviceList,
+    } satisfies Keys;
+  }
+
+  protected importKeys(state: unknown): void {
+    const keys = state as Keys;
+    this.#identity = keys.identity;
+    this.#signedPrekey = keys.signedPrekey;
+    for (const [id, pair] of keys.oneTimePrekeys) this.#oneTimePrekeys.set(id, pair);
+    for (const [id, entry] of keys.kyberPrekeys) this.#kyberPrekeys.set(id, entry);
+    this.#nextPrekeyId = keys.nextPrekeyId;
+    for (const [device, sessions] of keys.sessions) this.#sessions.set(device, sessions);
+    for (const [user, identity] of keys.identities) this.#identities.set(user, identity);
+    for (const [user, identity] of keys.verifiedIdentities) this.#verifiedIdentities.set(user, identity);
+    this.#deviceList = keys.deviceList;
+  }
+
+  // --- internals ----------------------------------------------------------------------
+
+  /** PQXDH §3.3 with a fresh bundle: verify its signatures and identity, then start a ratchet. */
+  async #startSession(to: DeviceAddress): Promise<Session> {
+    const { crypto, rng } = this.context;
+    const response = await this.context.provider.fetchBundle(to);
+    const bundle = unpack<PrekeyBundle>(response.bundle, 'prekey bundle');
+    const expected = this.#identityOf(userOf(to));
+    if (!expected || !sameIdentity(expected, bundle.identity)) {
+      throw new SignalError('untrusted-identity', `${to}'s bundle is not signed by ${userOf(to)}'s identity`);
+    }
+    this.#verifyPrekey(bundle.identity, LABELS.signedPrekey, bundle.signedPrekey);
+    const oneTime = response.oneTimeKeys['prekey'] ? unpack<OneTimePrekey>(response.oneTimeKeys['prekey'], 'one-time prekey') : null;
+    const oneTimeKyber = response.oneTimeKeys['kyber'] ? unpack<OneTimeKyberPrekey>(response.oneTimeKeys['kyber'], 'one-time kyber prekey') : null;
+    const kyber = oneTimeKyber ?? bundle.kyberPrekey;
+    this.#verifyPrekey(bundle.identity, LABELS.kyberPrekey, kyber);
+    const agreement = initiate(crypto, rng, this.#requireIdentity(), bundle, oneTime, { id: kyber.id, publicKey: kyber.publicKey, oneTime: oneTimeKyber !== null });
+    const session: Session = {
+      ratchet: ratchet.initInitiator(crypto, rng, agreement.sharedSecret, agreement.remoteRatchetKey, agreement.associatedData),
+      pending: agreement.header,
+      baseKey: agreement.header.baseKey,
+      remoteIdentity: bundle.identity,
+    };
+    this.#storeSession(to, session);
+    return session;
+  }
+
+  /** PQXDH §3.4: a first message from a device; its prekeys are consumed only if it decrypts. */
+  async #acceptSession(from: DeviceAddress, header: PrekeyHeader, message: ratchet.RatchetMessage): Promise<Uint8Array> {
+    const sender = userOf(from);
+    if (sender === this.context.user) {
+      if (!sameIdentity(header.identity, identityPublic(this.#requireIdentity()))) {
+        throw new SignalError('untrusted-identity', `${from} does not hold this user's identity`);
+      }
+    } else {
+      const devices = await this.devicesOf(sender);
+      if (!devices.includes(from)) throw new SignalError('unknown-device', `${from} is not on ${sender}'s signed device list`);
+      const expected = this.#identityOf(sender);
+      if (!expected || !sameIdentity(expected, header.identity)) {
+        throw new SignalError('untrusted-identity', `${from} presented an identity that is not ${sender}'s`);
+      }
+    }
+    const signedPrekey = this.#signedPrekey?.id === header.signedPrekeyId ? this.#signedPrekey.pair : null;
+    const oneTime = header.oneTimePrekeyId === null ? null : this.#oneTimePrekeys.get(header.oneTimePrekeyId);
+    const kyber = this.#kyberPrekeys.get(header.kyberPrekeyId);
+    if (!signedPrekey || oneTime === undefined || !kyber || kyber.oneTime !== header.kyberOneTime) {
+      throw new SignalError('invalid-prekey', `${from} used a prekey this device no longer has`);
+    }
+    const agreement = respond(this.context.crypto, this.#requireIdentity(), header, signedPrekey, oneTime, kyber.pair);
+    const session: Session = {
+      ratchet: ratchet.initResponder(agreement.sharedSecret, signedPrekey, agreement.associatedData),
+      pending: null,
+      baseKey: header.baseKey,
+      remoteIdentity: header.identity,
+    };
+    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, message);
+    // One-time prekeys are deleted once used (PQXDH §3.4); the last-resort ML-KEM key stays.
+    if (header.oneTimePrekeyId !== null) this.#oneTimePrekeys.delete(header.oneTimePrekeyId);
+    if (kyber.oneTime) this.#kyberPrekeys.delete(header.kyberPrekeyId);
+    this.#storeSession(from, session);
+    return plaintext;
+  }
+
+  #decryptIn(session: Session, wire: WireMessage): Uint8Array {
+    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, wire.message);
+    if (!wire.prekey) session.pending = null; // the peer answered on this session: no need to resend the header
+    return plaintext;
+  }
+
+  #storeSession(device: DeviceAddress, session: Session): void {
+    const sessions = [session, ...(this.#sessions.get(device) ?? []).filter((s) => s !== session)];
+    this.#sessions.set(device, sessions.slice(0, LIMITS.archivedSessions + 1));
+  }
+
+  /** Pin a user's identity on first contact; a changed identity of a verified user breaks the verification. */
+  #trustIdentity(user: string, identity: IdentityPublic): void {
+    const pinned = this.#identities.get(user);
+    if (pinned && sameIdentity(pinned, identity)) return;
+    if (user === this.context.user) {
+      if (!sameIdentity(identity, identityPublic(this.#requireIdentity()))) {
+        throw new SignalError('untrusted-identity', `the provider lists a device list for ${user} under another identity`);
+      }
+      return;
+    }
+    const verified = this.#verifiedIdentities.get(user);
+    if (verified && !sameIdentity(verified, identity)) this.verification.set(user, false);
+    this.#identities.set(user, identity);
+    this.#sessions.forEach((_, device) => {
+      if (userOf(device) === user && pinned) this.#sessions.delete(device);
+    });
+  }
+
+  #identityOf(user: string): IdentityPublic | undefined {
+    return user === this.context.user ? identityPublic(this.#requireIdentity()) : this.#identities.get(user);
+  }
+
+  #verifyPrekey(identity: IdentityPublic, label: Uint8Array, prekey: { id: number; publicKey: Uint8Array; signature: Uint8Array }): void {
+    const valid = prekey.signature?.length === 64 && this.context.crypto.ed25519Verify(identity.signing, prekeySignedBytes(label, prekey.id, prekey.publicKey), prekey.signature);
+    if (!valid) throw new SignalError('bad-signature', `prekey ${prekey.id} is not signed by its identity`);
+  }
+
+  #sign(label: Uint8Array, id: number, publicKey: Uint8Array): Uint8Array {
+    return this.context.crypto.ed25519Sign(this.#requireIdentity().signing.seed, prekeySignedBytes(label, id, publicKey));
+  }
+
+  async #publishDeviceList(): Promise<void> {
+    await this.context.provider.publishDeviceList(signDeviceList(this.context.crypto, this.#requireIdentity(), this.#requireDeviceList()));
+  }
+
+  #takePrekeyId(): number {
+    return this.#nextPrekeyId++;
+  }
+
+  #requireIdentity(): IdentityKeyPair {
+    if (!this.#identity) throw new Error(`${this.context.address} has no identity yet`);
+    return this.#identity;
+  }
+
+  #requireDeviceList(): DeviceList {
+    if (!this.#deviceList) throw new Error(`${this.context.address} is not the primary device: it keeps no device list`);
+    return this.#deviceList;
+  }
+}
+
+function sameIdentity(a: IdentityPublic, b: IdentityPublic): boolean {
+  return equalBytes(a.dh, b.dh) && equalBytes(a.signing, b.signing);
+}
+
+function decodeWireMessage(body: Uint8Array): WireMessage {
+  const wire = unpack<WireMessage>(body, 'signal message');
+  if (!(wire?.message?.header instanceof Uint8Array) || !(wire.message.ciphertext instanceof Uint8Array)) {
+    throw new SignalError('invalid-message', 'malformed signal message');
+  }
+  return wire;
+}

@@ -1,0 +1,217 @@
+/**
+ * The Double Ratchet (Signal, "The Double Ratchet Algorithm", revision 4): a root chain
+ * advanced by a Diffie-Hellman ratchet, sending and receiving chains advanced by HMAC,
+ * one message key per message, deleted once used. Skipped message keys are kept for
+ * out-of-order delivery up to named limits (§3.2, §3.5).
+ *
+ * State is plain data (bytes and numbers) so a device image can hold it as it is.
+ * `decrypt` is transactional: a message that fails leaves the state untouched.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { CryptoBackend } from '../../harness/crypto/backend.ts';
+import type { Rng } from '../../harness/rng.ts';
+import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
+import { SignalError } from './errors.ts';
+import { generateDh, LABELS, LIMITS, type DhKeyPair } from './primitives.ts';
+
+export interface Chain {
+  key: Uint8Array;
+  /** Index of the next message key. */
+  index: number;
+}
+
+export interface RatchetState {
+  rootKey: Uint8Array;
+  /** DHs, CKs (with Ns as its index). */
+  sending: { ratchet: DhKeyPair; chain: Chain | null };
+  /** DHr, CKr (with Nr as its index). */
+  receiving: { ratchetKey: Uint8Array | null; chain: Chain | null };
+  /** PN: messages in the previous sending chain. */
+  previousCounter: number;
+  /** MKSKIPPED: `<ratchet key hex>:<index>` -> message key, oldest first. */
+  skipped: Record<string, Uint8Array>;
+  /** AD from the key agreement, bound into every message's MAC. */
+  associatedData: Uint8Array;
+}
+
+export interface Header {
+  dh: Uint8Array;
+  pn: number;
+  n: number;
+}
+
+export interface RatchetMessage {
+  /** The encoded header, authenticated with the ciphertext. */
+  header: Uint8Array;
+  ciphertext: Uint8Array;
+}
+
+const MAC_LENGTH = 32;
+const MESSAGE_KEY_SEED = new Uint8Array([0x01]);
+const CHAIN_KEY_SEED = new Uint8Array([0x02]);
+const ZERO_SALT = new Uint8Array(32);
+
+/** §3.3 RatchetInitAlice: the initiator starts with a sending chain towards the responder's signed prekey. */
+export function initInitiator(crypto: CryptoBackend, rng: Rng, sharedSecret: Uint8Array, remoteRatchetKey: Uint8Array, associatedData: Uint8Array): RatchetState {
+  const ratchet = generateDh(crypto, rng);
+  const [rootKey, chainKey] = kdfRoot(crypto, sharedSecret, crypto.x25519(ratchet.privateKey, remoteRatchetKey));
+  return {
+    rootKey,
+    sending: { ratchet, chain: { key: chainKey, index: 0 } },
+    receiving: { ratchetKey: remoteRatchetKey, chain: null },
+    previousCounter: 0,
+    skipped: {},
+    associatedData,
+  };
+}
+
+/** §3.3 RatchetInitBob: the responder's first ratchet key pair is its signed prekey. */
+export function initResponder(sharedSecret: Uint8Array, signedPrekey: DhKeyPair, associatedData: Uint8Array): RatchetState {
+  return {
+    rootKey: sharedSecret,
+    sending: { ratchet: { ...signedPrekey }, chain: null },
+    receiving: { ratchetKey: null, chain: null },
+    previousCounter: 0,
+    skipped: {},
+    associatedData,
+  };
+}
+
+/** §3.4 RatchetEncrypt. */
+export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: Uint8Array): RatchetMessage {
+  const chain = state.sending.chain;
+  if (!chain) throw new SignalError('no-session', 'no sending chain yet: the session has not received a message');
+  const messageKey = nextMessageKey(crypto, chain);
+  const header = pack({ dh: state.sending.ratchet.publicKey, pn: state.previousCounter, n: chain.index - 1 } satisfies Header);
+  return { header, ciphertext: seal(crypto, messageKey, plaintext, concatBytes(state.associatedData, header)) };
+}
+
+/** §3.5 RatchetDecrypt, transactional. */
+export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, message: RatchetMessage): Uint8Array {
+  const header = decodeHeader(message.header);
+  const ad = concatBytes(state.associatedData, message.header);
+  const skippedId = skippedKeyId(header.dh, header.n);
+  const skippedKey = state.skipped[skippedId];
+  if (skippedKey) {
+    const plaintext = open(crypto, skippedKey, message.ciphertext, ad);
+    delete state.skipped[skippedId];
+    return plaintext;
+  }
+
+  const draft: RatchetState = {
+    ...state,
+    sending: { ...state.sending, chain: state.sending.chain && { ...state.sending.chain } },
+    receiving: { ...state.receiving, chain: state.receiving.chain && { ...state.receiving.chain } },
+  };
+  const newlySkipped: [string, Uint8Array][] = [];
+  const isNewRatchet = draft.receiving.ratchetKey === null || !equalBytes(draft.receiving.ratchetKey, header.dh);
+  if (isNewRatchet) {
+    skipMessageKeys(crypto, draft, header.pn, newlySkipped);
+    ratchetStep(crypto, rng, draft, header.dh);
+  }
+  const chain = draft.receiving.chain!;
+  if (header.n < chain.index) {
+    throw new SignalError('duplicate-message', `message ${header.n} of this chain was already received`);
+  }
+  skipMessageKeys(crypto, draft, header.n, newlySkipped);
+  const plaintext = open(crypto, nextMessageKey(crypto, chain), message.ciphertext, ad);
+
+  // Commit: the message was authentic.
+  Object.assign(state, draft, { skipped: state.skipped });
+  for (const [id, key] of newlySkipped) state.skipped[id] = key;
+  const ids = Object.keys(state.skipped);
+  for (let i = 0; i < ids.length - LIMITS.maxMessageKeys; i++) delete state.skipped[ids[i]!];
+  return plaintext;
+}
+
+/**
+ * What the holder of this state can open among messages the state's owner sends later on
+ * the same sending chain (an adversary holding a device image): the chain key derives every
+ * later message key until the next DH ratchet step. Does not change the state.
+ */
+export function decryptOwn(state: RatchetState, crypto: CryptoBackend, message: RatchetMessage): Uint8Array {
+  const header = decodeHeader(message.header);
+  const chain = state.sending.chain;
+  if (!chain || !equalBytes(header.dh, state.sending.ratchet.publicKey) || header.n < chain.index) {
+    throw new SignalError('invalid-message', 'not on the known sending chain');
+  }
+  if (header.n - chain.index > LIMITS.maxForwardJumps) throw new SignalError('too-many-skipped', 'too far ahead');
+  const walker = { ...chain };
+  let messageKey = nextMessageKey(crypto, walker);
+  while (walker.index <= header.n) messageKey = nextMessageKey(crypto, walker);
+  return open(crypto, messageKey, message.ciphertext, concatBytes(state.associatedData, message.header));
+}
+
+export function decodeHeader(bytes: Uint8Array): Header {
+  const header = unpack<Header>(bytes, 'ratchet header');
+  if (!(header?.dh instanceof Uint8Array) || header.dh.length !== 32 || !Number.isSafeInteger(header.n) || !Number.isSafeInteger(header.pn) || header.n < 0 || header.pn < 0) {
+    throw new SignalError('invalid-message', 'malformed ratchet header');
+  }
+  return header;
+}
+
+/** §3.5 DHRatchet. */
+function ratchetStep(crypto: CryptoBackend, rng: Rng, state: RatchetState, remoteRatchetKey: Uint8Array): void {
+  state.previousCounter = state.sending.chain?.index ?? 0;
+  state.receiving.ratchetKey = remoteRatchetKey;
+  let [rootKey, chainKey] = kdfRoot(crypto, state.rootKey, crypto.x25519(state.sending.ratchet.privateKey, remoteRatchetKey));
+  state.receiving.chain = { key: chainKey, index: 0 };
+  const ratchet = generateDh(crypto, rng);
+  [rootKey, chainKey] = kdfRoot(crypto, rootKey, crypto.x25519(ratchet.privateKey, remoteRatchetKey));
+  state.sending = { ratchet, chain: { key: chainKey, index: 0 } };
+  state.rootKey = rootKey;
+}
+
+/** §3.5 SkipMessageKeys: keep keys of messages not yet arrived, up to the named limit. */
+function skipMessageKeys(crypto: CryptoBackend, state: RatchetState, until: number, into: [string, Uint8Array][]): void {
+  const chain = state.receiving.chain;
+  if (!chain || state.receiving.ratchetKey === null) return;
+  if (until - chain.index > LIMITS.maxForwardJumps) {
+    throw new SignalError('too-many-skipped', `message ${until} is more than ${LIMITS.maxForwardJumps} ahead`);
+  }
+  while (chain.index < until) {
+    const index = chain.index;
+    into.push([skippedKeyId(state.receiving.ratchetKey, index), nextMessageKey(crypto, chain)]);
+  }
+}
+
+/** §5.2 KDF_RK: HKDF with the root key as salt and the DH output as input key material. */
+function kdfRoot(crypto: CryptoBackend, rootKey: Uint8Array, dhOutput: Uint8Array): [Uint8Array, Uint8Array] {
+  const output = crypto.hkdfSha256(dhOutput, rootKey, LABELS.rootChain, 64);
+  return [output.slice(0, 32), output.slice(32)];
+}
+
+/** §5.2 KDF_CK: HMAC-SHA256 with the chain key; 0x01 gives the message key, 0x02 the next chain key. */
+function nextMessageKey(crypto: CryptoBackend, chain: Chain): Uint8Array {
+  const messageKey = crypto.hmacSha256(chain.key, MESSAGE_KEY_SEED);
+  chain.key = crypto.hmacSha256(chain.key, CHAIN_KEY_SEED);
+  chain.index++;
+  return messageKey;
+}
+
+/** §5.2 ENCRYPT: HKDF expands the message key into an AES-256 key, an HMAC key and an IV; AES-256-CBC, then HMAC over AD || ciphertext. */
+function seal(crypto: CryptoBackend, messageKey: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
+  const { encryptionKey, authenticationKey, iv } = expandMessageKey(crypto, messageKey);
+  const ciphertext = crypto.aes256CbcEncrypt(encryptionKey, iv, plaintext);
+  return concatBytes(ciphertext, crypto.hmacSha256(authenticationKey, concatBytes(ad, ciphertext)));
+}
+
+function open(crypto: CryptoBackend, messageKey: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array {
+  if (sealed.length < MAC_LENGTH + 16) throw new SignalError('invalid-message', 'ciphertext too short');
+  const { encryptionKey, authenticationKey, iv } = expandMessageKey(crypto, messageKey);
+  const ciphertext = sealed.subarray(0, sealed.length - MAC_LENGTH);
+  const mac = crypto.hmacSha256(authenticationKey, concatBytes(ad, ciphertext));
+  if (!equalBytes(mac, sealed.subarray(sealed.length - MAC_LENGTH))) {
+    throw new SignalError('invalid-message', 'message authentication failed');
+  }
+  return crypto.aes256CbcDecrypt(encryptionKey, iv, ciphertext);
+}
+
+function expandMessageKey(crypto: CryptoBackend, messageKey: Uint8Array) {
+  const okm = crypto.hkdfSha256(messageKey, ZERO_SALT, LABELS.messageKeys, 80);
+  return { encryptionKey: okm.subarray(0, 32), authenticationKey: okm.subarray(32, 64), iv: okm.subarray(64, 80) };
+}
+
+function skippedKeyId(ratchetKey: Uint8Array, index: number): string {
+  return `${bytesToHex(ratchetKey)}:${index}`;
+}
