@@ -1,6 +1,8 @@
 /** What passive capabilities yield, shared by the adversaries that have them. */
 import { decodeWire } from '../harness/provider/wire.ts';
 import type { Envelope } from '../harness/provider/api.ts';
+import type { DeviceAddress } from '../harness/scenario/types.ts';
+import type { Client } from '../targets/types.ts';
 import type { AdversaryView, Holding, Position } from './types.ts';
 
 export const NO_POSITION: Position = { strikeStep: null, compromisedDevice: null, removedMember: null };
@@ -36,4 +38,27 @@ export function capturedEnvelopes(view: AdversaryView): CapturedEnvelope[] {
     }
   }
   return captured;
+}
+
+/**
+ * Run the design's own code on the network recording: every envelope delivered to `address`
+ * goes through `client.receive`, every envelope `address` uploaded through `client.openSent`,
+ * in wire order, before and after any strike. What opens is recovered plaintext.
+ */
+export async function replayThrough(client: Client, address: DeviceAddress, captured: readonly CapturedEnvelope[], via: string): Promise<Holding[]> {
+  const holdings: Holding[] = [];
+  for (const { direction, envelope } of captured) {
+    try {
+      if (direction === 'down' && envelope.to === address) {
+        const received = await client.receive(envelope);
+        if (received) holdings.push({ bytes: received.body, via });
+      } else if (direction === 'up' && envelope.from === address) {
+        const opened = await client.openSent(envelope);
+        if (opened) holdings.push({ bytes: opened, via });
+      }
+    } catch {
+      // The state does not open this one.
+    }
+  }
+  return holdings;
 }

@@ -3,6 +3,7 @@
  * under `adversaries:`; adding one is one new file and one line here.
  */
 import { network } from './network.ts';
+import { quantum } from './quantum.ts';
 import { server } from './server.ts';
 import { stolenDevice } from './stolen-device.ts';
 import type { Adversary } from './types.ts';
@@ -11,4 +12,5 @@ export const adversaries: Record<string, Adversary<any>> = {
   network,
   server,
   'stolen-device': stolenDevice,
+  quantum,
 };

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
-import { capturedEnvelopes, wireHoldings } from './capture.ts';
+import { capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
 const params = z.strictObject({
@@ -34,19 +34,9 @@ export const stolenDevice: Adversary<z.infer<typeof params>> = {
         // What the image holds in clear: stored history, and deleted rows not yet overwritten.
         const holdings: Holding[] = [{ bytes: image, via: 'device-image' }];
         const clone = await view.restoreDevice(address, image);
-        for (const { direction, envelope } of capturedEnvelopes(view)) {
-          try {
-            if (direction === 'down' && envelope.to === address) {
-              const received = await clone.receive(envelope);
-              if (received) holdings.push({ bytes: received.body, via: 'decrypt' });
-            } else if (direction === 'up' && envelope.from === address) {
-              const opened = await clone.openSent(envelope);
-              if (opened) holdings.push({ bytes: opened, via: 'decrypt' });
-            }
-          } catch {
-            // The state does not open this one: exactly what forward secrecy promises.
-          }
-        }
+        // Every envelope to or from the device, before and after the seizure: what the
+        // image's keys still open is lost; what they no longer open, forward secrecy saved.
+        holdings.push(...(await replayThrough(clone, address, capturedEnvelopes(view), 'decrypt')));
         return [...holdings, ...wireHoldings(view)];
       },
     };

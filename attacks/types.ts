@@ -10,7 +10,7 @@ import type { WireRecord } from '../harness/provider/wire.ts';
 import type { MetadataKind } from '../harness/report/types.ts';
 import type { Rng } from '../harness/rng.ts';
 import type { DeviceAddress, Scenario } from '../harness/scenario/types.ts';
-import type { Client, Design } from '../targets/types.ts';
+import type { Client, ClientContext, Design } from '../targets/types.ts';
 
 /** Something the adversary holds; a marker standing in `bytes` means that message leaked, by `via`. */
 export interface Holding {
@@ -42,10 +42,19 @@ export interface AdversaryView {
   imageDevice(address: DeviceAddress): Promise<Uint8Array>;
   /** A fresh client of the design holding `image`, with read-only access to the public directory. */
   restoreDevice(address: DeviceAddress, image: Uint8Array): Promise<Client>;
+  /** A client context for a device in the adversary's hands (read-only directory access, its own randomness). */
+  deviceContext(address: DeviceAddress): ClientContext;
+  /**
+   * The discrete-log oracle, for adversaries that declare `discreteLogOracle`: the private key
+   * of an X25519 public key it captured on the wire; null for any key it never saw.
+   */
+  discreteLog(publicKey: Uint8Array): Uint8Array | null;
 }
 
 export interface Attack {
   readonly position: Position;
+  /** Set when the attack could not be carried out on this target, with the reason: clean results then prove nothing. */
+  inconclusive?: string;
   /** Called after every step of the scenario (index 0-based). */
   afterStep?(stepIndex: number, view: AdversaryView): Promise<void>;
   /** At the end of the run: everything the adversary holds. */
@@ -67,5 +76,7 @@ export interface Adversary<Params = unknown> {
   metadata: readonly MetadataKind[];
   /** Whether it can change what clients receive (authentication, replay and membership are about it). */
   active: boolean;
+  /** Whether it gets the discrete-log oracle at the end of the run (`quantum`). */
+  discreteLogOracle?: boolean;
   prepare(setup: AttackSetup<Params>): Attack;
 }

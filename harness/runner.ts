@@ -7,6 +7,8 @@ import type { Adversary } from '../attacks/types.ts';
 import type { Design } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
 import { UnsupportedError } from './errors.ts';
+import { recordingBackend, type KeyTable } from './crypto/key-table.ts';
+import { byteStringsSeen } from './provider/wire.ts';
 import { judge } from './judge/judge.ts';
 import {
   PROPERTY_NAMES,
@@ -83,9 +85,11 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
   }
   const params = adversary.params ? adversary.params.parse(raw) : raw;
   const rng = Rng.fromSeed(seed, 'run', scenario.name, design.name);
-  const world = new World({ design, scenario, crypto, rng, seed });
+  // The quantum adversary's oracle needs every key pair the run creates remembered.
+  const keyTable = adversary.discreteLogOracle ? recordingBackend(crypto) : null;
+  const world = new World({ design, scenario, crypto: keyTable?.backend ?? crypto, rng, seed });
   const attack = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
-  const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name));
+  const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), keyTable ? oracle(keyTable, world) : undefined);
   let holdings;
   try {
     await world.setUp();
@@ -108,7 +112,14 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
       summary: { messages: world.ledger.messages.length, leaked: 0 },
     };
   }
-  const judgement = judge({ ledger: world.ledger, holdings, position: attack.position, adversary, claims: design.claims });
+  const judgement = judge({
+    ledger: world.ledger,
+    holdings,
+    position: attack.position,
+    adversary,
+    claims: design.claims,
+    inconclusive: attack.inconclusive ?? null,
+  });
   const notes = [...world.ledger.notes];
   if (world.ledger.rejections.length > 0) {
     notes.push(`clients rejected ${world.ledger.rejections.length} envelope(s); first: ${world.ledger.rejections[0]!.device} at step ${world.ledger.rejections[0]!.step}: ${world.ledger.rejections[0]!.reason}`);
@@ -121,6 +132,15 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
     marks: scenario.marks,
     strikeStep: attack.position.strikeStep,
     ...judgement,
+  };
+}
+
+/** The oracle answers only about public keys that crossed the wire. */
+function oracle(keyTable: KeyTable, world: World): (publicKey: Uint8Array) => Uint8Array | null {
+  let captured: Set<string> | null = null;
+  return (publicKey) => {
+    captured ??= byteStringsSeen(world.wire.records, 32);
+    return captured.has(Buffer.from(publicKey).toString('hex')) ? keyTable.privateKeyOf(publicKey) : null;
   };
 }
 

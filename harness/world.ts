@@ -119,9 +119,11 @@ export class World {
   }
 
   /** The capabilities handed to an adversary. */
-  view(design: Design, attackerRng: Rng): AdversaryView {
+  view(design: Design, attackerRng: Rng, discreteLog: (publicKey: Uint8Array) => Uint8Array | null = () => null): AdversaryView {
     const world = this;
     return {
+      discreteLog,
+      deviceContext: (address) => world.#context(address, world.provider.observer(), attackerRng.fork(`device:${address}`)),
       design,
       crypto: this.#options.crypto,
       wire: this.wire.records,

@@ -100,5 +100,11 @@ export const serverSide: Design = {
   claims: [{ property: 'confidentiality', adversaries: ['network'] }],
   createClient: (context: ClientContext) => new ServerSideClient(context),
   restoreClient: (context: ClientContext, image: Uint8Array) => new ServerSideClient(context).restore(image),
+  async reconstructDevice(context, upload, privateKeyOf) {
+    const { transportKey } = unpack<Bundle>(upload.bundle, 'bundle');
+    const privateKey = privateKeyOf(transportKey);
+    if (!privateKey) throw new Error(`the transport key of ${context.address} was not captured`);
+    return new ServerSideClient(context).adopt({ privateKey, publicKey: transportKey });
+  },
   createServer,
 };

@@ -2,7 +2,7 @@
  * `signal`: the reference messenger. PQXDH (X3DH + ML-KEM-768) and the Double Ratchet, a
  * session per device, device lists signed by their owner, safety numbers, secure deletion.
  */
-import { SignalClient } from './signal/client.ts';
+import { reconstructSignalDevice, SignalClient } from './signal/client.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 
 const THIRD_PARTIES = ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member'];
@@ -28,4 +28,5 @@ export const signal: Design = {
   claims: SIGNAL_CLAIMS,
   createClient: (context: ClientContext) => new SignalClient(context, { secureDelete: true }),
   restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, { secureDelete: true }).restore(image),
+  reconstructDevice: (context, upload, privateKeyOf) => reconstructSignalDevice(new SignalClient(context, { secureDelete: true }), upload, privateKeyOf),
 };

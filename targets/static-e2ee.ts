@@ -134,4 +134,10 @@ export const staticE2ee: Design = {
   claims: [{ property: 'confidentiality', adversaries: ['network', 'server'] }],
   createClient: (context: ClientContext) => new StaticE2eeClient(context),
   restoreClient: (context: ClientContext, image: Uint8Array) => new StaticE2eeClient(context).restore(image),
+  async reconstructDevice(context, upload, privateKeyOf) {
+    const { identity } = unpack<Bundle>(upload.bundle, 'bundle');
+    const privateKey = privateKeyOf(identity);
+    if (!privateKey) throw new Error(`the identity key of ${context.address} was not captured`);
+    return new StaticE2eeClient(context).adopt({ keys: { privateKey, publicKey: identity }, keyring: [] });
+  },
 };

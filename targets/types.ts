@@ -4,7 +4,7 @@
  * fresh clients of the same design and run the design's own code on what they captured.
  */
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
-import type { Envelope, ProviderApi } from '../harness/provider/api.ts';
+import type { Envelope, KeyUpload, ProviderApi } from '../harness/provider/api.ts';
 import type { ServerLogic } from '../harness/provider/provider.ts';
 import type { PropertyName } from '../harness/report/types.ts';
 import type { Rng } from '../harness/rng.ts';
@@ -96,4 +96,11 @@ export interface Design {
   /** A fresh client of this design holding `image` (from `exportState`). */
   restoreClient(context: ClientContext, image: Uint8Array): Promise<Client>;
   createServer?(context: ServerContext): ServerLogic;
+  /**
+   * For the `quantum` adversary: a client of this design for a device, rebuilt from the keys
+   * the device published (`upload`, as captured on the wire) and whatever private halves
+   * `privateKeyOf` reveals. Design-specific because only the design knows which published
+   * keys make up a device's state. Without it, the quantum attack is inconclusive.
+   */
+  reconstructDevice?(context: ClientContext, upload: KeyUpload, privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Promise<Client>;
 }

@@ -1,10 +1,16 @@
 /** `keyhole audit [SCENARIO...]`: run the matrix, write the reports, decide the exit status. */
+import { compareWithBaseline, loadBaseline } from '../baseline.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
-import { runAudit } from '../runner.ts';
+import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../policy.ts';
+import { assembleReport, runMatrix } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
+import { parseShard, shardOf } from '../shard.ts';
+import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
+import type { ReporterEntry } from '../../reports/types.ts';
 import { builtInScenarios, loadOptions, pick, pickAdversaries, pickTargets } from './catalogue.ts';
+import { createProgress, progressWanted } from './progress.ts';
 import type { Report } from '../report/types.ts';
 
 export interface AuditFlags {
@@ -14,42 +20,142 @@ export interface AuditFlags {
   out: string;
   reporter: string;
   crypto: string;
+  policy?: string;
+  baseline?: string;
+  shard?: string;
+  workers?: string;
   quiet?: boolean;
 }
 
 export const EXIT = { ok: 0, violated: 1, input: 2, harness: 3 } as const;
 
 export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise<number> {
+  // Every flag and input file is checked before the first run.
   const seed = parseSeed(flags.seed);
   const targets = pickTargets(flags.targets);
   const adversaries = pickAdversaries(flags.adversaries);
-  const reporterEntries = pick(reporters, flags.reporter, '--reporter');
+  const reporterEntries = pickReporters(flags.reporter);
   const crypto = cryptoFlag(flags.crypto);
+  const shard = flags.shard === undefined ? null : parseShard(flags.shard);
+  const workers = parseWorkers(flags.workers ?? '1');
+  const checks = loadChecks(flags);
   const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
 
-  const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
-  const active = reporterEntries.map((entry) => entry.create({ outDir: flags.out, stdout: process.stdout, color }));
-  const report = await runAudit({
-    targets,
-    scenarios,
-    adversaries,
-    seed,
-    crypto,
-    onRun: (run) => active.forEach((r) => r.onRun?.(run)),
+  const matrix = runMatrix({ targets, scenarios, adversaries });
+  const specs = shard ? shardOf(matrix, shard) : matrix;
+  const active = createReporters(reporterEntries, flags.out);
+  const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
+  const startedAt = new Date();
+  let runs;
+  try {
+    runs = await executeSpecs(specs, {
+      seed,
+      crypto,
+      workers,
+      onRun: (run, done, total) => {
+        progress.update(done, total, run);
+        active.forEach((r) => r.onRun?.(run));
+      },
+    });
+  } finally {
+    progress.end();
+  }
+  const report = assembleReport(runs, seed, startedAt, Date.now() - startedAt.getTime());
+  if (shard) report.shard = { index: shard.index, count: shard.count, matrixSize: matrix.length };
+  // Names of the whole matrix, so that a name of another shard does not count as "matched no run".
+  applyChecks(report, checks, {
+    targets: targets.map((t) => t.name),
+    scenarios: scenarios.map((s) => s.name),
+    adversaries: adversaries.map((a) => a.name),
   });
+  await writeReports(report, active, flags.quiet);
+  printChecks(report, flags.quiet);
+  return exitStatus(report);
+}
+
+/** 1 when a claim is violated, a run failed, a policy expectation failed or something regressed. */
+export function exitStatus(report: Report): number {
+  const failed =
+    report.violations.length > 0 ||
+    report.runs.some((r) => r.status === 'error') ||
+    (report.policy?.failures.length ?? 0) > 0 ||
+    (report.baseline?.regressions.length ?? 0) > 0;
+  return failed ? EXIT.violated : EXIT.ok;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Shared with `keyhole merge`                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface Checks {
+  policy: Policy | null;
+  baseline: { file: string; report: Report } | null;
+}
+
+/** Loads `--policy` and `--baseline` (input errors before anything runs). */
+export function loadChecks(flags: { policy?: string; baseline?: string }): Checks {
+  return {
+    policy: flags.policy === undefined ? null : loadPolicyFile(flags.policy),
+    baseline: flags.baseline === undefined ? null : { file: flags.baseline, report: loadBaseline(flags.baseline) },
+  };
+}
+
+/** Adds the policy failures and baseline regressions to the report (only for the flags given). */
+export function applyChecks(report: Report, checks: Checks, universe: PolicyUniverse = universeOf(report.runs)): void {
+  if (checks.policy) {
+    report.policy = { file: checks.policy.file, failures: evaluatePolicy(checks.policy, report.runs, universe) };
+  }
+  if (checks.baseline) {
+    report.baseline = compareWithBaseline(checks.baseline.report, report, checks.baseline.file);
+  }
+}
+
+/** Policy failures and regressions on stderr, always; baseline notes unless `--quiet`. */
+export function printChecks(report: Report, quiet: boolean | undefined): void {
+  const lines: string[] = [];
+  if (report.policy) {
+    const { failures, file } = report.policy;
+    if (failures.length > 0) {
+      lines.push(`keyhole: ${failures.length} policy expectation(s) failed (${file}):`);
+      for (const failure of failures) lines.push(`  policy: ${formatPolicyFailure(failure)}`);
+    } else if (!quiet) {
+      lines.push(`keyhole: policy ${file}: every expectation holds`);
+    }
+  }
+  if (report.baseline) {
+    const { regressions, notes, file } = report.baseline;
+    if (regressions.length > 0) {
+      lines.push(`keyhole: ${regressions.length} regression(s) against the baseline ${file}:`);
+      for (const regression of regressions) lines.push(`  baseline: ${regression.description}`);
+    } else if (!quiet) {
+      lines.push(`keyhole: baseline ${file}: nothing got worse`);
+    }
+    if (!quiet) for (const note of notes) lines.push(`  baseline note: ${note}`);
+  }
+  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+export function pickReporters(list: string): ReporterEntry[] {
+  return pick(reporters, list, '--reporter');
+}
+
+export function createReporters(entries: readonly ReporterEntry[], outDir: string) {
+  const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
+  return entries.map((entry) => entry.create({ outDir, stdout: process.stdout, color }));
+}
+
+export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, quiet: boolean | undefined): Promise<void> {
   const written: string[] = [];
   for (const reporter of active) {
     const path = await reporter.onEnd(report);
     if (path) written.push(path);
   }
-  if (!flags.quiet && written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
-  return exitStatus(report);
+  if (!quiet && written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
 }
 
-export function exitStatus(report: Report): number {
-  const failed = report.violations.length > 0 || report.runs.some((r) => r.status === 'error');
-  return failed ? EXIT.violated : EXIT.ok;
-}
+/* ------------------------------------------------------------------------------------------ */
+/* Flags                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
 
 function parseSeed(value: string): number {
   const seed = Number(value);
@@ -57,6 +163,14 @@ function parseSeed(value: string): number {
     throw new InputError({ file: '<command line>', path: '--seed', message: `expected a non-negative integer, got '${value}'` });
   }
   return seed;
+}
+
+export function parseWorkers(value: string): number {
+  const workers = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || workers < 1 || workers > MAX_WORKERS) {
+    throw new InputError({ file: '<command line>', path: '--workers', message: `expected an integer from 1 to ${MAX_WORKERS}, got '${value}'` });
+  }
+  return workers;
 }
 
 function cryptoFlag(name: string) {

@@ -7,6 +7,7 @@ import { formatProblem, InputError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { audit, DEFAULT_REPORTERS, EXIT } from './audit.ts';
 import { catalogue, renderCatalogue } from './list.ts';
+import { merge } from './merge.ts';
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('keyhole')
@@ -25,9 +26,24 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
     .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
     .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON)')
+    .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
+    .option('--shard <i/n>', 'run only the i-th of n equal slices of the run matrix (1-based; default: the whole matrix)')
+    .option('--workers <n>', 'parallel worker threads', '1')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
     .action(async (scenarios: string[], flags) => setExit(await audit(scenarios, flags)));
+
+  program
+    .command('merge')
+    .description('merge shard reports (--shard i/n) into one report and its other formats')
+    .argument('<report.json...>', 'the report.json of every shard')
+    .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
+    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON), checked on the merged report')
+    .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
+    .option('--quiet', 'no summary output')
+    .action(async (files: string[], flags) => setExit(await merge(files, flags)));
 
   program
     .command('list')

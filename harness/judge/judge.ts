@@ -23,7 +23,12 @@ export interface JudgeInput {
   position: Position;
   adversary: { name: string; active: boolean; metadata: readonly MetadataKind[] };
   claims: readonly Claim[];
+  /** Why the attack could not be carried out on this target, if it could not. */
+  inconclusive?: string | null;
 }
+
+/** Properties decided by what leaked: without a complete attack, only a leak found is a finding. */
+const LEAK_PROPERTIES = new Set(['confidentiality', 'forward-secrecy', 'post-compromise-security']);
 
 export interface Judgement {
   messages: MessageReport[];
@@ -53,8 +58,13 @@ export function judge(input: JudgeInput): Judgement {
       adversary: input.adversary,
       verifiedOnly: claim?.scope === 'verified',
     });
-    const detail = claim?.note ? `${evaluation.detail} (claim: ${claim.note})` : evaluation.detail;
-    const { verdict, healedAfter, seen } = evaluation;
+    let detail = claim?.note ? `${evaluation.detail} (claim: ${claim.note})` : evaluation.detail;
+    let { verdict } = evaluation;
+    const { healedAfter, seen } = evaluation;
+    if (input.inconclusive && LEAK_PROPERTIES.has(property) && verdict === 'holds') {
+      verdict = 'inconclusive';
+      detail = `${input.inconclusive}; ${detail}`;
+    }
     return {
       property,
       verdict,

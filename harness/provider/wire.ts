@@ -44,3 +44,31 @@ export function encodeWire(payload: unknown): Uint8Array {
 export function decodeWire<T>(bytes: Uint8Array): T {
   return decode(bytes) as T;
 }
+
+/**
+ * Every byte string of `length` bytes in the recorded messages, looking inside nested
+ * MessagePack too: the public keys an observer of the wire has seen.
+ */
+export function byteStringsSeen(records: readonly WireRecord[], length: number): Set<string> {
+  const seen = new Set<string>();
+  const visit = (value: unknown, depth: number): void => {
+    if (value instanceof Uint8Array) {
+      if (value.length === length) seen.add(Buffer.from(value).toString('hex'));
+      else if (depth < 8 && value.length > length) {
+        let nested: unknown;
+        try {
+          nested = decode(value);
+        } catch {
+          return;
+        }
+        visit(nested, depth + 1);
+      }
+    } else if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth);
+    } else if (value !== null && typeof value === 'object') {
+      for (const item of Object.values(value)) visit(item, depth);
+    }
+  };
+  for (const record of records) visit(decodeWire(record.bytes), 0);
+  return seen;
+}

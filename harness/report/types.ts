@@ -5,9 +5,12 @@
 
 export const REPORT_SCHEMA = 'keyhole-report/1';
 
-export type Verdict = 'holds' | 'violated' | 'not-applicable' | 'inconclusive';
-export type RunStatus = 'ok' | 'error' | 'not-applicable';
-export type MessageClass = 'exposed' | 'before' | 'after' | 'unrelated';
+export const VERDICTS = ['holds', 'violated', 'not-applicable', 'inconclusive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+export const RUN_STATUSES = ['ok', 'error', 'not-applicable'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const MESSAGE_CLASSES = ['exposed', 'before', 'after', 'unrelated'] as const;
+export type MessageClass = (typeof MESSAGE_CLASSES)[number];
 
 export const PROPERTY_NAMES = [
   'confidentiality',
@@ -75,6 +78,63 @@ export interface Violation {
   detail: string;
 }
 
+/** Which slice of the run matrix a `--shard i/n` report holds (absent in a whole or merged report). */
+export interface ShardInfo {
+  /** 1-based: `i` of `--shard i/n`. */
+  index: number;
+  /** `n` of `--shard i/n`. */
+  count: number;
+  /** How many runs the whole matrix has (all shards together). */
+  matrixSize: number;
+}
+
+/** An expectation of a `--policy` file (SPEC §6) that a run did not meet. */
+export interface PolicyFailure {
+  /** 0-based index of the entry in the policy's `expect` list (`expect[0]`). */
+  entry: number;
+  /** The run; for an entry naming something that matched no run, the entry's filters (`*`: any). */
+  target: string;
+  scenario: string;
+  adversary: string;
+  /** The property the entry checks; null for `maxLeaked` and for names that matched no run. */
+  property: PropertyName | null;
+  /** What the entry requires: a verdict (`holds`), `at most 0 leaked messages`, ... */
+  expected: string;
+  /** What the run had: a verdict, `3 leaked messages (plan, ack, source)`, `run error: ...`, ... */
+  actual: string;
+}
+
+export interface PolicyOutcome {
+  /** The policy file as given on the command line. */
+  file: string;
+  failures: PolicyFailure[];
+}
+
+/** Something that got worse than in the `--baseline` report. */
+export interface Regression {
+  target: string;
+  scenario: string;
+  adversary: string;
+  /** `message`: a message now leaked; `property`: a verdict now violated; `status`: a run now failing. */
+  kind: 'message' | 'property' | 'status';
+  /** The message id or property name; null for `status`. */
+  subject: string | null;
+  /** In the baseline: `not leaked`, a verdict, a run status. */
+  was: string;
+  /** Now: `leaked (via decrypt)`, `violated`, `error: ...`. */
+  now: string;
+  /** One readable line saying all of the above. */
+  description: string;
+}
+
+export interface BaselineOutcome {
+  /** The baseline report.json as given on the command line. */
+  file: string;
+  regressions: Regression[];
+  /** What could not be compared and is therefore not counted as worse (new runs or messages, ...). */
+  notes: string[];
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   tool: { name: 'keyhole'; version: string };
@@ -82,4 +142,10 @@ export interface Report {
   timing: { startedAt: string; durationMs: number };
   runs: RunReport[];
   violations: Violation[];
+  /** Only in the report of one shard (`--shard i/n`). */
+  shard?: ShardInfo;
+  /** Only with `--policy`. */
+  policy?: PolicyOutcome;
+  /** Only with `--baseline`. */
+  baseline?: BaselineOutcome;
 }

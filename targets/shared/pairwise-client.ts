@@ -144,6 +144,13 @@ export abstract class PairwiseClient implements Client {
     return this;
   }
 
+  /** Make this fresh client hold `keys` (as `exportKeys` gives them) and an empty history. */
+  async adopt(keys: unknown): Promise<this> {
+    this.importKeys(keys);
+    this.#history = await MessageHistory.open(this.historyOptions);
+    return this;
+  }
+
   async openSent(_envelope: Envelope): Promise<Uint8Array | null> {
     return null;
   }

@@ -367,3 +367,37 @@ function decodeWireMessage(body: Uint8Array): WireMessage {
   }
   return wire;
 }
+
+/**
+ * For the `quantum` adversary: a device rebuilt from its published bundle and one-time
+ * prekeys, with every X25519 private half the oracle gives. The identity's signing seed and
+ * the ML-KEM secret keys cannot be recovered from a discrete-log oracle, so they are absent.
+ */
+export async function reconstructSignalDevice(
+  client: SignalClient,
+  upload: KeyUpload,
+  privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null,
+): Promise<SignalClient> {
+  const bundle = unpack<PrekeyBundle>(upload.bundle, 'prekey bundle');
+  const recover = (publicKey: Uint8Array): DhKeyPair => {
+    const privateKey = privateKeyOf(publicKey);
+    if (!privateKey) throw new Error('a published key was not captured');
+    return { privateKey, publicKey };
+  };
+  const oneTimePrekeys: [number, DhKeyPair][] = (upload.oneTimeKeys?.['prekey'] ?? []).map((bytes) => {
+    const prekey = unpack<OneTimePrekey>(bytes, 'one-time prekey');
+    return [prekey.id, recover(prekey.publicKey)];
+  });
+  const keys: Keys = {
+    identity: { dh: recover(bundle.identity.dh), signing: { seed: new Uint8Array(32), publicKey: bundle.identity.signing } },
+    signedPrekey: { id: bundle.signedPrekey.id, pair: recover(bundle.signedPrekey.publicKey) },
+    oneTimePrekeys,
+    kyberPrekeys: [],
+    nextPrekeyId: 1,
+    sessions: [],
+    identities: [],
+    verifiedIdentities: [],
+    deviceList: null,
+  };
+  return client.adopt(keys);
+}
