@@ -81,7 +81,7 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
   const raw = scenario.adversaries[adversary.name];
   if (adversary.params && raw === undefined) {
     const wanted = Object.keys((adversary.params as { shape?: object }).shape ?? {}).join(', ');
-    return notApplicable(base, `${adversary.name} needs parameters (${wanted}) that scenario ${scenario.name} does not give`);
+    return notApplicable(base, `${adversary.name} needs parameters (${wanted}) that scenario ${scenario.name} does not give`, design);
   }
   const params = adversary.params ? adversary.params.parse(raw) : raw;
   const rng = Rng.fromSeed(seed, 'run', scenario.name, design.name);
@@ -99,7 +99,7 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
     }
     holdings = await attack.conclude(view);
   } catch (error) {
-    if (error instanceof UnsupportedError) return notApplicable(base, error.message);
+    if (error instanceof UnsupportedError) return notApplicable(base, error.message, design);
     return {
       ...base,
       status: 'error',
@@ -144,14 +144,16 @@ function oracle(keyTable: KeyTable, world: World): (publicKey: Uint8Array) => Ui
   };
 }
 
-function notApplicable(base: Pick<RunReport, 'target' | 'scenario' | 'adversary'>, reason: string): RunReport {
+/** A run that could not take place; the design's claims are marked so reporters can show what went untested. */
+function notApplicable(base: Pick<RunReport, 'target' | 'scenario' | 'adversary'>, reason: string, design: Design): RunReport {
+  const claimed = (property: string) => design.claims.some((c) => c.property === property && c.adversaries.includes(base.adversary));
   return {
     ...base,
     status: 'not-applicable',
     error: null,
     notes: [reason],
     messages: [],
-    properties: PROPERTY_NAMES.map((property) => ({ property, verdict: 'not-applicable', claimed: false, detail: reason })),
+    properties: PROPERTY_NAMES.map((property) => ({ property, verdict: 'not-applicable', claimed: claimed(property), detail: reason })),
     summary: { messages: 0, leaked: 0 },
   };
 }

@@ -34,6 +34,8 @@ const CLASS_LABELS: Record<MessageClass, string> = {
 const KNOWN_VIA: Record<string, string> = {
   decrypt: 'recovered by running the design’s own code on captured state',
   cleartext: 'the marker stood in clear in captured bytes',
+  'device-image': 'found in clear in the seized device image (its message database file, deleted pages included)',
+  quantum: 'opened with private keys from the discrete-log oracle, through the design’s own code',
   escrow: 'opened with the escrow key',
   'ghost-device': 'sent to a device the provider slipped in',
   'key-substitution': 'encrypted to a key the provider substituted',
@@ -116,9 +118,10 @@ details.run > summary { cursor: pointer; padding: 8px 12px; list-style-position:
 details.run[open] > summary { border-bottom: 1px solid var(--line); background: var(--panel); }
 details.run .body { padding: 8px 14px 14px; }
 .run-title { font-weight: 600; }
-.badge { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 12px; font-weight: 600; margin-left: 6px; border: 1px solid transparent; }
+.badge { display: inline-block; white-space: nowrap; padding: 0 7px; border-radius: 10px; font-size: 12px; font-weight: 600; margin-left: 6px; border: 1px solid transparent; }
 .badge.ok, .badge.holds { background: #dcf5e3; color: var(--good); }
 .badge.violated, .badge.error { background: #fde2e1; color: var(--bad); }
+.badge.violated.unclaimed { background: #fff3d6; color: var(--warn); }
 .badge.not-applicable { background: #eef0f3; color: var(--muted); }
 .badge.inconclusive { background: #fff3d6; color: var(--warn); }
 .badge.leaks { background: #fff3d6; color: var(--warn); }
@@ -133,14 +136,14 @@ details.run .body { padding: 8px 14px 14px; }
 .chip.leaked { background: var(--c); color: #fff; box-shadow: 0 0 0 2px var(--bad); }
 .chip.undelivered { border-style: dashed; opacity: .7; }
 .chip.undelivered .id { text-decoration: line-through; }
-.chip .via { font-size: 10px; font-weight: 700; text-transform: uppercase; letter-spacing: .03em; background: var(--bad); color: #fff; border-radius: 6px; padding: 0 4px; }
+.via { font-size: 10px; font-weight: 700; background: var(--bad); color: #fff; border-radius: 6px; padding: 0 4px; }
 .chip .flag { font-size: 11px; }
 .strike { display: inline-flex; align-items: center; padding: 2px 8px; border-left: 3px dashed var(--bad); color: var(--bad); font-size: 12px; font-weight: 700; }
 .mark { display: inline-flex; align-items: center; padding: 2px 6px; border-left: 3px solid var(--muted); color: var(--muted); font-size: 12px; }
 .props td.detail { white-space: pre-wrap; word-break: break-word; }
 .props tr.broken td { background: #fff5f5; }
 .notes { color: var(--muted); white-space: pre-wrap; word-break: break-word; }
-.error { color: var(--bad); background: #fde2e1; border-radius: 6px; padding: 8px 10px; white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
+.run-error { color: var(--bad); background: #fde2e1; border-radius: 6px; padding: 8px 10px; white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 footer { color: var(--muted); font-size: 12px; padding-top: 20px; padding-bottom: 30px; }
 `;
 
@@ -148,17 +151,22 @@ export function renderHtml(report: Report): string {
   const errors = report.runs.filter((r) => r.status === 'error');
   const ok = report.runs.filter((r) => r.status === 'ok').length;
   const na = report.runs.filter((r) => r.status === 'not-applicable').length;
-  const good = report.violations.length === 0 && errors.length === 0;
-  const verdictParts: string[] = [];
-  if (report.violations.length > 0) verdictParts.push(plural(report.violations.length, 'violated claim'));
-  if (errors.length > 0) verdictParts.push(plural(errors.length, 'failed run'));
+  const count = (n: number, noun: string) => (n > 0 ? [plural(n, noun)] : []);
+  const verdictParts = [
+    ...count(report.violations.length, 'violated claim'),
+    ...count(errors.length, 'failed run'),
+    ...count(report.policy?.failures.length ?? 0, 'failed policy expectation'),
+    ...count(report.baseline?.regressions.length ?? 0, 'regression'),
+  ];
+  const good = verdictParts.length === 0;
+  const shard = report.shard ? ` · shard ${report.shard.index}/${report.shard.count} of ${report.shard.matrixSize} runs` : '';
   const firstRun = firstRunIndex(report);
 
   const body = [
     '<header>',
     '<h1>keyhole report</h1>',
     `<p class="verdict ${good ? 'good' : 'bad'}" id="verdict">${good ? '✓ every design kept its claims' : `✗ ${escapeHtml(verdictParts.join(', '))}`}</p>`,
-    `<p class="meta">${escapeHtml(`${report.runs.length} runs (${ok} ok, ${na} not applicable, ${errors.length} failed) · seed ${report.seed} · keyhole ${report.tool.version} · started ${report.timing.startedAt} · ${report.timing.durationMs} ms`)}</p>`,
+    `<p class="meta">${escapeHtml(`${report.runs.length} runs (${ok} ok, ${na} not applicable, ${errors.length} failed)${shard} · seed ${report.seed} · keyhole ${report.tool.version} · started ${report.timing.startedAt} · ${report.timing.durationMs} ms`)}</p>`,
     '</header>',
     '<main>',
     matrixSection(report, firstRun),
@@ -293,6 +301,33 @@ function findingsSection(report: Report, firstRun: Map<string, number>): string 
     }
     out.push('</ul></section>');
   }
+  if (report.policy) {
+    const { file, failures } = report.policy;
+    out.push(`<section id="policy"><h2>Policy ${escapeHtml(file)}</h2>`);
+    if (failures.length === 0) out.push('<p class="hint">✓ every expectation holds</p>');
+    else out.push('<ul class="findings">');
+    for (const f of failures) {
+      const where = `${escapeHtml(f.target)} · ${escapeHtml(f.scenario)} · ${escapeHtml(f.adversary)}`;
+      out.push(
+        `<li><span class="badge claim-broken">✗ expect[${escapeHtml(f.entry)}]</span> ${runLink(f.target, f.scenario, f.adversary, where)}` +
+          `${f.property === null ? '' : ` · ${escapeHtml(f.property)}`}: expected ${escapeHtml(f.expected)}, got ${escapeHtml(f.actual)}</li>`,
+      );
+    }
+    out.push(failures.length === 0 ? '</section>' : '</ul></section>');
+  }
+  if (report.baseline) {
+    const { file, regressions, notes } = report.baseline;
+    out.push(`<section id="baseline"><h2>Baseline ${escapeHtml(file)}</h2>`);
+    if (regressions.length === 0) out.push('<p class="hint">✓ nothing got worse</p>');
+    else out.push('<ul class="findings">');
+    for (const r of regressions) {
+      const where = `${escapeHtml(r.target)} · ${escapeHtml(r.scenario)} · ${escapeHtml(r.adversary)}`;
+      out.push(`<li><span class="badge claim-broken">✗ ${escapeHtml(r.kind)}</span> ${runLink(r.target, r.scenario, r.adversary, where)}: ${escapeHtml(r.description)}</li>`);
+    }
+    if (regressions.length > 0) out.push('</ul>');
+    if (notes.length > 0) out.push(`<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+    out.push('</section>');
+  }
   return out.join('\n');
 }
 
@@ -304,7 +339,7 @@ function legendSection(report: Report): string {
   for (const run of report.runs) for (const m of run.messages) if (m.leaked && m.via !== null) via.set(m.via, (via.get(m.via) ?? 0) + 1);
   const viaRows = [...via.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, count]) => `<dt><span class="chip c-unrelated leaked"><span class="via">${escapeHtml(name)}</span></span></dt><dd>${escapeHtml(`${KNOWN_VIA[name] ?? 'recovered this way'} (${plural(count, 'message')})`)}</dd>`);
+    .map(([name, count]) => `<dt><span class="via">${escapeHtml(name)}</span></dt><dd>${escapeHtml(`${KNOWN_VIA[name] ?? 'recovered this way'} (${plural(count, 'message')})`)}</dd>`);
   return [
     '<section id="legend">',
     '<h2>Legend</h2>',
@@ -357,16 +392,17 @@ function runBlock(run: RunReport, index: number): string {
   for (const p of violated) badges.push(`<span class="badge claim-broken">✗ ${escapeHtml(p.property)}</span>`);
 
   const body: string[] = [];
-  if (run.error !== null) body.push(`<p class="error">${escapeHtml(run.error)}</p>`);
+  if (run.error !== null) body.push(`<p class="run-error">${escapeHtml(run.error)}</p>`);
   if (run.notes && run.notes.length > 0) {
     body.push(`<ul class="notes">${run.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
   }
   if (run.messages.length > 0 || run.strikeStep != null) body.push(timeline(run));
-  if (run.properties.length > 0) body.push(propertiesTable(run.properties));
+  // A run that did not apply lists every property as not applicable for the reason in its notes.
+  if (run.properties.some((p) => p.claimed || p.verdict !== 'not-applicable')) body.push(propertiesTable(run.properties));
 
   return [
     `<details class="run status-${escapeHtml(run.status)}" id="run-${index}"${open ? ' open' : ''}>`,
-    `<summary><span class="run-title">${escapeHtml(run.scenario)} · ${escapeHtml(run.adversary)}</span>${badges.join('')}</summary>`,
+    `<summary><span class="run-title">${escapeHtml(run.scenario)} · ${escapeHtml(run.adversary)}</span> ${badges.join(' ')}</summary>`,
     `<div class="body">${body.join('\n')}</div>`,
     '</details>',
   ].join('\n');
@@ -429,7 +465,7 @@ function propertiesTable(properties: PropertyReport[]): string {
     return [
       `<tr class="${broken ? 'broken' : ''}">`,
       `<td>${escapeHtml(p.property)}</td>`,
-      `<td><span class="badge ${escapeHtml(p.verdict)}">${broken ? '✗ ' : ''}${escapeHtml(p.verdict)}</span></td>`,
+      `<td><span class="badge ${escapeHtml(p.verdict)}${p.claimed ? '' : ' unclaimed'}">${broken ? '✗ ' : ''}${escapeHtml(p.verdict)}</span></td>`,
       `<td>${p.claimed ? 'claimed' : ''}</td>`,
       `<td class="detail">${escapeHtml(p.detail)}</td>`,
       `<td>${escapeHtml(extra.join('; '))}</td>`,

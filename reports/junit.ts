@@ -84,6 +84,43 @@ export function testCasesOf(run: RunReport): TestCase[] {
   });
 }
 
+/**
+ * `--policy` and `--baseline` results, when the report has them: a `policy` suite with one
+ * failing testcase per failed expectation, a `baseline` suite with one per regression (one
+ * passing testcase when there is none).
+ */
+function checkSuites(report: Report): Map<string, TestCase[]> {
+  const suites = new Map<string, TestCase[]>();
+  if (report.policy) {
+    const { file, failures } = report.policy;
+    suites.set(
+      'policy',
+      failures.length === 0
+        ? [{ classname: 'policy', name: file, outcome: { kind: 'passed' } }]
+        : failures.map((f) => {
+            const message = `expected ${f.expected}, got ${f.actual}`;
+            const name = `expect[${f.entry}] ${f.target} / ${f.scenario} / ${f.adversary}${f.property === null ? '' : ` / ${f.property}`}`;
+            return { classname: 'policy', name, outcome: { kind: 'failure', message, body: `${file}: ${name}: ${message}` } };
+          }),
+    );
+  }
+  if (report.baseline) {
+    const { file, regressions, notes } = report.baseline;
+    const noteLines = notes.map((n) => `note: ${n}`);
+    suites.set(
+      'baseline',
+      regressions.length === 0
+        ? [{ classname: 'baseline', name: file, outcome: { kind: 'passed' } }]
+        : regressions.map((r) => ({
+            classname: `baseline.${r.target}.${r.scenario}`,
+            name: `${r.adversary} / ${r.kind}${r.subject === null ? '' : ` / ${r.subject}`}`,
+            outcome: { kind: 'failure', message: r.description, body: [`${file}: was ${r.was}, now ${r.now}`, r.description, ...noteLines].join('\n') },
+          })),
+    );
+  }
+  return suites;
+}
+
 interface Counts {
   tests: number;
   failures: number;
@@ -126,7 +163,7 @@ export function renderJunit(report: Report): string {
     cases.push(...testCasesOf(run));
     byTarget.set(run.target, cases);
   }
-  const all = [...byTarget.values()].flat();
+  const all = [...byTarget.values(), ...checkSuites(report).values()].flat();
   const seconds = (report.timing.durationMs / 1000).toFixed(3);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -143,6 +180,9 @@ export function renderJunit(report: Report): string {
       ...cases.map(renderCase),
       '  </testsuite>',
     );
+  }
+  for (const [name, cases] of checkSuites(report)) {
+    lines.push(`  <testsuite name="${attr(name)}" id="${id++}" ${countAttributes(count(cases))} timestamp="${attr(report.timing.startedAt)}">`, ...cases.map(renderCase), '  </testsuite>');
   }
   lines.push('</testsuites>', '');
   return lines.join('\n');

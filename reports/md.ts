@@ -50,9 +50,10 @@ export function renderMarkdown(report: Report): string {
   const na = report.runs.filter((r) => r.status === 'not-applicable').length;
 
   out.push('# keyhole report', '');
-  out.push(verdictLine(report.violations.length, errors.length), '');
+  out.push(verdictLine(report), '');
+  const shard = report.shard ? ` · shard ${mdEscape(report.shard.index)}/${mdEscape(report.shard.count)} of ${mdEscape(report.shard.matrixSize)} runs` : '';
   out.push(
-    `${report.runs.length} runs (${ok} ok, ${na} not applicable, ${errors.length} failed) · seed ${mdEscape(report.seed)} · ` +
+    `${report.runs.length} runs (${ok} ok, ${na} not applicable, ${errors.length} failed)${shard} · seed ${mdEscape(report.seed)} · ` +
       `keyhole ${mdEscape(report.tool.version)} · started ${mdEscape(report.timing.startedAt)} · ${mdEscape(report.timing.durationMs)} ms`,
     '',
   );
@@ -84,6 +85,32 @@ export function renderMarkdown(report: Report): string {
     out.push('');
   }
 
+  if (report.policy) {
+    const { file, failures } = report.policy;
+    out.push(`## Policy ${mdEscape(file)}`, '');
+    if (failures.length === 0) out.push('✓ every expectation holds');
+    for (const f of failures) {
+      const property = f.property === null ? '' : ` · **${mdEscape(f.property)}**`;
+      out.push(
+        `- ✗ expect[${mdEscape(f.entry)}] **${mdEscape(f.target)}** · ${mdEscape(f.scenario)} · ${mdEscape(f.adversary)}${property}: ` +
+          `expected ${mdEscape(f.expected)}, got ${mdEscape(f.actual)}`,
+      );
+    }
+    out.push('');
+  }
+  if (report.baseline) {
+    const { file, regressions, notes } = report.baseline;
+    out.push(`## Baseline ${mdEscape(file)}`, '');
+    if (regressions.length === 0) out.push('✓ nothing got worse');
+    for (const r of regressions) out.push(`- ✗ ${mdEscape(r.description)}`);
+    if (notes.length > 0) {
+      out.push('', `<details><summary>${notes.length} note${notes.length === 1 ? '' : 's'} on the comparison</summary>`, '');
+      for (const note of notes) out.push(`- ${mdEscape(note)}`);
+      out.push('', '</details>');
+    }
+    out.push('');
+  }
+
   if (report.runs.length > 0) {
     out.push('## Runs', '');
     for (const run of report.runs) out.push(...runDetails(run), '');
@@ -91,12 +118,20 @@ export function renderMarkdown(report: Report): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function verdictLine(violations: number, errors: number): string {
-  if (violations === 0 && errors === 0) return '**✓ every design kept its claims**';
-  const parts: string[] = [];
-  if (violations > 0) parts.push(`${violations} violated claim${violations === 1 ? '' : 's'}`);
-  if (errors > 0) parts.push(`${errors} failed run${errors === 1 ? '' : 's'}`);
-  return `**✗ ${parts.join(', ')}**`;
+function verdictLine(report: Report): string {
+  const parts = findingCounts(report);
+  return parts.length === 0 ? '**✓ every design kept its claims**' : `**✗ ${parts.join(', ')}**`;
+}
+
+/** What makes `keyhole audit` exit 1, counted: violated claims, failed runs, policy failures, regressions. */
+export function findingCounts(report: Report): string[] {
+  const count = (n: number, noun: string) => (n > 0 ? [`${n} ${noun}${n === 1 ? '' : 's'}`] : []);
+  return [
+    ...count(report.violations.length, 'violated claim'),
+    ...count(report.runs.filter((r) => r.status === 'error').length, 'failed run'),
+    ...count(report.policy?.failures.length ?? 0, 'failed policy expectation'),
+    ...count(report.baseline?.regressions.length ?? 0, 'regression'),
+  ];
 }
 
 function matrixTable(report: Report): string[] {
@@ -145,7 +180,9 @@ function runDetails(run: RunReport): string[] {
     for (const note of run.notes) out.push(`  - ${mdEscape(note)}`);
   }
   out.push('');
-  if (run.properties.length > 0) out.push(...propertiesTable(run.properties), '');
+  // A run that did not apply lists every property as not applicable for the reason in its notes.
+  const informative = run.properties.some((p) => p.claimed || p.verdict !== 'not-applicable');
+  if (informative) out.push(...propertiesTable(run.properties), '');
   if (run.messages.length > 0) out.push(...messagesTable(run.messages), '');
   out.push('</details>');
   return out;

@@ -1,0 +1,394 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import test from 'ava';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+import type { Report } from '../harness/report/types.ts';
+import { escapeHtml, renderHtml } from '../reports/html.ts';
+import { escapeXml, renderJunit } from '../reports/junit.ts';
+import { mdEscape, renderMarkdown } from '../reports/md.ts';
+import { reporters } from '../reports/registry.ts';
+import { renderSarif } from '../reports/sarif.ts';
+import { ALERT_PAYLOAD, ERROR_TEXT, PROBE_PAYLOAD, cleanReport, reportWithChecks, reportWithLeaks } from './fixtures/report-with-leaks.ts';
+
+const ESCAPED_ALERT = '&lt;img src=x onerror=alert(1)&gt;';
+const ESCAPED_PROBE = '&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;';
+
+// ---------------------------------------------------------------- registry
+
+test('the registry keeps list and json and adds md, html, junit and sarif with their files', async (t) => {
+  t.truthy(reporters.list);
+  t.is(reporters.json?.file, 'report.json');
+  const expected = { md: 'report.md', html: 'index.html', junit: 'junit.xml', sarif: 'report.sarif' };
+  const outDir = mkdtempSync(join(tmpdir(), 'keyhole-reporters-'));
+  try {
+    for (const [name, file] of Object.entries(expected)) {
+      const entry = reporters[name];
+      if (!entry) return t.fail(`reporter ${name} is not registered`);
+      t.is(entry.file, file, name);
+      t.true(entry.description.length > 0);
+      const path = await entry.create({ outDir, stdout: process.stdout, color: false }).onEnd(reportWithLeaks());
+      t.is(path, join(outDir, file));
+      t.true(readFileSync(join(outDir, file), 'utf8').length > 100, `${file} was written`);
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------- md
+
+test('md: title, verdict, matrix, violated claims and failed runs', (t) => {
+  const md = renderMarkdown(reportWithLeaks());
+  const lines = md.split('\n');
+  t.is(lines[0], '# keyhole report');
+  t.true(lines.includes('**✗ 2 violated claims, 1 failed run**'));
+  const header = lines.indexOf('| target \\ adversary | network | stolen-device |');
+  t.true(header > 0, 'matrix header');
+  t.is(lines[header + 1], '|---|:---:|:---:|');
+  t.is(lines[header + 2], '| **signal** | 0/7 | n/a |');
+  t.is(lines[header + 3], '| **escrow** | 0/4 ⚠ 1 error | 6/9 ✗ fs, pcs |');
+  t.true(lines.includes('## Violated claims (2)'));
+  t.is(lines.filter((l) => l.startsWith('- ✗ **escrow** · stolen-phone · stolen-device · **')).length, 2);
+  t.true(lines.includes('## Failed runs (1)'));
+  t.true(lines.some((l) => l.startsWith('- ⚠ **escrow** · group-chat · network: target threw')));
+});
+
+test('md: a clean report says every design kept its claims', (t) => {
+  const md = renderMarkdown(cleanReport());
+  t.true(md.includes('**✓ every design kept its claims**'));
+  t.false(md.includes('## Violated claims'));
+  t.false(md.includes('## Failed runs'));
+});
+
+test('md: one collapsible block per run with status, notes, properties and messages', (t) => {
+  const report = reportWithLeaks();
+  const md = renderMarkdown(report);
+  t.is(md.match(/^<details>$/gm)?.length, report.runs.length);
+  t.is(md.match(/^<\/details>$/gm)?.length, report.runs.length);
+  t.is(md.match(/^<summary>.*<\/summary>$/gm)?.length, report.runs.length);
+  t.is(md.match(/^\| id \| from \| to \| step \| class \| delivered \| verified \| leaked \| via \|$/gm)?.length, 5, 'one messages table per ok run');
+  t.is(md.match(/^\| property \| verdict \| claimed \| detail \| healedAfter \|$/gm)?.length, 5, 'one properties table per ok run');
+  t.regex(md, /^\| post-compromise-security \| \*\*✗ violated\*\* \| yes \| .* \| never \|$/m);
+  t.regex(md, /^\| post-compromise-security \| holds \| yes \| .* \| 0 \|$/m);
+  t.regex(md, /^- status: \*\*error\*\*$/m);
+  t.regex(md, /^- strike: step 3$/m);
+  t.regex(md, /^- marks: seizure \(step 3\)$/m);
+  t.regex(md, /^\| m7 \| alice\.phone \| bob \| 6 \| after \| no \| no \| no \| {2}\|$/m);
+  t.regex(md, /^\| m6 \| bob\.phone \| alice \| 5 \| after \| yes \| no \| \*\*leaked\*\* \| decrypt \|$/m);
+});
+
+test('md: report text is escaped for Markdown and HTML', (t) => {
+  const md = renderMarkdown(reportWithLeaks());
+  t.false(md.includes('<img'), 'no raw markup from the report');
+  t.true(md.includes(ESCAPED_ALERT));
+  t.true(md.includes('&lt;img src=x onerror=&quot;window.&#95;&#95;xss=1&quot;&gt;'));
+  t.false(md.includes('`'), 'no backtick survives: none can open a code span');
+  t.true(md.includes('&#96;tick&#96;'));
+  t.true(md.includes('pipe&#124;id'));
+  // A newline in a detail does not end the table row.
+  t.regex(md, /^\| forward-secrecy \| \*\*✗ violated\*\* \| yes \| 1 before message leaked: .* via escrow &#124; see &#96;escrow&#96;<br>second line \|  \|$/m);
+  // Every row of every table has as many cell separators as its header.
+  const lines = md.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.startsWith('|') || (i > 0 && lines[i - 1]!.startsWith('|'))) continue;
+    const width = lines[i]!.split('|').length;
+    for (let j = i; j < lines.length && lines[j]!.startsWith('|'); j++) t.is(lines[j]!.split('|').length, width, `table row: ${lines[j]}`);
+  }
+});
+
+test('mdEscape turns Markdown and HTML syntax into references and newlines into <br>', (t) => {
+  t.is(mdEscape('a|b'), 'a&#124;b');
+  t.is(mdEscape('<b>&"\''), '&lt;b&gt;&amp;&quot;&#39;');
+  t.is(mdEscape('`x` *y* _z_ [l](u) \\'), '&#96;x&#96; &#42;y&#42; &#95;z&#95; &#91;l&#93;(u) &#92;');
+  t.is(mdEscape('one\ntwo\r\nthree'), 'one<br>two<br>three');
+  t.is(mdEscape('@team #12 $x$ ~~s~~'), '&#64;team &#35;12 &#36;x&#36; &#126;&#126;s&#126;&#126;');
+});
+
+test('md: shard, policy failures and baseline regressions count in the verdict and are listed', (t) => {
+  const md = renderMarkdown(reportWithChecks());
+  const lines = md.split('\n');
+  t.true(lines.includes('**✗ 2 violated claims, 1 failed run, 2 failed policy expectations, 1 regression**'));
+  t.regex(md, / · shard 2\/3 of 24 runs · /);
+  t.true(lines.includes('## Policy policy.yaml'));
+  t.true(lines.includes('- ✗ expect[0] **escrow** · stolen-phone · stolen-device · **forward-secrecy**: expected holds, got violated'));
+  t.true(lines.includes('- ✗ expect[1] **escrow** · stolen-phone · stolen-device: expected at most 0 leaked messages, got 5 leaked messages (&lt;img src=x onerror=alert(1)&gt;, pipe&#124;id, ...)'));
+  t.true(lines.includes('## Baseline baseline/report.json'));
+  t.is(lines.filter((l) => l.startsWith('- ✗ escrow · stolen-phone · stolen-device: message &lt;img')).length, 1);
+  t.true(lines.includes('- new message &#96;tick&#96; not in the baseline'));
+  t.false(md.includes('<img'));
+
+  const clean = renderMarkdown({ ...cleanReport(), policy: { file: 'p.yaml', failures: [] }, baseline: { file: 'b.json', regressions: [], notes: [] } });
+  t.true(clean.includes('**✓ every design kept its claims**'));
+  t.true(clean.includes('✓ every expectation holds'));
+  t.true(clean.includes('✓ nothing got worse'));
+});
+
+// ---------------------------------------------------------------- html
+
+test('html: one self-contained file, nothing loaded from anywhere', (t) => {
+  const html = renderHtml(reportWithLeaks());
+  t.true(html.startsWith('<!doctype html>'));
+  t.notRegex(html, /<script[^>]*\ssrc\s*=/i);
+  t.notRegex(html, /<link\b/i);
+  t.notRegex(html, /<iframe|<object|<embed/i);
+  const tags = html.match(/<[a-z][^>]*>/gi) ?? [];
+  t.true(tags.length > 100);
+  for (const tag of tags) {
+    // Every attribute this reporter writes is double-quoted, with quotes inside escaped.
+    for (const [, name, value = ''] of tag.matchAll(/\s([^\s="'>/]+)(?:="([^"]*)")?/g)) {
+      t.notRegex(name!, /^on/i, `no event handler: ${tag}`);
+      t.false(['src', 'srcset', 'action', 'formaction', 'poster', 'data', 'background'].includes(name!.toLowerCase()), `nothing loaded: ${tag}`);
+      if (name!.toLowerCase() === 'href') t.regex(value, /^#/, `links are fragments: ${tag}`);
+    }
+  }
+  t.notRegex(html, /@import|url\(/i, 'no CSS loads anything');
+  t.false(html.includes('http://'));
+  t.false(html.includes('https://'));
+  t.is(html.match(/<script/g)?.length, 1, 'one inline script');
+  const script = html.match(/<script>([\s\S]*?)<\/script>/)?.[1];
+  if (script === undefined) return t.fail('no inline script');
+  t.notRegex(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|Function\(/);
+  t.false(html.includes('innerHTML'));
+  t.regex(html, /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;;/);
+});
+
+test('html: report text is escaped everywhere', (t) => {
+  const html = renderHtml(reportWithLeaks());
+  t.false(html.includes('<img'), 'no raw markup from the report');
+  t.false(html.includes('onerror="'), 'no raw attribute from the report');
+  t.true(html.includes(ESCAPED_ALERT));
+  t.true(html.includes(ESCAPED_PROBE));
+  t.true(html.includes(escapeHtml(ERROR_TEXT)));
+  // In a title attribute too.
+  t.true(html.includes(`title="${escapeHtml(PROBE_PAYLOAD)} · alice.phone → bob · step 4 · after`));
+});
+
+test('html: heat map, timelines with strike point and legend are in the page', (t) => {
+  const report = reportWithLeaks();
+  const html = renderHtml(report);
+  t.is(html.match(/<details class="run /g)?.length, report.runs.length);
+  t.is(html.match(/<li class="chip /g)?.length, report.runs.reduce((n, r) => n + r.messages.length, 0));
+  t.is(html.match(/<li class="strike"/g)?.length, 2);
+  t.regex(html, /<td class="cell[^"]* violated"[^>]*><a href="#run-5"><span class="ratio">6\/9<\/span><span class="broken">✗ fs, pcs<\/span>/);
+  t.regex(html, /<td class="na"[^>]*><a href="#run-1">n\/a<\/a><\/td>/);
+  t.regex(html, /<section id="legend">/);
+  t.true(html.includes('<span class="via">escrow</span>'));
+});
+
+test('html: policy failures and baseline regressions are listed and escaped', (t) => {
+  const html = renderHtml(reportWithChecks());
+  t.regex(html, /<p class="verdict bad" id="verdict">✗ 2 violated claims, 1 failed run, 2 failed policy expectations, 1 regression<\/p>/);
+  t.regex(html, /<section id="policy"><h2>Policy policy\.yaml<\/h2>/);
+  t.is(html.match(/<span class="badge claim-broken">✗ expect\[\d\]<\/span>/g)?.length, 2);
+  t.regex(html, /<section id="baseline">/);
+  t.true(html.includes(`message ${ESCAPED_PROBE} was not leaked, now leaked (via decrypt)`));
+  t.true(html.includes('shard 2/3 of 24 runs'));
+  t.false(html.includes('<img'));
+});
+
+test('escapeHtml escapes the five special characters', (t) => {
+  t.is(escapeHtml(`<a href="x" title='y'>&</a>`), '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+  t.is(escapeHtml(42), '42');
+});
+
+// ---------------------------------------------------------------- junit
+
+const xmlParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseAttributeValue: false,
+  parseTagValue: false,
+  trimValues: false,
+  processEntities: true,
+  htmlEntities: true,
+  isArray: (name) => ['testsuite', 'testcase', 'failure', 'error', 'skipped', 'property'].includes(name),
+});
+
+interface XmlCase {
+  '@_classname': string;
+  '@_name': string;
+  failure?: Array<{ '@_message': string; '#text'?: string }>;
+  error?: Array<{ '@_message': string; '#text'?: string }>;
+  skipped?: Array<{ '@_message': string }>;
+}
+interface XmlSuite {
+  '@_name': string;
+  '@_tests': string;
+  '@_failures': string;
+  '@_errors': string;
+  '@_skipped': string;
+  testcase: XmlCase[];
+}
+
+function parseJunit(xml: string): { root: Record<string, string>; suites: XmlSuite[] } {
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`junit.xml is not well-formed: ${JSON.stringify(valid.err)}`);
+  const doc = xmlParser.parse(xml) as { testsuites: Record<string, string> & { testsuite: XmlSuite[] } };
+  return { root: doc.testsuites, suites: doc.testsuites.testsuite };
+}
+
+test('junit: well-formed, one suite per target, one testcase per claim, counts right', (t) => {
+  const { root, suites } = parseJunit(renderJunit(reportWithLeaks()));
+  t.like(root, { '@_tests': '11', '@_failures': '2', '@_errors': '1', '@_skipped': '3' });
+  t.deepEqual(
+    suites.map((s) => [s['@_name'], s['@_tests'], s['@_failures'], s['@_errors'], s['@_skipped']]),
+    [
+      ['signal', '4', '0', '0', '2'],
+      ['escrow', '7', '2', '1', '1'],
+    ],
+  );
+  for (const suite of suites) {
+    t.is(String(suite.testcase.length), suite['@_tests']);
+    t.is(String(suite.testcase.filter((c) => c.failure).length), suite['@_failures']);
+    t.is(String(suite.testcase.filter((c) => c.error).length), suite['@_errors']);
+    t.is(String(suite.testcase.filter((c) => c.skipped).length), suite['@_skipped']);
+  }
+  const cases = suites.flatMap((s) => s.testcase);
+  t.deepEqual(
+    cases.map((c) => `${c['@_classname']} ${c['@_name']}`),
+    [
+      'signal.stolen-phone network / confidentiality',
+      'signal.stolen-phone stolen-device',
+      'signal.group-chat network / confidentiality',
+      'signal.group-chat stolen-device',
+      'escrow.stolen-phone network / confidentiality',
+      'escrow.stolen-phone network / authentication',
+      'escrow.stolen-phone stolen-device / forward-secrecy',
+      'escrow.stolen-phone stolen-device / post-compromise-security',
+      'escrow.group-chat network',
+      'escrow.group-chat stolen-device / forward-secrecy',
+      'escrow.group-chat stolen-device / post-compromise-security',
+    ],
+  );
+});
+
+test('junit: failures and errors carry the report text exactly, once parsed', (t) => {
+  const report = reportWithLeaks();
+  const { suites } = parseJunit(renderJunit(report));
+  const cases = suites.flatMap((s) => s.testcase);
+  const fs = cases.find((c) => c['@_name'] === 'stolen-device / forward-secrecy' && c['@_classname'] === 'escrow.stolen-phone');
+  const detail = report.violations.find((v) => v.property === 'forward-secrecy')!.detail;
+  t.true(detail.includes('\n') && detail.includes('<img') && detail.includes('|') && detail.includes('`'));
+  t.is(fs?.failure?.[0]?.['@_message'], `forward-secrecy violated: ${detail}`);
+  t.true(fs?.failure?.[0]?.['#text']?.includes(`${ALERT_PAYLOAD}: alice.phone -> bob, step 0, before, via escrow`));
+  const error = cases.find((c) => c.error);
+  t.is(error?.error?.[0]?.['@_message'], ERROR_TEXT);
+  t.is(error?.['@_classname'], 'escrow.group-chat');
+  const skipped = cases.filter((c) => c.skipped).map((c) => c.skipped![0]!['@_message']);
+  t.true(skipped.some((m) => m.startsWith('not applicable: stolen-device needs parameters')));
+  t.true(skipped.includes('not-applicable: a passive adversary forges nothing'));
+});
+
+test('junit: policy and baseline suites when the report has them', (t) => {
+  const { root, suites } = parseJunit(renderJunit(reportWithChecks()));
+  t.like(root, { '@_tests': '14', '@_failures': '5', '@_errors': '1', '@_skipped': '3' });
+  t.deepEqual(
+    suites.map((s) => [s['@_name'], s['@_tests'], s['@_failures']]),
+    [
+      ['signal', '4', '0'],
+      ['escrow', '7', '2'],
+      ['policy', '2', '2'],
+      ['baseline', '1', '1'],
+    ],
+  );
+  const baseline = suites[3]!.testcase[0]!;
+  t.is(baseline['@_name'], `stolen-device / message / ${PROBE_PAYLOAD}`);
+  t.is(baseline.failure?.[0]?.['@_message'], `escrow · stolen-phone · stolen-device: message ${PROBE_PAYLOAD} was not leaked, now leaked (via decrypt)`);
+  const clean = parseJunit(renderJunit({ ...cleanReport(), policy: { file: 'p.yaml', failures: [] }, baseline: { file: 'b.json', regressions: [], notes: [] } }));
+  t.like(clean.root, { '@_tests': '6', '@_failures': '0', '@_errors': '0', '@_skipped': '2' });
+});
+
+test('junit: characters XML cannot hold do not break the file', (t) => {
+  const report = reportWithLeaks();
+  const run = report.runs.find((r) => r.status === 'error')!;
+  run.error = 'NUL\u0000 ESC\u001b lone \ud800 surrogate, emoji 🔑 & ]]> <x/>';
+  const { suites } = parseJunit(renderJunit(report));
+  const error = suites.flatMap((s) => s.testcase).find((c) => c.error);
+  t.is(error?.error?.[0]?.['@_message'], 'NUL\uFFFD ESC\uFFFD lone \uFFFD surrogate, emoji 🔑 & ]]> <x/>');
+  t.is(escapeXml('a\tb\nc', true), 'a&#9;b&#10;c');
+  t.is(escapeXml('a\tb\nc'), 'a\tb\nc');
+});
+
+// ---------------------------------------------------------------- sarif
+
+interface SarifLog {
+  $schema: string;
+  version: string;
+  runs: Array<{
+    tool: { driver: { name: string; version: string; rules: Array<{ id: string; shortDescription: { text: string }; fullDescription: { text: string }; help: { text: string }; properties: { 'security-severity': string; tags: string[] } }> } };
+    invocations: Array<{ executionSuccessful: boolean; toolExecutionNotifications?: Array<{ level: string; message: { text: string } }> }>;
+    results: Array<{
+      ruleId: string;
+      ruleIndex: number;
+      level: string;
+      message: { text: string };
+      locations: Array<{ logicalLocations: Array<{ name: string; fullyQualifiedName: string }> }>;
+      partialFingerprints: Record<string, string>;
+    }>;
+  }>;
+}
+
+test('sarif: 2.1.0 with keyhole as the tool and a rule per property carrying security-severity', (t) => {
+  const log = JSON.parse(renderSarif(reportWithLeaks())) as SarifLog;
+  t.is(log.version, '2.1.0');
+  t.is(log.$schema, 'https://json.schemastore.org/sarif-2.1.0.json');
+  t.is(log.runs.length, 1);
+  const { driver } = log.runs[0]!.tool;
+  t.is(driver.name, 'keyhole');
+  t.is(driver.version, '0.1.0');
+  const severity = Object.fromEntries(driver.rules.map((r) => [r.id, r.properties['security-severity']]));
+  t.deepEqual(severity, {
+    'keyhole/confidentiality': '9.0',
+    'keyhole/forward-secrecy': '7.5',
+    'keyhole/post-compromise-security': '7.0',
+    'keyhole/authentication': '8.5',
+    'keyhole/replay': '6.5',
+    'keyhole/membership': '8.0',
+    'keyhole/metadata': '3.0',
+  });
+  for (const rule of driver.rules) {
+    t.true(rule.properties.tags.includes('security'), rule.id);
+    t.true(rule.shortDescription.text.length > 0 && rule.fullDescription.text.length > 0 && rule.help.text.length > 0, rule.id);
+    t.false(Number.isNaN(Number(rule.properties['security-severity'])), rule.id);
+  }
+});
+
+test('sarif: one error result per violated claim, located at the scenario', (t) => {
+  const report = reportWithLeaks();
+  const log = JSON.parse(renderSarif(report)) as SarifLog;
+  const run = log.runs[0]!;
+  t.is(run.results.length, report.violations.length);
+  t.is(run.results.length, 2);
+  for (const [i, result] of run.results.entries()) {
+    const v = report.violations[i]!;
+    t.is(result.ruleId, `keyhole/${v.property}`);
+    t.is(run.tool.driver.rules[result.ruleIndex]?.id, result.ruleId);
+    t.is(result.level, 'error');
+    for (const part of [v.target, v.scenario, v.adversary, v.detail]) t.true(result.message.text.includes(part), part);
+    t.is(result.locations[0]?.logicalLocations[0]?.name, v.scenario);
+    t.is(result.locations[0]?.logicalLocations[0]?.fullyQualifiedName, `${v.target}/${v.scenario}/${v.adversary}`);
+  }
+  const notes = run.invocations[0]?.toolExecutionNotifications ?? [];
+  t.is(notes.length, 1);
+  t.true(notes[0]!.message.text.includes(ERROR_TEXT));
+  t.is((JSON.parse(renderSarif(cleanReport())) as SarifLog).runs[0]!.results.length, 0);
+});
+
+test('sarif: fingerprints are stable across renders and distinct across findings', (t) => {
+  const first = JSON.parse(renderSarif(reportWithLeaks())) as SarifLog;
+  const later: Report = { ...reportWithLeaks(), timing: { startedAt: '2025-06-01T12:00:00.000Z', durationMs: 99 } };
+  later.runs.forEach((r) => r.properties.forEach((p) => (p.detail = `${p.detail} (reworded)`)));
+  const second = JSON.parse(renderSarif(later)) as SarifLog;
+  const prints = (log: SarifLog) => log.runs[0]!.results.map((r) => Object.values(r.partialFingerprints));
+  t.deepEqual(prints(first), prints(second));
+  const all = prints(first).flat();
+  t.is(all.length, 2);
+  t.is(new Set(all).size, 2);
+  for (const print of all) t.regex(print, /^[0-9a-f]{64}$/);
+  const expected = createHash('sha256').update('escrow|stolen-phone|stolen-device|forward-secrecy').digest('hex');
+  t.is(first.runs[0]!.results[0]!.partialFingerprints['keyholeFinding/v1'], expected);
+});
