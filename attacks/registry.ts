@@ -2,6 +2,8 @@
  * The built-in adversaries. Keys are the names the CLI accepts (`-a`) and scenario files use
  * under `adversaries:`; adding one is one new file and one line here.
  */
+import { escrowAgent } from './escrow-agent.ts';
+import { escrowThief } from './escrow-thief.ts';
 import { network } from './network.ts';
 import { quantum } from './quantum.ts';
 import { server } from './server.ts';
@@ -13,4 +15,6 @@ export const adversaries: Record<string, Adversary<any>> = {
   server,
   'stolen-device': stolenDevice,
   quantum,
+  'escrow-agent': escrowAgent,
+  'escrow-thief': escrowThief,
 };

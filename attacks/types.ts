@@ -10,6 +10,7 @@ import type { WireRecord } from '../harness/provider/wire.ts';
 import type { MetadataKind } from '../harness/report/types.ts';
 import type { Rng } from '../harness/rng.ts';
 import type { DeviceAddress, Scenario } from '../harness/scenario/types.ts';
+import type { BoxPrivateKey } from '../targets/shared/sealed-box.ts';
 import type { Client, ClientContext, Design } from '../targets/types.ts';
 
 /** Something the adversary holds; a marker standing in `bytes` means that message leaked, by `via`. */
@@ -49,6 +50,8 @@ export interface AdversaryView {
    * of an X25519 public key it captured on the wire; null for any key it never saw.
    */
   discreteLog(publicKey: Uint8Array): Uint8Array | null;
+  /** The escrow private key, for adversaries that declare `holdsEscrowKey`, when the design has an escrow authority. */
+  escrowPrivateKey(): BoxPrivateKey | null;
 }
 
 export interface Attack {
@@ -78,5 +81,7 @@ export interface Adversary<Params = unknown> {
   active: boolean;
   /** Whether it gets the discrete-log oracle at the end of the run (`quantum`). */
   discreteLogOracle?: boolean;
+  /** Whether it holds the escrow authority's private key (`escrow-agent`, `escrow-thief`). */
+  holdsEscrowKey?: boolean;
   prepare(setup: AttackSetup<Params>): Attack;
 }

@@ -89,7 +89,10 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
   const keyTable = adversary.discreteLogOracle ? recordingBackend(crypto) : null;
   const world = new World({ design, scenario, crypto: keyTable?.backend ?? crypto, rng, seed });
   const attack = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
-  const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), keyTable ? oracle(keyTable, world) : undefined);
+  const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), {
+    ...(keyTable && { discreteLog: oracle(keyTable, world) }),
+    escrowKey: adversary.holdsEscrowKey === true,
+  });
   let holdings;
   try {
     await world.setUp();

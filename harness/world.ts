@@ -4,6 +4,7 @@
  * writes down what really happened; adversaries watch through an `AdversaryView`.
  */
 import type { AdversaryView } from '../attacks/types.ts';
+import type { BoxPrivateKey, BoxPublicKey } from '../targets/shared/sealed-box.ts';
 import type { Client, ClientContext, Design } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
 import { UnsupportedError } from './errors.ts';
@@ -35,6 +36,8 @@ export class World {
   readonly #primary = new Map<string, DeviceAddress>();
   #step = -1;
   #ticks = 0;
+  /** The escrow authority's key pair, for designs that have one. */
+  readonly #escrow: { publicKey: BoxPublicKey; privateKey: BoxPrivateKey } | null;
   /** The message whose send is under way, to attribute uploads to it. */
   #sending: MessageTruth | null = null;
 
@@ -46,6 +49,7 @@ export class World {
       crypto,
       bundleOf: (address) => this.provider.bundleOf(address),
     });
+    this.#escrow = design.escrowAuthority ? createEscrowAuthority(crypto, rng.fork('escrow-authority')) : null;
     this.provider = new Provider(this.wire, logic ?? null, {
       deliver: (envelope, body) => this.#deliver(envelope, body),
       uploaded: (from, envelopes) => this.#uploaded(from, envelopes),
@@ -119,9 +123,11 @@ export class World {
   }
 
   /** The capabilities handed to an adversary. */
-  view(design: Design, attackerRng: Rng, discreteLog: (publicKey: Uint8Array) => Uint8Array | null = () => null): AdversaryView {
+  view(design: Design, attackerRng: Rng, grants: { discreteLog?: (publicKey: Uint8Array) => Uint8Array | null; escrowKey?: boolean } = {}): AdversaryView {
     const world = this;
+    const discreteLog = grants.discreteLog ?? (() => null);
     return {
+      escrowPrivateKey: () => (grants.escrowKey ? (world.#escrow?.privateKey ?? null) : null),
       discreteLog,
       deviceContext: (address) => world.#context(address, world.provider.observer(), attackerRng.fork(`device:${address}`)),
       design,
@@ -159,6 +165,7 @@ export class World {
       crypto: this.#options.crypto,
       now: () => this.now(),
       serverConfig: this.provider.logic?.clientConfig ?? null,
+      escrowKey: this.#escrow?.publicKey ?? null,
     };
   }
 
@@ -245,6 +252,14 @@ export class World {
     if (!client) throw new Error(`no client for ${address}`);
     return client;
   }
+}
+
+/** The escrow authority (a government agency) holds a hybrid X25519 + ML-KEM-768 key pair. */
+function createEscrowAuthority(crypto: CryptoBackend, rng: Rng): { publicKey: BoxPublicKey; privateKey: BoxPrivateKey } {
+  const x25519 = rng.bytes(32);
+  const x25519Public = crypto.x25519PublicKey(x25519);
+  const mlKem = crypto.mlKem768Keygen(rng.bytes(64));
+  return { publicKey: { x25519: x25519Public, mlKem: mlKem.publicKey }, privateKey: { x25519, x25519Public, mlKem: mlKem.secretKey } };
 }
 
 export function errorMessage(error: unknown): string {

@@ -2,6 +2,7 @@
  * The built-in targets. Keys are the names the CLI accepts (`-t`); adding a design is one
  * new file and one line here.
  */
+import { escrow } from './escrow.ts';
 import { serverSide } from './server-side.ts';
 import { signal } from './signal.ts';
 import { staticE2ee } from './static-e2ee.ts';
@@ -11,4 +12,5 @@ export const targets: Record<string, Design> = {
   'server-side': serverSide,
   'static-e2ee': staticE2ee,
   signal,
+  escrow,
 };

@@ -7,41 +7,18 @@
  */
 import type { Envelope, KeyUpload } from '../harness/provider/api.ts';
 import type { ServerLogic } from '../harness/provider/provider.ts';
-import type { CryptoBackend } from '../harness/crypto/backend.ts';
-import type { Rng } from '../harness/rng.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import { PairwiseClient } from './shared/pairwise-client.ts';
-import { concatBytes, pack, unpack, utf8 } from './shared/codec.ts';
+import { pack, unpack, utf8 } from './shared/codec.ts';
+import * as box from './shared/sealed-box.ts';
 import type { ClientContext, Design, ServerContext } from './types.ts';
 
 const UPLOAD_INFO = utf8.encode('keyhole server-side upload v1');
 const DELIVERY_INFO = utf8.encode('keyhole server-side delivery v1');
 
-/** One transport record: the sender's ephemeral key, a nonce and the AEAD ciphertext. */
-interface TransportRecord {
-  ephemeral: Uint8Array;
-  nonce: Uint8Array;
-  ciphertext: Uint8Array;
-}
-
+/** A device's directory entry: the key deliveries are sealed to. */
 interface Bundle {
   transportKey: Uint8Array;
-}
-
-/** Seal `plaintext` to `recipientKey` with a fresh ephemeral key (an ECIES-style record). */
-function sealTransport(crypto: CryptoBackend, rng: Rng, recipientKey: Uint8Array, info: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-  const ephemeralPrivate = rng.bytes(32);
-  const ephemeral = crypto.x25519PublicKey(ephemeralPrivate);
-  const key = crypto.hkdfSha256(crypto.x25519(ephemeralPrivate, recipientKey), concatBytes(ephemeral, recipientKey), info, 32);
-  ephemeralPrivate.fill(0);
-  const nonce = rng.bytes(12);
-  return pack({ ephemeral, nonce, ciphertext: crypto.aes256GcmEncrypt(key, nonce, plaintext, aad) } satisfies TransportRecord);
-}
-
-function openTransport(crypto: CryptoBackend, privateKey: Uint8Array, publicKey: Uint8Array, info: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
-  const record = unpack<TransportRecord>(sealed, 'transport record');
-  const key = crypto.hkdfSha256(crypto.x25519(privateKey, record.ephemeral), concatBytes(record.ephemeral, publicKey), info, 32);
-  return crypto.aes256GcmDecrypt(key, record.nonce, record.ciphertext, aad);
 }
 
 function routing(envelope: { from: string; to: string }): Uint8Array {
@@ -60,13 +37,13 @@ class ServerSideClient extends PairwiseClient {
   protected async seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array> {
     const providerKey = this.context.serverConfig;
     if (!providerKey) throw new Error('server-side clients need the provider key');
-    return sealTransport(this.context.crypto, this.context.rng, providerKey, UPLOAD_INFO, plaintext, routing({ from: this.context.address, to }));
+    return box.seal(this.context.crypto, this.context.rng, { x25519: providerKey }, UPLOAD_INFO, plaintext, routing({ from: this.context.address, to }));
   }
 
   protected async open(envelope: Envelope): Promise<Uint8Array> {
     const own = this.#transport;
     if (!own) throw new Error(`${this.context.address} has no transport key`);
-    return openTransport(this.context.crypto, own.privateKey, own.publicKey, DELIVERY_INFO, envelope.body, routing(envelope));
+    return box.open(this.context.crypto, { x25519: own.privateKey, x25519Public: own.publicKey }, DELIVERY_INFO, envelope.body, routing(envelope));
   }
 
   protected exportKeys(): unknown {
@@ -85,11 +62,11 @@ function createServer(context: ServerContext): ServerLogic {
   return {
     clientConfig: publicKey,
     async acceptUpload(envelope) {
-      return openTransport(context.crypto, privateKey, publicKey, UPLOAD_INFO, envelope.body, routing(envelope));
+      return box.open(context.crypto, { x25519: privateKey, x25519Public: publicKey }, UPLOAD_INFO, envelope.body, routing(envelope));
     },
     async prepareDelivery(envelope) {
       const bundle = unpack<Bundle>(context.bundleOf(envelope.to), 'bundle');
-      return sealTransport(context.crypto, context.rng, bundle.transportKey, DELIVERY_INFO, envelope.body, routing(envelope));
+      return box.seal(context.crypto, context.rng, { x25519: bundle.transportKey }, DELIVERY_INFO, envelope.body, routing(envelope));
     },
   };
 }

@@ -9,6 +9,7 @@ import type { ServerLogic } from '../harness/provider/provider.ts';
 import type { PropertyName } from '../harness/report/types.ts';
 import type { Rng } from '../harness/rng.ts';
 import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
+import type { BoxPrivateKey, BoxPublicKey } from './shared/sealed-box.ts';
 
 export interface ClientContext {
   address: DeviceAddress;
@@ -22,6 +23,8 @@ export interface ClientContext {
   now(): number;
   /** The design's server `clientConfig` (e.g. a pinned provider key), or null. */
   serverConfig: Uint8Array | null;
+  /** For designs with an escrow authority: the escrow public key every client ships with. */
+  escrowKey: BoxPublicKey | null;
 }
 
 export interface ServerContext {
@@ -102,5 +105,9 @@ export interface Design {
    * `privateKeyOf` reveals. Design-specific because only the design knows which published
    * keys make up a device's state. Without it, the quantum attack is inconclusive.
    */
+  /** The design has an escrow authority ("exceptional access"): the harness makes its key pair; clients get the public key. */
+  escrowAuthority?: boolean;
+  /** The escrow agent's side of the design: open an envelope with the escrow private key, or null. */
+  openEscrow?(crypto: CryptoBackend, escrowKey: BoxPrivateKey, envelope: Envelope): Uint8Array | null;
   reconstructDevice?(context: ClientContext, upload: KeyUpload, privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Promise<Client>;
 }

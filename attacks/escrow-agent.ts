@@ -1,0 +1,24 @@
+/**
+ * `escrow-agent`: the escrow authority itself (a government agency), holding the escrow
+ * private key, plus everything passing through the provider (a lawful-access order).
+ */
+import { decodeWire } from '../harness/provider/wire.ts';
+import type { Envelope } from '../harness/provider/api.ts';
+import { NO_POSITION, serverHoldings } from './capture.ts';
+import { openWithEscrowKey } from './escrow.ts';
+import type { Adversary } from './types.ts';
+
+export const escrowAgent: Adversary = {
+  name: 'escrow-agent',
+  description: "the escrow private key plus the provider's stored data",
+  metadata: ['sender', 'recipient', 'timing', 'size'],
+  active: false,
+  holdsEscrowKey: true,
+  prepare: () => ({
+    position: NO_POSITION,
+    async conclude(view) {
+      const stored = view.providerStored.filter((item) => item.kind === 'envelope').map((item) => decodeWire<Envelope>(item.bytes));
+      return [...openWithEscrowKey(view, stored), ...serverHoldings(view)];
+    },
+  }),
+};
