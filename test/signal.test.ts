@@ -31,7 +31,7 @@ test('seized phone: no deleted message leaks, the next one does, then the ratche
   const pcs = property(report, 'post-compromise-security');
   t.is(pcs.verdict, 'holds');
   t.is(pcs.healedAfter, 1);
-  t.deepEqual(report.violations ?? [], []);
+  t.true(report.properties.every((p) => !(p.claimed && p.verdict === 'violated')));
 });
 
 test('offline laptop: every message reaches every device once it is back online', async (t) => {
