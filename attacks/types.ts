@@ -58,6 +58,8 @@ export interface Attack {
   readonly position: Position;
   /** Set when the attack could not be carried out on this target, with the reason: clean results then prove nothing. */
   inconclusive?: string;
+  /** Called once before the world is set up, for an active adversary that is hostile from the start. */
+  start?(view: AdversaryView): Promise<void>;
   /** Called after every step of the scenario (index 0-based). */
   afterStep?(stepIndex: number, view: AdversaryView): Promise<void>;
   /** At the end of the run: everything the adversary holds. */
@@ -75,6 +77,8 @@ export interface Adversary<Params = unknown> {
   description: string;
   /** The scenario parameters it needs (SPEC §4); without them in a scenario it is `not-applicable` there. */
   params?: z.ZodType<Params>;
+  /** Every parameter is optional: it runs in every scenario, parsing `{}` when a scenario gives none. */
+  paramsOptional?: boolean;
   /** What it sees of message metadata. */
   metadata: readonly MetadataKind[];
   /** Whether it can change what clients receive (authentication, replay and membership are about it). */

@@ -102,14 +102,12 @@ export function parsePolicy(input: string, file: string): Policy {
   }
 
   let data: unknown;
-  let jsonError: string | undefined;
   if (json) {
     try {
       data = JSON.parse(text);
     } catch (error) {
-      jsonError = error instanceof Error ? error.message : String(error);
-      const position = /position (\d+)/.exec(jsonError);
-      fail(`JSON syntax error: ${jsonError.replace(/ in JSON at position \d+.*$/, '')}`, position ? Number(position[1]) : undefined);
+      const found = jsonSyntaxError(text);
+      fail(`JSON syntax error: ${found?.message ?? (error instanceof Error ? error.message : String(error))}`, found?.offset);
     }
   }
   const { doc, locate } = parseYaml(text, file);
@@ -219,7 +217,8 @@ function checkPolicy(data: unknown, file: string, locate: Locate): PolicyEntry[]
         if (has('verdict') && !has('property')) {
           add([...at, 'property'], `missing 'property': a verdict needs the property it is about (${PROPERTIES})`);
         }
-        if (!has('property') && !has('verdict') && !has('maxLeaked')) {
+        const onlyKnownKeys = Object.keys(entry).every((key) => (ENTRY_KEYS as readonly string[]).includes(key));
+        if (onlyKnownKeys && !has('property') && !has('verdict') && !has('maxLeaked')) {
           add(at, 'the entry checks nothing: expected property and verdict, or maxLeaked (a non-negative integer), or both');
         }
       });
@@ -408,6 +407,74 @@ function lineColumn(text: string, offset: number): string {
     }
   }
   return `${line}:${offset - start + 1}`;
+}
+
+/** The first syntax error of JSON text and its offset (JSON.parse of Node 20 seldom says where). */
+function jsonSyntaxError(text: string): { offset: number; message: string } | undefined {
+  const TOKEN = /([{}[\]:,])|("(?:[^"\\\u0000-\u001F]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/y;
+  class Stop {
+    constructor(
+      readonly offset: number,
+      readonly message: string,
+    ) {}
+  }
+  let i = 0;
+  const skip = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const next = (): { kind: string; start: number } => {
+    skip();
+    const start = i;
+    if (i >= text.length) throw new Stop(i, 'unexpected end of file');
+    TOKEN.lastIndex = i;
+    const match = TOKEN.exec(text);
+    if (!match) {
+      throw new Stop(i, text[i] === '"' ? 'a string that does not end, or has a control character or a bad escape in it' : `unexpected character ${JSON.stringify(text[i])}`);
+    }
+    i = TOKEN.lastIndex;
+    return { kind: match[1] ?? (match[2] !== undefined ? 'string' : 'scalar'), start };
+  };
+  const peek = () => {
+    const saved = i;
+    const token = next();
+    i = saved;
+    return token;
+  };
+  const value = (depth: number): void => {
+    const token = next();
+    if (token.kind === '{' || token.kind === '[') {
+      if (depth > MAX_NESTING) throw new Stop(token.start, `nested too deeply (more than ${MAX_NESTING} levels)`);
+      const close = token.kind === '{' ? '}' : ']';
+      if (peek().kind === close) {
+        next();
+        return;
+      }
+      for (;;) {
+        if (close === '}') {
+          const key = next();
+          if (key.kind !== 'string') throw new Stop(key.start, key.kind === '}' ? "a trailing ',' before '}'" : 'expected a key in double quotes');
+          const colon = next();
+          if (colon.kind !== ':') throw new Stop(colon.start, "expected ':' after a key");
+        } else {
+          const ahead = peek();
+          if (ahead.kind === ']') throw new Stop(ahead.start, "a trailing ',' before ']'");
+        }
+        value(depth + 1);
+        const separator = next();
+        if (separator.kind === close) return;
+        if (separator.kind !== ',') throw new Stop(separator.start, `expected ',' or '${close}'`);
+      }
+    }
+    if (token.kind !== 'string' && token.kind !== 'scalar') throw new Stop(token.start, `unexpected '${token.kind}'`);
+  };
+  try {
+    value(1);
+    skip();
+    return i < text.length ? { offset: i, message: 'unexpected content after the end of the JSON value' } : undefined;
+  } catch (error) {
+    if (error instanceof Stop) return { offset: error.offset, message: error.message };
+    return undefined;
+  }
 }
 
 function valueAt(data: unknown, path: Path): { found: boolean; value: unknown } {

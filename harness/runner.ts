@@ -79,11 +79,11 @@ export function violationsOf(runs: readonly RunReport[]): Violation[] {
 export async function executeRun({ design, scenario, adversary }: RunSpec, seed: number, crypto: CryptoBackend): Promise<RunReport> {
   const base = { target: design.name, scenario: scenario.name, adversary: adversary.name };
   const raw = scenario.adversaries[adversary.name];
-  if (adversary.params && raw === undefined) {
+  if (adversary.params && raw === undefined && !adversary.paramsOptional) {
     const wanted = Object.keys((adversary.params as { shape?: object }).shape ?? {}).join(', ');
     return notApplicable(base, `${adversary.name} needs parameters (${wanted}) that scenario ${scenario.name} does not give`, design);
   }
-  const params = adversary.params ? adversary.params.parse(raw) : raw;
+  const params = adversary.params ? adversary.params.parse(raw ?? {}) : raw;
   const rng = Rng.fromSeed(seed, 'run', scenario.name, design.name);
   // The quantum adversary's oracle needs every key pair the run creates remembered.
   const keyTable = adversary.discreteLogOracle ? recordingBackend(crypto) : null;
@@ -95,6 +95,7 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
   });
   let holdings;
   try {
+    await attack.start?.(view);
     await world.setUp();
     for (const [index, step] of scenario.steps.entries()) {
       await world.perform(index, step);

@@ -109,7 +109,13 @@ function runOnWorkers(specs: readonly RunSpec[], options: ExecuteOptions): Promi
     };
 
     const spawn = () => {
-      const worker = new Worker(entry, { execArgv: ['--import', REGISTER], workerData: init });
+      let worker: Worker;
+      try {
+        worker = new Worker(entry, { execArgv: ['--import', REGISTER], workerData: init });
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
       live.add(worker);
       let current: number | null = null;
       let crash: Error | undefined;

@@ -1,0 +1,172 @@
+/** `--baseline <report.json>`: what got worse than in an earlier report. */
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { compareWithBaseline, loadBaseline } from '../harness/baseline.ts';
+import { InputError } from '../harness/errors.ts';
+import type { Report, RunReport } from '../harness/report/types.ts';
+import { keyhole } from './helpers/cli.ts';
+
+const AUDIT = ['audit', '-t', 'static-e2ee', '-a', 'network,server,stolen-device', '-r', 'json'];
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'keyhole-baseline-'));
+}
+
+function readReport(dir: string): Report {
+  return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+}
+
+function expectInputError(t: ExecutionContext, fn: () => unknown): InputError {
+  const error = t.throws(fn);
+  if (!(error instanceof InputError)) {
+    t.fail(`expected an InputError, got ${String(error)}`);
+    throw error;
+  }
+  return error;
+}
+
+function run(adversary: string, overrides: Partial<RunReport> = {}): RunReport {
+  return {
+    target: 't',
+    scenario: 's',
+    adversary,
+    status: 'ok',
+    error: null,
+    messages: ['a', 'b'].map((id, step) => ({ id, from: 'alice.phone', to: 'bob', step, delivered: true, verified: false, class: 'before' as const, leaked: false, via: null })),
+    properties: [
+      { property: 'confidentiality', verdict: 'holds', claimed: true, detail: '' },
+      { property: 'forward-secrecy', verdict: 'not-applicable', claimed: false, detail: '' },
+    ],
+    summary: { messages: 2, leaked: 0 },
+    ...overrides,
+  };
+}
+
+function report(runs: RunReport[], seed = 1): Report {
+  return { schema: 'keyhole-report/1', tool: { name: 'keyhole', version: '0.1.0' }, seed, timing: { startedAt: new Date(0).toISOString(), durationMs: 1 }, runs, violations: [] };
+}
+
+test('an unchanged report has no regressions', (t) => {
+  const runs = [run('x'), run('y')];
+  t.deepEqual(compareWithBaseline(report(runs), report(structuredClone(runs)), 'b.json'), { file: 'b.json', regressions: [], notes: [] });
+});
+
+test('a message now leaked, a verdict now violated, a run now failing are regressions', (t) => {
+  const before = report([run('x'), run('y'), run('z')]);
+  const x = run('x');
+  x.messages[1] = { ...x.messages[1]!, leaked: true, via: 'decrypt' };
+  x.summary.leaked = 1;
+  const y = run('y');
+  y.properties = [
+    { property: 'confidentiality', verdict: 'violated', claimed: true, detail: 'b leaked' },
+    { property: 'forward-secrecy', verdict: 'violated', claimed: false, detail: 'b leaked' },
+  ];
+  const z = run('z', { status: 'error', error: 'boom', messages: [], properties: [] });
+  const outcome = compareWithBaseline(before, report([x, y, z]), 'b.json');
+  t.deepEqual(
+    outcome.regressions.map((r) => [r.adversary, r.kind, r.subject, r.was, r.now]),
+    [
+      ['x', 'message', 'b', 'not leaked', 'leaked (via decrypt)'],
+      ['y', 'property', 'confidentiality', 'holds', 'violated'],
+      ['y', 'property', 'forward-secrecy', 'not-applicable', 'violated'],
+      ['z', 'status', null, 'ok', 'error: boom'],
+    ],
+  );
+  t.is(outcome.regressions[0]!.description, "t · s · x: message 'b' leaked (via decrypt); it did not leak in the baseline");
+});
+
+test('new runs and messages are not worse; they are noted', (t) => {
+  const before = report([run('x', { messages: run('x').messages.slice(0, 1) }), run('gone'), run('na', { status: 'not-applicable', messages: [], properties: [] })]);
+  const leakedEverything = (r: RunReport): RunReport => ({
+    ...r,
+    messages: r.messages.map((m) => ({ ...m, leaked: true, via: 'cleartext' })),
+    properties: r.properties.map((p) => ({ ...p, verdict: 'violated' })),
+  });
+  const now = report([run('x', { messages: [run('x').messages[0]!, { ...run('x').messages[1]!, leaked: true, via: 'decrypt' }] }), leakedEverything(run('new')), leakedEverything(run('na'))], 2);
+  const outcome = compareWithBaseline(before, now, 'b.json');
+  t.deepEqual(outcome.regressions, []);
+  const notes = outcome.notes.join('\n');
+  t.regex(notes, /1 run\(s\) not in the baseline, not compared \(new runs are not worse\): t · s · new/);
+  t.regex(notes, /1 run\(s\) judged now but not in the baseline, not compared: t · s · na \(not-applicable in the baseline\)/);
+  t.regex(notes, /1 message\(s\) not in the baseline, not compared \(new messages are not worse\): t · s · x: b/);
+  t.regex(notes, /1 run\(s\) of the baseline are not in this report .*t · s · gone/);
+  t.regex(notes, /seed 1, this report with seed 2/);
+});
+
+test('a baseline that is not a keyhole report is an input error with the place', (t) => {
+  const dir = tempDir();
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  t.regex(expectInputError(t, () => loadBaseline(join(dir, 'missing.json'))).message, /missing\.json: cannot read: no such file/);
+  t.regex(expectInputError(t, () => loadBaseline(write('junk.json', '{"schema": '))).message, /junk\.json: not JSON/);
+  t.regex(expectInputError(t, () => loadBaseline(write('other.json', '{"schema": "keyhole-bench/1"}'))).message, /other\.json: schema: expected a baseline report with schema 'keyhole-report\/1', got "keyhole-bench\/1"/);
+  const bad = report([run('x')]) as unknown as { runs: { messages: Record<string, unknown>[]; status: unknown }[] };
+  bad.runs[0]!.messages[1]!['leaked'] = 'yes';
+  bad.runs[0]!.status = 'fine';
+  delete bad.runs[0]!.messages[0]!['id'];
+  const error = expectInputError(t, () => loadBaseline(write('shape.json', JSON.stringify(bad))));
+  const lines = error.message.split('\n');
+  for (const [path, message] of [
+    ['runs[0].status', 'expected one of: ok, error, not-applicable'],
+    ['runs[0].messages[0].id', "missing required key 'id'"],
+    ['runs[0].messages[1].leaked', 'expected true or false'],
+  ]) {
+    t.true(lines.some((l) => l.startsWith(`${join(dir, 'shape.json')}: ${path}: `) && l.includes(message!)), error.message);
+  }
+});
+
+test('through the CLI: the same run against its own report exits 0; against a better baseline exits 1', (t) => {
+  const first = tempDir();
+  t.is(keyhole([...AUDIT, '-o', first]).status, 0);
+  const baselineFile = join(first, 'report.json');
+
+  const same = tempDir();
+  const unchanged = keyhole([...AUDIT, '-o', same, '--baseline', baselineFile]);
+  t.is(unchanged.status, 0, unchanged.stderr);
+  t.regex(unchanged.stderr, /nothing got worse/);
+  t.deepEqual(readReport(same).baseline, { file: baselineFile, regressions: [], notes: [] });
+
+  // A baseline "better" than reality: a message the real run leaks is marked not leaked there,
+  // and a violated property is marked as holding.
+  const better = readReport(first);
+  delete better.baseline;
+  const leaky = better.runs.find((r) => r.messages.some((m) => m.leaked) && r.properties.some((p) => p.verdict === 'violated'));
+  if (!leaky) return t.fail('no run of the audit leaks a message');
+  const message = leaky.messages.find((m) => m.leaked)!;
+  message.leaked = false;
+  message.via = null;
+  const property = leaky.properties.find((p) => p.verdict === 'violated')!;
+  property.verdict = 'holds';
+  const betterFile = join(tempDir(), 'better.json');
+  writeFileSync(betterFile, JSON.stringify(better));
+
+  const out = tempDir();
+  const worse = keyhole([...AUDIT, '-o', out, '--baseline', betterFile, '--quiet']);
+  t.is(worse.status, 1, worse.stderr);
+  const name = `${leaky.target} · ${leaky.scenario} · ${leaky.adversary}`;
+  t.true(worse.stderr.includes(`baseline: ${name}: message '${message.id}' leaked`), worse.stderr);
+  t.true(worse.stderr.includes(`baseline: ${name}: ${property.property} is violated`), worse.stderr);
+  t.deepEqual(
+    readReport(out).baseline?.regressions.map((r) => [r.kind, r.subject]),
+    [
+      ['message', message.id],
+      ['property', property.property],
+    ],
+  );
+});
+
+test('through the CLI: a baseline that is not a report exits 2', (t) => {
+  const dir = tempDir();
+  const file = join(dir, 'report.json');
+  writeFileSync(file, '[1, 2, 3]');
+  const result = keyhole([...AUDIT, '-o', dir, '--baseline', file]);
+  t.is(result.status, 2);
+  t.true(result.stderr.includes(`${file}: expected a baseline report: a JSON object with schema 'keyhole-report/1'`), result.stderr);
+});

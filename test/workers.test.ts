@@ -1,0 +1,90 @@
+/** `--workers n`: the matrix on worker threads gives the same report as one thread. */
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { adversaries } from '../attacks/registry.ts';
+import { parseWorkers } from '../harness/cli/audit.ts';
+import { builtInScenarios } from '../harness/cli/catalogue.ts';
+import { cryptoBackend } from '../harness/crypto/index.ts';
+import { InputError } from '../harness/errors.ts';
+import type { Report } from '../harness/report/types.ts';
+import { runMatrix } from '../harness/runner.ts';
+import { executeSpecs } from '../harness/workers.ts';
+import { targets } from '../targets/registry.ts';
+import { keyhole } from './helpers/cli.ts';
+
+const AUDIT = ['audit', '-t', 'static-e2ee', '-a', 'network,server,stolen-device', '-r', 'json'];
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'keyhole-workers-'));
+}
+
+function withoutTiming(dir: string): Omit<Report, 'timing'> {
+  const { timing: _timing, ...rest } = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
+  return rest;
+}
+
+test('--workers 2 writes the same report.json as one worker, apart from timing', (t) => {
+  const [one, two] = [tempDir(), tempDir()];
+  const single = keyhole([...AUDIT, '-o', one]);
+  const parallel = keyhole([...AUDIT, '-o', two, '--workers', '2']);
+  t.true(single.status === 0 || single.status === 1, single.stderr);
+  t.is(parallel.status, single.status, parallel.stderr);
+  const report = withoutTiming(two);
+  t.true(report.runs.length >= 4);
+  t.true(report.runs.every((r) => r.status !== 'error'), 'no run failed');
+  t.deepEqual(report, withoutTiming(one));
+  // Not a terminal: no progress line.
+  t.false(parallel.stderr.includes('\r'), parallel.stderr);
+  t.false(parallel.stderr.includes('run 1/'), parallel.stderr);
+});
+
+test('a worker that dies makes its run an error run; the other runs go on, in matrix order', async (t) => {
+  const specs = runMatrix({
+    targets: [targets['static-e2ee']!],
+    scenarios: builtInScenarios().filter((s) => ['offline-laptop', 'stolen-phone'].includes(s.name)),
+    adversaries: [adversaries['network']!, adversaries['server']!],
+  });
+  const crypto = cryptoBackend('node');
+  const seen: number[] = [];
+  const runs = await executeSpecs(specs, {
+    seed: 1,
+    crypto,
+    workers: 2,
+    workerEntry: new URL('./fixtures/crashing-worker.ts', import.meta.url),
+    onRun: (_run, done, total) => {
+      t.is(total, specs.length);
+      seen.push(done);
+    },
+  });
+  t.deepEqual(seen, specs.map((_, i) => i + 1));
+  t.deepEqual(runs.map((r) => [r.scenario, r.adversary]), specs.map((s) => [s.scenario.name, s.adversary.name]));
+  const byName = Object.fromEntries(runs.map((r) => [`${r.scenario}/${r.adversary}`, r]));
+  t.is(byName['stolen-phone/server']!.status, 'error');
+  t.regex(byName['stolen-phone/server']!.error!, /worker thread exited \(code 7\)/);
+  t.is(byName['offline-laptop/network']!.status, 'error');
+  t.regex(byName['offline-laptop/network']!.error!, /worker thread crashed: boom in the worker/);
+  // The runs that did not crash are exactly what one thread gives.
+  const ok = runs.filter((r) => r.status === 'ok');
+  t.is(ok.length, 2);
+  const reference = await executeSpecs(specs, { seed: 1, crypto, workers: 1 });
+  t.deepEqual(ok, reference.filter((r) => ok.some((o) => o.scenario === r.scenario && o.adversary === r.adversary)));
+});
+
+test('--workers must be an integer from 1 to 64', (t) => {
+  t.is(parseWorkers('1'), 1);
+  t.is(parseWorkers('64'), 64);
+  for (const bad of ['0', '65', 'x', '-1', '1.5', '']) {
+    const error = t.throws(() => parseWorkers(bad));
+    t.true(error instanceof InputError, bad);
+    t.regex(error!.message, /<command line>: --workers: expected an integer from 1 to 64/);
+  }
+});
+
+test('--workers 0 on the command line exits 2', (t) => {
+  const result = keyhole(['audit', '--workers', '0', '-r', 'json', '-o', tempDir()]);
+  t.is(result.status, 2);
+  t.regex(result.stderr, /--workers: expected an integer from 1 to 64, got '0'/);
+});
