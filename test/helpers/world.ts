@@ -9,9 +9,11 @@ import type { Client, Design } from '../../targets/types.ts';
 export interface Harness {
   world: World;
   client(address: DeviceAddress): Client;
-  /** Envelopes the provider held back instead of delivering (see `holdDeliveries`). */
+  /** Envelopes, as they arrived on the wire, that clients set aside instead of reading (see `holdDeliveries`). */
   held: Envelope[];
+  /** From now on every client sets incoming envelopes aside in `held`; `deliver` hands one to its recipient. */
   holdDeliveries(): void;
+  deliver(envelope: Envelope): ReturnType<Client['receive']>;
   send(from: DeviceAddress, to: string, id: string, text: string): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export async function setUpWorld(design: Design, scenario: Scenario, crypto: 'no
   const world = new World({ design, scenario, crypto: cryptoBackend(crypto), rng: Rng.fromSeed(1, 'test', scenario.name), seed: 1 });
   await world.setUp();
   const held: Envelope[] = [];
+  const readers = new Map<DeviceAddress, Client['receive']>();
   const client = (address: DeviceAddress) => {
     const found = world.clients.get(address);
     if (!found) throw new Error(`no client ${address}`);
@@ -29,12 +32,18 @@ export async function setUpWorld(design: Design, scenario: Scenario, crypto: 'no
     client,
     held,
     holdDeliveries() {
-      world.provider.interceptor = {
-        deliver: async (envelope) => {
+      for (const [address, device] of world.clients) {
+        readers.set(address, device.receive.bind(device));
+        device.receive = async (envelope) => {
           held.push(envelope);
-          return [];
-        },
-      };
+          return null;
+        };
+      }
+    },
+    deliver(envelope) {
+      const read = readers.get(envelope.to);
+      if (!read) throw new Error(`deliveries to ${envelope.to} are not held`);
+      return read(envelope);
     },
     async send(from, to, id, text) {
       const outcome = await client(from).send({ id, to: { kind: 'user', user: to }, body: new TextEncoder().encode(text) });
