@@ -2,4 +2,5 @@
 // The `keyhole` command for projects that install keyhole as a dependency (`npx keyhole`).
 import '../register.js';
 
-await import('../harness/cli/main.ts');
+const { main } = await import('../harness/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -3,7 +3,7 @@
  * and fully determined by the seed, then judged. A target that throws is recorded as an
  * `error` run; the other runs go on.
  */
-import type { Adversary } from '../attacks/types.ts';
+import type { Adversary, Attack, Holding } from '../attacks/types.ts';
 import type { Design } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
 import { UnsupportedError } from './errors.ts';
@@ -76,7 +76,15 @@ export function violationsOf(runs: readonly RunReport[]): Violation[] {
   );
 }
 
-export async function executeRun({ design, scenario, adversary }: RunSpec, seed: number, crypto: CryptoBackend): Promise<RunReport> {
+/** How long one run may take before it is recorded as an error (a target that hangs). */
+export const RUN_TIME_LIMIT_MS = 300_000;
+
+export async function executeRun(
+  { design, scenario, adversary }: RunSpec,
+  seed: number,
+  crypto: CryptoBackend,
+  timeLimitMs: number = RUN_TIME_LIMIT_MS,
+): Promise<RunReport> {
   const base = { target: design.name, scenario: scenario.name, adversary: adversary.name };
   const raw = scenario.adversaries[adversary.name];
   if (adversary.params && raw === undefined && !adversary.paramsOptional) {
@@ -88,20 +96,27 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
   // The quantum adversary's oracle needs every key pair the run creates remembered.
   const keyTable = adversary.discreteLogOracle ? recordingBackend(crypto) : null;
   const world = new World({ design, scenario, crypto: keyTable?.backend ?? crypto, rng, seed });
-  const attack = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
-  const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), {
-    ...(keyTable && { discreteLog: oracle(keyTable, world) }),
-    escrowKey: adversary.holdsEscrowKey === true,
-  });
-  let holdings;
+  let attack: Attack | null = null;
+  let holdings: Holding[];
   try {
-    await attack.start?.(view);
-    await world.setUp();
-    for (const [index, step] of scenario.steps.entries()) {
-      await world.perform(index, step);
-      await attack.afterStep?.(index, view);
-    }
-    holdings = await attack.conclude(view);
+    const prepared = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
+    attack = prepared;
+    const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), {
+      ...(keyTable && { discreteLog: oracle(keyTable, world) }),
+      escrowKey: adversary.holdsEscrowKey === true,
+    });
+    holdings = await withTimeLimit(
+      (async () => {
+        await prepared.start?.(view);
+        await world.setUp();
+        for (const [index, step] of scenario.steps.entries()) {
+          await world.perform(index, step);
+          await prepared.afterStep?.(index, view);
+        }
+        return prepared.conclude(view);
+      })(),
+      timeLimitMs,
+    );
   } catch (error) {
     if (error instanceof UnsupportedError) return notApplicable(base, error.message, design);
     return {
@@ -110,7 +125,7 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
       error: errorMessage(error),
       notes: world.ledger.notes,
       marks: scenario.marks,
-      strikeStep: attack.position.strikeStep,
+      strikeStep: attack?.position.strikeStep ?? null,
       messages: [],
       properties: [],
       summary: { messages: world.ledger.messages.length, leaked: 0 },
@@ -137,6 +152,17 @@ export async function executeRun({ design, scenario, adversary }: RunSpec, seed:
     strikeStep: attack.position.strikeStep,
     ...judgement,
   };
+}
+
+class TimeLimitError extends Error {}
+
+/** Settle with `work`, or fail once `ms` have passed (a hung run cannot hold up the audit). */
+function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeLimitError(`the run exceeded its time limit of ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
 /** The oracle answers only about public keys that crossed the wire. */

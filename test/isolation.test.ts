@@ -59,3 +59,19 @@ test('an audit with no violation and no error exits 0; one violated claim exits 
   t.deepEqual(violated.violations.map((v) => v.property), ['forward-secrecy']);
   t.is(exitStatus(violated), 1);
 });
+
+test('a target that hangs is recorded as an error once its run exceeds the time limit', async (t) => {
+  const { executeRun } = await import('../harness/runner.ts');
+  const hanging: Design = {
+    ...staticE2ee,
+    name: 'hanging',
+    createClient(context) {
+      const client = staticE2ee.createClient(context);
+      client.send = () => new Promise(() => {});
+      return client;
+    },
+  };
+  const run = await executeRun({ design: hanging, scenario: builtIn('stolen-phone'), adversary: adversaries['network']! }, 1, cryptoBackend('node'), 300);
+  t.is(run.status, 'error');
+  t.regex(run.error ?? '', /time limit of 0\.3 s/);
+});

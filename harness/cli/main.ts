@@ -2,12 +2,14 @@
  * The `keyhole` command line (SPEC §1). Exit status: 0 every claim holds, 1 a claim is
  * violated or a run failed, 2 bad usage or bad input, 3 the harness itself failed.
  */
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatProblem, InputError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { audit, DEFAULT_REPORTERS, EXIT } from './audit.ts';
 import { catalogue, renderCatalogue } from './list.ts';
 import { merge } from './merge.ts';
+import { bench } from './bench.ts';
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('keyhole')
@@ -55,6 +57,17 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
 
+  program
+    .command('bench')
+    .description('benchmark the primitives and whole protocols, cross-validated before timing (schema keyhole-bench/1)')
+    .option('--quick', 'short run for CI (under 2 minutes)')
+    .option('--json <file>', 'write the results as JSON (schema keyhole-bench/1)')
+    .option('--md <file>', 'write the results as Markdown tables')
+    .option('--filter <regex>', 'only tasks whose name matches')
+    .option('--crypto <names>', 'comma list of backends: node, noble (default: all)')
+    .option('--quiet', 'no progress output')
+    .action(async (flags) => setExit(await bench(flags)));
+
   return program;
 }
 
@@ -79,4 +92,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Run when started as a program (`node harness/cli/main.ts`); `bin/keyhole.js` and tests call `main`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
