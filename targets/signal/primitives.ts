@@ -39,6 +39,11 @@ export const LABELS = {
   rootChain: utf8.encode('keyhole ratchet root'),
   /** Double Ratchet §5.2, message key expansion for ENCRYPT. */
   messageKeys: utf8.encode('keyhole message keys'),
+  /** The same expansion for sender-key (group) messages, and their signature context. */
+  senderKeyMessageKeys: utf8.encode('keyhole sender key message'),
+  senderKeySignature: utf8.encode('keyhole sender key signature'),
+  /** Group rosters are signed by the group's admin. */
+  roster: utf8.encode('keyhole group roster v1'),
   /** Device lists and prekeys are signed under distinct contexts. */
   deviceList: utf8.encode('keyhole device list v1'),
   signedPrekey: utf8.encode('keyhole signed prekey v1'),

@@ -12,6 +12,7 @@ import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
 import { SignalError } from './errors.ts';
+import { openMessage, sealMessage } from './message-cipher.ts';
 import { generateDh, LABELS, LIMITS, type DhKeyPair } from './primitives.ts';
 
 export interface Chain {
@@ -46,10 +47,8 @@ export interface RatchetMessage {
   ciphertext: Uint8Array;
 }
 
-const MAC_LENGTH = 32;
 const MESSAGE_KEY_SEED = new Uint8Array([0x01]);
 const CHAIN_KEY_SEED = new Uint8Array([0x02]);
-const ZERO_SALT = new Uint8Array(32);
 
 /** §3.3 RatchetInitAlice: the initiator starts with a sending chain towards the responder's signed prekey. */
 export function initInitiator(crypto: CryptoBackend, rng: Rng, sharedSecret: Uint8Array, remoteRatchetKey: Uint8Array, associatedData: Uint8Array): RatchetState {
@@ -83,7 +82,7 @@ export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: U
   if (!chain) throw new SignalError('no-session', 'no sending chain yet: the session has not received a message');
   const messageKey = nextMessageKey(crypto, chain);
   const header = pack({ dh: state.sending.ratchet.publicKey, pn: state.previousCounter, n: chain.index - 1 } satisfies Header);
-  return { header, ciphertext: seal(crypto, messageKey, plaintext, concatBytes(state.associatedData, header)) };
+  return { header, ciphertext: sealMessage(crypto, LABELS.messageKeys, messageKey, plaintext, concatBytes(state.associatedData, header)) };
 }
 
 /** §3.5 RatchetDecrypt, transactional. */
@@ -93,7 +92,7 @@ export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, me
   const skippedId = skippedKeyId(header.dh, header.n);
   const skippedKey = state.skipped[skippedId];
   if (skippedKey) {
-    const plaintext = open(crypto, skippedKey, message.ciphertext, ad);
+    const plaintext = openMessage(crypto, LABELS.messageKeys, skippedKey, message.ciphertext, ad);
     delete state.skipped[skippedId];
     return plaintext;
   }
@@ -114,7 +113,7 @@ export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, me
     throw new SignalError('duplicate-message', `message ${header.n} of this chain was already received`);
   }
   skipMessageKeys(crypto, draft, header.n, newlySkipped);
-  const plaintext = open(crypto, nextMessageKey(crypto, chain), message.ciphertext, ad);
+  const plaintext = openMessage(crypto, LABELS.messageKeys, nextMessageKey(crypto, chain), message.ciphertext, ad);
 
   // Commit: the message was authentic.
   Object.assign(state, draft, { skipped: state.skipped });
@@ -139,7 +138,7 @@ export function decryptOwn(state: RatchetState, crypto: CryptoBackend, message: 
   const walker = { ...chain };
   let messageKey = nextMessageKey(crypto, walker);
   while (walker.index <= header.n) messageKey = nextMessageKey(crypto, walker);
-  return open(crypto, messageKey, message.ciphertext, concatBytes(state.associatedData, message.header));
+  return openMessage(crypto, LABELS.messageKeys, messageKey, message.ciphertext, concatBytes(state.associatedData, message.header));
 }
 
 export function decodeHeader(bytes: Uint8Array): Header {
@@ -187,29 +186,6 @@ function nextMessageKey(crypto: CryptoBackend, chain: Chain): Uint8Array {
   chain.key = crypto.hmacSha256(chain.key, CHAIN_KEY_SEED);
   chain.index++;
   return messageKey;
-}
-
-/** §5.2 ENCRYPT: HKDF expands the message key into an AES-256 key, an HMAC key and an IV; AES-256-CBC, then HMAC over AD || ciphertext. */
-function seal(crypto: CryptoBackend, messageKey: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
-  const { encryptionKey, authenticationKey, iv } = expandMessageKey(crypto, messageKey);
-  const ciphertext = crypto.aes256CbcEncrypt(encryptionKey, iv, plaintext);
-  return concatBytes(ciphertext, crypto.hmacSha256(authenticationKey, concatBytes(ad, ciphertext)));
-}
-
-function open(crypto: CryptoBackend, messageKey: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array {
-  if (sealed.length < MAC_LENGTH + 16) throw new SignalError('invalid-message', 'ciphertext too short');
-  const { encryptionKey, authenticationKey, iv } = expandMessageKey(crypto, messageKey);
-  const ciphertext = sealed.subarray(0, sealed.length - MAC_LENGTH);
-  const mac = crypto.hmacSha256(authenticationKey, concatBytes(ad, ciphertext));
-  if (!equalBytes(mac, sealed.subarray(sealed.length - MAC_LENGTH))) {
-    throw new SignalError('invalid-message', 'message authentication failed');
-  }
-  return crypto.aes256CbcDecrypt(encryptionKey, iv, ciphertext);
-}
-
-function expandMessageKey(crypto: CryptoBackend, messageKey: Uint8Array) {
-  const okm = crypto.hkdfSha256(messageKey, ZERO_SALT, LABELS.messageKeys, 80);
-  return { encryptionKey: okm.subarray(0, 32), authenticationKey: okm.subarray(32, 64), iv: okm.subarray(64, 80) };
 }
 
 function skippedKeyId(ratchetKey: Uint8Array, index: number): string {
