@@ -7,15 +7,27 @@
  * All problems of a file are reported together (up to `MAX_PROBLEMS_PER_FILE`), never a
  * stack trace.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
-import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 
 import { InputError } from '../errors.ts';
 import type { InputProblem } from '../errors.ts';
+import {
+  addZodIssues,
+  describe,
+  describeFsError,
+  formatPath,
+  hasExtension,
+  MAX_NESTING,
+  MAX_PROBLEMS_PER_FILE,
+  parseInput,
+  Problems,
+  readInputFile,
+  unusableData,
+} from '../input-file.ts';
+import type { InputKind, Locate, Path, Segment } from '../input-file.ts';
 import { scenarioFileSchema } from './schema.ts';
 import type { RawScenario, RawStep } from './schema.ts';
 import { deviceAddress } from './types.ts';
@@ -32,13 +44,16 @@ export interface LoadOptions {
 }
 
 export const SCENARIO_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
-export const MAX_PROBLEMS_PER_FILE = 20;
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
-/** Lists and mappings inside each other; a scenario needs about 5. */
-export const MAX_NESTING = 64;
+// Shared with policy files (`../input-file.ts`); re-exported for the modules that import them from here.
+export { formatPath, MAX_NESTING, MAX_PROBLEMS_PER_FILE };
 
-type Segment = string | number;
-type Path = readonly Segment[];
+const SCENARIO_INPUT: InputKind = {
+  what: 'scenario',
+  shape: 'a mapping with keys name, users, steps',
+  extensions: SCENARIO_EXTENSIONS,
+  maxBytes: MAX_FILE_BYTES,
+};
 
 /* ------------------------------------------------------------------------------------------ */
 /* Public API                                                                                  */
@@ -46,28 +61,7 @@ type Path = readonly Segment[];
 
 /** Loads one scenario file (`.yaml`, `.yml` or `.json`). Throws `InputError`. */
 export function loadScenarioFile(path: string, options: LoadOptions): Scenario {
-  const fail = (message: string): never => {
-    throw new InputError({ file: path, path: '', message });
-  };
-  let stats;
-  try {
-    stats = statSync(path);
-  } catch (error) {
-    return fail(describeFsError(error));
-  }
-  if (stats.isDirectory()) fail(`is a folder; expected a scenario file (${SCENARIO_EXTENSIONS.join(', ')})`);
-  if (!stats.isFile()) fail('is not a regular file; expected a scenario file');
-  if (!hasScenarioExtension(path)) {
-    fail(`expected a scenario file ending in ${SCENARIO_EXTENSIONS.join(', ')}`);
-  }
-  if (stats.size > MAX_FILE_BYTES) fail(`is too large (${stats.size} bytes; at most ${MAX_FILE_BYTES})`);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    return fail(describeFsError(error));
-  }
-  return parseScenario(decodeText(bytes, path), path, options);
+  return parseScenario(readInputFile(path, SCENARIO_INPUT), path, options);
 }
 
 /**
@@ -75,7 +69,7 @@ export function loadScenarioFile(path: string, options: LoadOptions): Scenario {
  * ending in `.json` is parsed as strict JSON, anything else as YAML.
  */
 export function parseScenario(text: string, file: string, options: LoadOptions): Scenario {
-  const parsed = parseText(text, file);
+  const parsed = parseInput(text, file, SCENARIO_INPUT);
   return checkScenario(parsed.data, file, options, parsed.locate);
 }
 
@@ -109,12 +103,12 @@ export function loadScenarios(paths: string[], options: LoadOptions): Scenario[]
     let names: string[];
     try {
       names = readdirSync(path, { withFileTypes: true })
-        .filter((entry) => !entry.name.startsWith('.') && hasScenarioExtension(entry.name))
+        .filter((entry) => !entry.name.startsWith('.') && hasExtension(entry.name, SCENARIO_INPUT))
         .filter((entry) => entry.isFile() || (entry.isSymbolicLink() && isFileQuietly(join(path, entry.name))))
         .map((entry) => entry.name)
         .sort(compareCodePoints);
     } catch (error) {
-      problems.push({ file: path, path: '', message: describeFsError(error) });
+      problems.push({ file: path, path: '', message: describeFsError(error, SCENARIO_INPUT) });
       continue;
     }
     if (names.length === 0) {
@@ -161,82 +155,8 @@ export function loadScenarios(paths: string[], options: LoadOptions): Scenario[]
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Problems                                                                                    */
+/* Folders                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
-
-/** Where a node is: `line:column`, 1-based; undefined when unknown. */
-type Locate = (path: Path, atKey: boolean) => string | undefined;
-
-class Problems {
-  readonly #file: string;
-  readonly #locate: Locate;
-  readonly #list: InputProblem[] = [];
-  #dropped = 0;
-
-  constructor(file: string, locate: Locate) {
-    this.#file = file;
-    this.#locate = locate;
-  }
-
-  get count(): number {
-    return this.#list.length + this.#dropped;
-  }
-
-  /** `atKey`: the problem is the key itself (unknown key), so point at the key, not its value. */
-  add(path: Path, message: string, atKey = false): void {
-    if (this.#list.length >= MAX_PROBLEMS_PER_FILE) {
-      this.#dropped++;
-      return;
-    }
-    const where = this.#locate(path, atKey);
-    this.#list.push({ file: this.#file, path: formatPath(path), message: where ? `${message} (line ${where})` : message });
-  }
-
-  throwIfAny(): void {
-    if (this.count === 0) return;
-    const list = [...this.#list];
-    if (this.#dropped > 0) {
-      list.push({ file: this.#file, path: '', message: `${this.#dropped} more problem(s) not shown` });
-    }
-    throw new InputError(list);
-  }
-}
-
-/** `steps[3].send.to`; keys that are not plain words are quoted: `users["a b"]`. */
-export function formatPath(path: Path): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[\p{L}\p{N}_-]+$/u.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Reading and parsing                                                                         */
-/* ------------------------------------------------------------------------------------------ */
-
-function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'cannot read: no such file or folder';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot read: permission denied';
-    case 'EISDIR':
-      return 'is a folder; expected a scenario file';
-    case 'ENOTDIR':
-      return 'cannot read: a part of the path is not a folder';
-    default:
-      return `cannot read: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
-function hasScenarioExtension(path: string): boolean {
-  return (SCENARIO_EXTENSIONS as readonly string[]).includes(extname(path).toLowerCase());
-}
 
 function isFileQuietly(path: string): boolean {
   try {
@@ -258,389 +178,9 @@ function compareCodePoints(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function decodeText(bytes: Buffer, file: string): string {
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) {
-    throw new InputError({ file, path: '', message: `not a text file (a NUL byte at offset ${nul}); expected YAML or JSON text` });
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new InputError({ file, path: '', message: 'not a text file (not valid UTF-8); expected YAML or JSON text' });
-  }
-}
-
-interface Parsed {
-  data: unknown;
-  locate: Locate;
-}
-
-function parseText(input: string, file: string): Parsed {
-  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
-  const fail = (message: string, offset?: number): never => {
-    const where = offset === undefined ? '' : ` (line ${lineColumn(text, offset)})`;
-    throw new InputError({ file, path: '', message: `${message}${where}` });
-  };
-  // Control characters other than tab and line breaks: binary junk, or text no YAML/JSON allows.
-  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text);
-  if (control) {
-    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    fail(`not a text file (control character U+${code}); expected YAML or JSON text`, control.index);
-  }
-  const json = extname(file).toLowerCase() === '.json';
-  if (text.trim() === '' || (!json && isOnlyComments(text))) {
-    fail(`the file is empty; expected a scenario (a mapping with keys name, users, steps)`);
-  }
-
-  if (json) {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      const found = jsonSyntaxError(text);
-      const message = found?.message ?? (error instanceof Error ? error.message : String(error));
-      return fail(`JSON syntax error: ${message}`, found?.offset);
-    }
-    // Parsed by the YAML parser too, only for positions, and only when shallow enough for it.
-    if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected a scenario`);
-    const { doc, locate } = parseYaml(text, file);
-    // JSON.parse silently keeps the last of duplicate keys; the YAML parser finds them.
-    const duplicates = doc.errors.filter((error) => error.code === 'DUPLICATE_KEY');
-    if (duplicates.length > 0) {
-      throw new InputError(
-        duplicates.slice(0, MAX_PROBLEMS_PER_FILE).map((error) => ({
-          file,
-          path: '',
-          message: `JSON: duplicate key (line ${lineColumn(text, error.pos[0])})`,
-        })),
-      );
-    }
-    return { data, locate: doc.errors.length === 0 ? locate : () => undefined };
-  }
-
-  const { doc, locate } = parseYaml(text, file);
-  if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.slice(0, MAX_PROBLEMS_PER_FILE).map((error) => ({
-        file,
-        path: '',
-        message: `YAML syntax error: ${error.message} (line ${lineColumn(text, error.pos[0])})`,
-      })),
-    );
-  }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 1000 });
-  } catch (error) {
-    fail(`YAML: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  return { data, locate };
-}
-
-const CST_COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
-
-/**
- * `parseDocument`, in two stages: the YAML library's parser (iterative) builds the concrete
- * syntax tree, whose nesting is checked before its composer (recursive) turns it into a
- * document. Very deep input would exhaust the stack in the composer, which can take down
- * the whole process rather than throw.
- */
-function parseYaml(text: string, file: string): { doc: Document.Parsed; locate: Locate } {
-  const lineCounter = new LineCounter();
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-  const stack: { node: unknown; depth: number }[] = tokens.map((node) => ({ node, depth: 0 }));
-  while (stack.length > 0) {
-    const { node, depth: above } = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    const type = (node as { type?: unknown }).type;
-    const depth = typeof type === 'string' && CST_COLLECTIONS.has(type) ? above + 1 : above;
-    if (depth > MAX_NESTING) {
-      const offset = (node as { offset?: unknown }).offset;
-      throw new InputError({
-        file,
-        path: '',
-        message: `nested too deeply (more than ${MAX_NESTING} levels); expected a scenario${
-          typeof offset === 'number' ? ` (line ${lineColumn(text, offset)})` : ''
-        }`,
-      });
-    }
-    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push({ node: child, depth });
-  }
-
-  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
-  let doc: Document.Parsed | undefined;
-  for (const next of composer.compose(tokens, true, text.length)) {
-    if (!doc) {
-      doc = next;
-    } else {
-      doc.errors.push(
-        new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'expected one YAML document, found several'),
-      );
-      break;
-    }
-  }
-  const parsed = doc!;
-  const locate: Locate = (path, atKey) => {
-    const offset = nodeOffset(parsed, path, atKey);
-    if (offset === undefined) return undefined;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${line}:${col}`;
-  };
-  return { doc: parsed, locate };
-}
-
-function isOnlyComments(text: string): boolean {
-  return text.split(/\r?\n|\r/).every((line) => /^\s*(#.*)?$/.test(line));
-}
-
-function lineColumn(text: string, offset: number): string {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      start = i + 1;
-    }
-  }
-  return `${line}:${offset - start + 1}`;
-}
-
-/** The offset of the node at `path` (or of its deepest existing ancestor). */
-function nodeOffset(doc: Document, path: Path, atKey: boolean): number | undefined {
-  let node: unknown = doc.contents;
-  let offset = rangeStart(node);
-  for (let i = 0; i < path.length; i++) {
-    if (isAlias(node)) node = node.resolve(doc);
-    const segment = path[i]!;
-    const last = i === path.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && keyText(item.key) === String(segment));
-      if (!pair) break;
-      if (last && atKey) return rangeStart(pair.key) ?? offset;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment];
-      if (node === undefined) break;
-    } else {
-      break;
-    }
-    offset = rangeStart(node) ?? offset;
-  }
-  return offset;
-}
-
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as YamlNode | null | undefined)?.range;
-  return range ? range[0] : undefined;
-}
-
-function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
-}
-
-/** The first JSON syntax error in `text`, with its offset (JSON.parse of Node 20 seldom says). */
-function jsonSyntaxError(text: string): { offset: number; message: string } | undefined {
-  let i = 0;
-  class Stop {
-    constructor(
-      readonly offset: number,
-      readonly message: string,
-    ) {}
-  }
-  const stop = (message: string, at = i): never => {
-    throw new Stop(at, message);
-  };
-  const unexpected = (): never =>
-    i >= text.length ? stop('unexpected end of file') : stop(`unexpected character ${JSON.stringify(text[i])}`);
-  const blank = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const literal = (word: string) => {
-    if (text.startsWith(word, i)) i += word.length;
-    else unexpected();
-  };
-  const string = () => {
-    i++; // opening quote
-    for (;;) {
-      if (i >= text.length) stop('unterminated string');
-      const ch = text[i]!;
-      if (ch === '"') {
-        i++;
-        return;
-      }
-      if (ch < ' ') stop('control character in a string (escape it)');
-      if (ch === '\\') {
-        const next = text[i + 1];
-        if (next !== undefined && '"\\/bfnrt'.includes(next)) i += 2;
-        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
-        else stop('bad escape in a string');
-      } else {
-        i++;
-      }
-    }
-  };
-  const number = () => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!match) unexpected();
-    i += match![0].length;
-  };
-  let depth = 0;
-  const value = (): void => {
-    blank();
-    const ch = text[i];
-    if ((ch === '{' || ch === '[') && depth >= MAX_NESTING) stop(`nested too deeply (more than ${MAX_NESTING} levels)`);
-    depth++;
-    try {
-      collectionOrScalar(ch);
-    } finally {
-      depth--;
-    }
-  };
-  const collectionOrScalar = (ch: string | undefined): void => {
-    if (ch === '{') {
-      i++;
-      blank();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        blank();
-        if (text[i] !== '"') stop(i >= text.length ? 'unexpected end of file' : 'expected a key in double quotes');
-        string();
-        blank();
-        if (text[i] !== ':') stop(i >= text.length ? 'unexpected end of file' : "expected ':' after a key");
-        i++;
-        value();
-        blank();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else stop(i >= text.length ? 'unexpected end of file' : "expected ',' or '}'");
-      }
-    } else if (ch === '[') {
-      i++;
-      blank();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        blank();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else stop(i >= text.length ? 'unexpected end of file' : "expected ',' or ']'");
-      }
-    } else if (ch === '"') string();
-    else if (ch === 't') literal('true');
-    else if (ch === 'f') literal('false');
-    else if (ch === 'n') literal('null');
-    else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) number();
-    else unexpected();
-  };
-  try {
-    value();
-    blank();
-    if (i < text.length) stop('unexpected content after the end of the JSON value');
-    return undefined;
-  } catch (error) {
-    if (error instanceof Stop) return { offset: error.offset, message: error.message };
-    return undefined; // e.g. nesting too deep for the stack: JSON.parse's own message will do
-  }
-}
-
 /* ------------------------------------------------------------------------------------------ */
-/* Shape (zod) problems                                                                        */
+/* Shape problems                                                                              */
 /* ------------------------------------------------------------------------------------------ */
-
-function valueAt(data: unknown, path: Path): { found: boolean; value: unknown } {
-  let value = data;
-  for (const segment of path) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) {
-      return { found: false, value: undefined };
-    }
-    value = (value as Record<string, unknown>)[segment as string];
-  }
-  return { found: true, value };
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `a list of ${value.length}`;
-  if (value instanceof Uint8Array) return 'binary data';
-  switch (typeof value) {
-    case 'string':
-      return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
-    case 'object':
-      return 'a mapping';
-    default:
-      return String(value);
-  }
-}
-
-const VALUE_CODES = new Set(['invalid_type', 'invalid_value', 'invalid_format', 'too_small', 'too_big', 'not_multiple_of']);
-
-function addZodIssues(problems: Problems, issues: readonly z.core.$ZodIssue[], data: unknown, base: Path): void {
-  for (const issue of issues) {
-    const path: Segment[] = [...base, ...(issue.path as Segment[])];
-    const local = issue.path as Segment[];
-    let message = issue.message.replace(/^Invalid input: /, '');
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = message.startsWith('expected only:') ? ` (${message})` : '';
-      for (const key of issue.keys) problems.add([...path, key], `unknown key '${key}'${allowed}`, true);
-      continue;
-    }
-    if (issue.code === 'invalid_key') {
-      const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? message;
-      problems.add(path, `invalid name '${String(local.at(-1))}': ${inner}`, true);
-      continue;
-    }
-    if (issue.code === 'custom' && issue.params?.['atKey'] === true) {
-      problems.add(path, message, true);
-      continue;
-    }
-    const { found, value } = valueAt(data, local);
-    if (issue.code === 'invalid_type' && !found && local.length > 0) {
-      const expected = message.replace(/,? received undefined$/, '');
-      problems.add(path, `missing required key '${String(local.at(-1))}': ${expected}`);
-      continue;
-    }
-    if (VALUE_CODES.has(issue.code) && found && !/\breceived\b/.test(message)) message += `, got ${describe(value)}`;
-    problems.add(path, message);
-  }
-}
-
-/**
- * How deeply lists and mappings nest, without recursion (the data may be arbitrarily deep);
- * Infinity for a cycle (a YAML alias inside its own anchor).
- */
-function nestingDepth(data: unknown): number {
-  let deepest = 0;
-  const onPath = new Set<object>();
-  const done = new Set<object>();
-  const stack: { value: unknown; depth: number; exit: boolean }[] = [{ value: data, depth: 0, exit: false }];
-  while (stack.length > 0) {
-    const { value, depth, exit } = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (exit) {
-      onPath.delete(value);
-      done.add(value);
-      continue;
-    }
-    if (onPath.has(value)) return Infinity;
-    if (done.has(value)) continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > MAX_NESTING) return deepest;
-    onPath.add(value);
-    stack.push({ value, depth, exit: true });
-    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1, exit: false });
-  }
-  return deepest;
-}
 
 /** Keys that would be prototype pollution if assigned on plain objects. */
 function findProtoKeys(value: unknown, path: Segment[], problems: Problems): void {
@@ -667,18 +207,9 @@ function list(items: Iterable<string>, none = 'none'): string {
 
 function checkScenario(data: unknown, file: string, options: LoadOptions, locate: Locate): Scenario {
   const problems = new Problems(file, locate);
-  if (data === null || data === undefined) {
-    problems.add([], 'the file is empty; expected a scenario (a mapping with keys name, users, steps)');
-    problems.throwIfAny();
-  }
-  const depth = nestingDepth(data);
-  if (depth > MAX_NESTING) {
-    problems.add(
-      [],
-      depth === Infinity
-        ? 'a YAML alias refers to its own anchor (a cycle); expected a scenario'
-        : `nested too deeply (more than ${MAX_NESTING} levels); expected a scenario`,
-    );
+  const unusable = unusableData(data, SCENARIO_INPUT);
+  if (unusable) {
+    problems.add([], unusable);
     problems.throwIfAny();
   }
   findProtoKeys(data, [], problems);

@@ -1,0 +1,577 @@
+/**
+ * Reading and parsing the harness's input files (scenario files, policy files): the part
+ * that does not depend on what the file describes.
+ *
+ * - `readInputFile(path, kind)`: checks the path (a regular file, a known extension, not
+ *   too large) and returns its text; refuses binary files and bad UTF-8.
+ * - `parseInput(text, file, kind)`: YAML, or strict JSON for a name ending in `.json`, into
+ *   plain data plus `locate`, which turns a path inside the data into a `line:column`.
+ *   Refuses empty files, several YAML documents, duplicate keys (also in JSON), nesting
+ *   deeper than `MAX_NESTING` (before anything recursive could exhaust the stack) and
+ *   alias bombs.
+ * - `unusableData(data, kind)`: the problem of parsed data no schema can check (nothing, a
+ *   cycle, too deep), if any.
+ * - `Problems`: collects the problems of one file, each located, up to
+ *   `MAX_PROBLEMS_PER_FILE`; `addZodIssues` adds a zod schema's issues to it as readable
+ *   messages (`missing required key 'x': ...`, `..., got 'y'`, `unknown key 'z'`).
+ *
+ * Every problem is an `InputProblem` (thrown in an `InputError`): the file, the path inside
+ * it (`steps[3].send.to`, see `formatPath`), what was expected and, where known, the
+ * `(line L:C)` of the offending node. Never a stack trace.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+
+import { InputError } from './errors.ts';
+import type { InputProblem } from './errors.ts';
+
+/** Problems reported per file; more are counted in one last `N more problem(s) not shown`. */
+export const MAX_PROBLEMS_PER_FILE = 20;
+/** Lists and mappings inside each other; a scenario needs about 5, a policy 3. */
+export const MAX_NESTING = 64;
+/** YAML aliases expanded at most, against alias bombs ("billion laughs"). */
+const MAX_ALIAS_COUNT = 1000;
+
+/** One step of a path inside a file's data: a mapping key or a list index. */
+export type Segment = string | number;
+export type Path = readonly Segment[];
+/** Where the node at `path` is: `line:column`, 1-based; undefined when unknown. `atKey`: its key, not its value. */
+export type Locate = (path: Path, atKey: boolean) => string | undefined;
+
+/** What kind of input file is read, for the checks and the messages. */
+export interface InputKind {
+  /** One word for what the file holds: `scenario` gives "a scenario file", "expected a scenario". */
+  what: string;
+  /** The shape of the whole file, named when it is empty: `a mapping with the key expect`. */
+  shape: string;
+  /** The accepted file name endings, lowercase, with the dot; `.json` is parsed as strict JSON. */
+  extensions: readonly string[];
+  /** Larger files are refused before they are read. */
+  maxBytes: number;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reading                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Reads an input file's text after checking what the path is. Throws `InputError`. */
+export function readInputFile(path: string, kind: InputKind): string {
+  const fail = (message: string): never => {
+    throw new InputError({ file: path, path: '', message });
+  };
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    return fail(describeFsError(error, kind));
+  }
+  if (stats.isDirectory()) fail(`is a folder; expected a ${kind.what} file (${kind.extensions.join(', ')})`);
+  if (!stats.isFile()) fail(`is not a regular file; expected a ${kind.what} file`);
+  if (!hasExtension(path, kind)) fail(`expected a ${kind.what} file ending in ${kind.extensions.join(', ')}`);
+  if (stats.size > kind.maxBytes) fail(`is too large (${stats.size} bytes; at most ${kind.maxBytes})`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    return fail(describeFsError(error, kind));
+  }
+  return decodeText(bytes, path);
+}
+
+/** Whether a file name ends in one of `kind.extensions` (in any case). */
+export function hasExtension(path: string, kind: Pick<InputKind, 'extensions'>): boolean {
+  return kind.extensions.includes(extname(path).toLowerCase());
+}
+
+/** A file system error (from stat, read or readdir) as the rest of a problem's message. */
+export function describeFsError(error: unknown, kind: Pick<InputKind, 'what'>): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'cannot read: no such file or folder';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot read: permission denied';
+    case 'EISDIR':
+      return `is a folder; expected a ${kind.what} file`;
+    case 'ENOTDIR':
+      return 'cannot read: a part of the path is not a folder';
+    default:
+      return `cannot read: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+function decodeText(bytes: Buffer, file: string): string {
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    throw new InputError({ file, path: '', message: `not a text file (a NUL byte at offset ${nul}); expected YAML or JSON text` });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError({ file, path: '', message: 'not a text file (not valid UTF-8); expected YAML or JSON text' });
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Parsing                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface ParsedInput {
+  /** Plain data: mappings, lists, strings, numbers, booleans, null (or undefined: nothing). */
+  data: unknown;
+  locate: Locate;
+}
+
+/**
+ * Parses an input file's text: strict JSON when `file` ends in `.json`, YAML otherwise. A
+ * leading byte order mark is ignored. Throws `InputError` for anything but one document of
+ * data: control characters, an empty file (or, in YAML, only comments), syntax errors
+ * (located), several YAML documents, duplicate keys, nesting deeper than `MAX_NESTING`,
+ * more than `MAX_ALIAS_COUNT` expanded aliases.
+ */
+export function parseInput(input: string, file: string, kind: Pick<InputKind, 'what' | 'shape'>): ParsedInput {
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
+  const fail = (message: string, offset?: number): never => {
+    const where = offset === undefined ? '' : ` (line ${lineColumn(text, offset)})`;
+    throw new InputError({ file, path: '', message: `${message}${where}` });
+  };
+  // Control characters other than tab and line breaks: binary junk, or text no YAML/JSON allows.
+  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    fail(`not a text file (control character U+${code}); expected YAML or JSON text`, control.index);
+  }
+  const json = extname(file).toLowerCase() === '.json';
+  if (text.trim() === '' || (!json && isOnlyComments(text))) {
+    fail(`the file is empty; expected a ${kind.what} (${kind.shape})`);
+  }
+
+  if (json) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      const found = jsonSyntaxError(text);
+      const message = found?.message ?? (error instanceof Error ? error.message : String(error));
+      return fail(`JSON syntax error: ${message}`, found?.offset);
+    }
+    // Parsed by the YAML parser too, only for positions, and only when shallow enough for it.
+    if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`);
+    const { doc, locate } = parseYaml(text, file, kind);
+    // JSON.parse silently keeps the last of duplicate keys; the YAML parser finds them.
+    const duplicates = doc.errors.filter((error) => error.code === 'DUPLICATE_KEY');
+    if (duplicates.length > 0) {
+      throw new InputError(
+        duplicates.slice(0, MAX_PROBLEMS_PER_FILE).map((error) => ({
+          file,
+          path: '',
+          message: `JSON: duplicate key (line ${lineColumn(text, error.pos[0])})`,
+        })),
+      );
+    }
+    return { data, locate: doc.errors.length === 0 ? locate : () => undefined };
+  }
+
+  const { doc, locate } = parseYaml(text, file, kind);
+  if (doc.errors.length > 0) {
+    throw new InputError(
+      doc.errors.slice(0, MAX_PROBLEMS_PER_FILE).map((error) => ({
+        file,
+        path: '',
+        message: `YAML syntax error: ${error.message} (line ${lineColumn(text, error.pos[0])})`,
+      })),
+    );
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    fail(`YAML: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { data, locate };
+}
+
+/**
+ * What is wrong with parsed data before any schema can check it: nothing at all (an empty
+ * document), a cycle (a YAML alias inside its own anchor) or nesting deeper than
+ * `MAX_NESTING`; undefined when it is fine. The message is meant for the path `[]`.
+ */
+export function unusableData(data: unknown, kind: Pick<InputKind, 'what' | 'shape'>): string | undefined {
+  if (data === null || data === undefined) return `the file is empty; expected a ${kind.what} (${kind.shape})`;
+  const depth = nestingDepth(data);
+  if (depth === Infinity) return `a YAML alias refers to its own anchor (a cycle); expected a ${kind.what}`;
+  if (depth > MAX_NESTING) return `nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`;
+  return undefined;
+}
+
+const CST_COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * `parseDocument`, in two stages: the YAML library's parser (iterative) builds the concrete
+ * syntax tree, whose nesting is checked before its composer (recursive) turns it into a
+ * document. Very deep input would exhaust the stack in the composer, which can take down
+ * the whole process rather than throw. A second document is a `MULTIPLE_DOCS` error.
+ */
+function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): { doc: Document.Parsed; locate: Locate } {
+  const lineCounter = new LineCounter();
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const stack: { node: unknown; depth: number }[] = tokens.map((node) => ({ node, depth: 0 }));
+  while (stack.length > 0) {
+    const { node, depth: above } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    const type = (node as { type?: unknown }).type;
+    const depth = typeof type === 'string' && CST_COLLECTIONS.has(type) ? above + 1 : above;
+    if (depth > MAX_NESTING) {
+      const offset = (node as { offset?: unknown }).offset;
+      throw new InputError({
+        file,
+        path: '',
+        message: `nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}${
+          typeof offset === 'number' ? ` (line ${lineColumn(text, offset)})` : ''
+        }`,
+      });
+    }
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push({ node: child, depth });
+  }
+
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, text.length)) {
+    if (!doc) {
+      doc = next;
+    } else {
+      doc.errors.push(
+        new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'expected one YAML document, found several'),
+      );
+      break;
+    }
+  }
+  const parsed = doc!;
+  const locate: Locate = (path, atKey) => {
+    const offset = nodeOffset(parsed, path, atKey);
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${line}:${col}`;
+  };
+  return { doc: parsed, locate };
+}
+
+function isOnlyComments(text: string): boolean {
+  return text.split(/\r?\n|\r/).every((line) => /^\s*(#.*)?$/.test(line));
+}
+
+function lineColumn(text: string, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      start = i + 1;
+    }
+  }
+  return `${line}:${offset - start + 1}`;
+}
+
+/** The offset of the node at `path` (or of its deepest existing ancestor). */
+function nodeOffset(doc: Document, path: Path, atKey: boolean): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node);
+  for (let i = 0; i < path.length; i++) {
+    if (isAlias(node)) node = node.resolve(doc);
+    const segment = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && keyText(item.key) === String(segment));
+      if (!pair) break;
+      if (last && atKey) return rangeStart(pair.key) ?? offset;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      if (node === undefined) break;
+    } else {
+      break;
+    }
+    offset = rangeStart(node) ?? offset;
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as YamlNode | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}
+
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+/** The first JSON syntax error in `text`, with its offset (JSON.parse of Node 20 seldom says). */
+function jsonSyntaxError(text: string): { offset: number; message: string } | undefined {
+  let i = 0;
+  class Stop {
+    constructor(
+      readonly offset: number,
+      readonly message: string,
+    ) {}
+  }
+  const stop = (message: string, at = i): never => {
+    throw new Stop(at, message);
+  };
+  const unexpected = (): never =>
+    i >= text.length ? stop('unexpected end of file') : stop(`unexpected character ${JSON.stringify(text[i])}`);
+  const blank = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else unexpected();
+  };
+  const string = () => {
+    i++; // opening quote
+    for (;;) {
+      if (i >= text.length) stop('unterminated string');
+      const ch = text[i]!;
+      if (ch === '"') {
+        i++;
+        return;
+      }
+      if (ch < ' ') stop('control character in a string (escape it)');
+      if (ch === '\\') {
+        const next = text[i + 1];
+        if (next !== undefined && '"\\/bfnrt'.includes(next)) i += 2;
+        else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+        else stop('bad escape in a string');
+      } else {
+        i++;
+      }
+    }
+  };
+  const number = () => {
+    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!match) unexpected();
+    i += match![0].length;
+  };
+  let depth = 0;
+  const value = (): void => {
+    blank();
+    const ch = text[i];
+    if ((ch === '{' || ch === '[') && depth >= MAX_NESTING) stop(`nested too deeply (more than ${MAX_NESTING} levels)`);
+    depth++;
+    try {
+      collectionOrScalar(ch);
+    } finally {
+      depth--;
+    }
+  };
+  /** `"key":` in a mapping. */
+  const key = () => {
+    blank();
+    if (text[i] !== '"') stop(i >= text.length ? 'unexpected end of file' : 'expected a key in double quotes');
+    string();
+    blank();
+    if (text[i] !== ':') stop(i >= text.length ? 'unexpected end of file' : "expected ':' after a key");
+    i++;
+  };
+  /** A mapping (`close` is '}') or a list (']'), from its opening bracket on. */
+  const collection = (close: '}' | ']') => {
+    i++;
+    blank();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      if (close === '}') key();
+      value();
+      blank();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      if (text[i] !== ',') stop(i >= text.length ? 'unexpected end of file' : `expected ',' or '${close}'`);
+      i++;
+      blank();
+      if (text[i] === close) stop(`a trailing ',' before '${close}'`);
+    }
+  };
+  const collectionOrScalar = (ch: string | undefined): void => {
+    if (ch === '{') collection('}');
+    else if (ch === '[') collection(']');
+    else if (ch === '"') string();
+    else if (ch === 't') literal('true');
+    else if (ch === 'f') literal('false');
+    else if (ch === 'n') literal('null');
+    else if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) number();
+    else unexpected();
+  };
+  try {
+    value();
+    blank();
+    if (i < text.length) stop('unexpected content after the end of the JSON value');
+    return undefined;
+  } catch (error) {
+    if (error instanceof Stop) return { offset: error.offset, message: error.message };
+    return undefined; // e.g. nesting too deep for the stack: JSON.parse's own message will do
+  }
+}
+
+/**
+ * How deeply lists and mappings nest, without recursion (the data may be arbitrarily deep);
+ * Infinity for a cycle (a YAML alias inside its own anchor).
+ */
+function nestingDepth(data: unknown): number {
+  let deepest = 0;
+  const onPath = new Set<object>();
+  const done = new Set<object>();
+  const stack: { value: unknown; depth: number; exit: boolean }[] = [{ value: data, depth: 0, exit: false }];
+  while (stack.length > 0) {
+    const { value, depth, exit } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (exit) {
+      onPath.delete(value);
+      done.add(value);
+      continue;
+    }
+    if (onPath.has(value)) return Infinity;
+    if (done.has(value)) continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_NESTING) return deepest;
+    onPath.add(value);
+    stack.push({ value, depth, exit: true });
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1, exit: false });
+  }
+  return deepest;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Problems                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The problems of one file, each with its path and `(line L:C)`, up to `MAX_PROBLEMS_PER_FILE`. */
+export class Problems {
+  readonly #file: string;
+  readonly #locate: Locate;
+  readonly #list: InputProblem[] = [];
+  #dropped = 0;
+
+  /** `locate`: `parseInput`'s, or `() => undefined` for data that was not read from text. */
+  constructor(file: string, locate: Locate) {
+    this.#file = file;
+    this.#locate = locate;
+  }
+
+  /** All problems added so far, also those over the cap. */
+  get count(): number {
+    return this.#list.length + this.#dropped;
+  }
+
+  /** `atKey`: the problem is the key itself (unknown key), so point at the key, not its value. */
+  add(path: Path, message: string, atKey = false): void {
+    if (this.#list.length >= MAX_PROBLEMS_PER_FILE) {
+      this.#dropped++;
+      return;
+    }
+    const where = this.#locate(path, atKey);
+    this.#list.push({ file: this.#file, path: formatPath(path), message: where ? `${message} (line ${where})` : message });
+  }
+
+  /** Throws them all in one `InputError` (with `N more problem(s) not shown` over the cap), if any. */
+  throwIfAny(): void {
+    if (this.count === 0) return;
+    const list = [...this.#list];
+    if (this.#dropped > 0) {
+      list.push({ file: this.#file, path: '', message: `${this.#dropped} more problem(s) not shown` });
+    }
+    throw new InputError(list);
+  }
+}
+
+/** `steps[3].send.to`; keys that are not plain words are quoted: `users["a b"]`. */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[\p{L}\p{N}_-]+$/u.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** Issues about a value that is there, whose message then says what it is: `, got 'x'`. */
+const VALUE_CODES = new Set([
+  'invalid_type',
+  'invalid_value',
+  'invalid_format',
+  'invalid_union',
+  'too_small',
+  'too_big',
+  'not_multiple_of',
+]);
+
+/**
+ * Adds a zod schema's issues about `data` (found at `base` in the file) to `problems`, as
+ * messages that say what was expected and what was found. Conventions for the schema's
+ * custom errors: a strict object's `unrecognized_keys` message `expected only: a, b` or
+ * `expected one of: a, b` is shown after the unknown key; a custom issue with
+ * `params: { atKey: true }` is located at the key rather than its value.
+ */
+export function addZodIssues(problems: Problems, issues: readonly z.core.$ZodIssue[], data: unknown, base: Path): void {
+  for (const issue of issues) {
+    const path: Segment[] = [...base, ...(issue.path as Segment[])];
+    const local = issue.path as Segment[];
+    let message = issue.message.replace(/^Invalid input: /, '');
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = /^expected (only|one of):/.test(message) ? ` (${message})` : '';
+      for (const key of issue.keys) problems.add([...path, key], `unknown key '${key}'${allowed}`, true);
+      continue;
+    }
+    if (issue.code === 'invalid_key') {
+      const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? message;
+      problems.add(path, `invalid name '${String(local.at(-1))}': ${inner}`, true);
+      continue;
+    }
+    if (issue.code === 'custom' && issue.params?.['atKey'] === true) {
+      problems.add(path, message, true);
+      continue;
+    }
+    const { found, value } = valueAt(data, local);
+    if (issue.code === 'invalid_type' && !found && local.length > 0) {
+      const expected = message.replace(/,? received undefined$/, '');
+      problems.add(path, `missing required key '${String(local.at(-1))}': ${expected}`);
+      continue;
+    }
+    if (VALUE_CODES.has(issue.code) && found && !/\breceived\b/.test(message)) message += `, got ${describe(value)}`;
+    problems.add(path, message);
+  }
+}
+
+function valueAt(data: unknown, path: Path): { found: boolean; value: unknown } {
+  let value = data;
+  for (const segment of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) {
+      return { found: false, value: undefined };
+    }
+    value = (value as Record<string, unknown>)[segment as string];
+  }
+  return { found: true, value };
+}
+
+/** A value as a message shows it: `'text'`, `3`, `null`, `a list of 2`, `a mapping`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : `a list of ${value.length}`;
+  if (value instanceof Uint8Array) return 'binary data';
+  switch (typeof value) {
+    case 'string':
+      return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
+    case 'object':
+      return 'a mapping';
+    default:
+      return String(value);
+  }
+}
