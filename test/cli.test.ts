@@ -24,8 +24,9 @@ test('the default audit exits 0, prints the matrix and writes report.json', (t) 
 
 test('the same seed gives the same report.json apart from timing', (t) => {
   const [a, b] = [tempDir(), tempDir()];
-  t.is(keyhole(['audit', '-o', a, '-r', 'json', '--seed', '7']).status, 0);
-  t.is(keyhole(['audit', '-o', b, '-r', 'json', '--seed', '7']).status, 0);
+  const subset = ['-t', 'static-e2ee,signal', '-a', 'network,stolen-device,quantum'];
+  t.is(keyhole(['audit', ...subset, '-o', a, '-r', 'json', '--seed', '7']).status, 0);
+  t.is(keyhole(['audit', ...subset, '-o', b, '-r', 'json', '--seed', '7']).status, 0);
   const read = (dir: string) => {
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Partial<Report>;
     delete report.timing;
