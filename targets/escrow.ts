@@ -4,8 +4,8 @@
  * adversary as the reference does). The provider does not hold the escrow private key;
  * whoever does (the agency, or whoever steals it) opens every message, past ones included.
  */
-import type { Envelope, KeyUpload } from '../harness/provider/api.ts';
-import type { DeviceAddress } from '../harness/scenario/types.ts';
+import type { Envelope, KeyUpload, OutgoingEnvelope } from '../harness/provider/api.ts';
+import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
 import { pack, unpack, utf8 } from './shared/codec.ts';
 import * as box from './shared/sealed-box.ts';
 import { reconstructSignalDevice, SignalClient } from './signal/client.ts';
@@ -25,12 +25,15 @@ function routing(from: string, to: string): Uint8Array {
 }
 
 class EscrowClient extends SignalClient {
-  protected override async seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array> {
+  /** Whatever the reference sends to a device, plus the plaintext sealed to the escrow authority. */
+  protected override async sealAll(devices: readonly DeviceAddress[], plaintext: Uint8Array, to: Addressee, users: readonly string[]): Promise<OutgoingEnvelope[]> {
     const escrowKey = this.context.escrowKey;
     if (!escrowKey) throw new Error('escrow clients need the escrow public key');
-    const message = await super.seal(to, plaintext);
-    const escrow = box.seal(this.context.crypto, this.context.rng, escrowKey, ESCROW_INFO, plaintext, routing(this.context.address, to));
-    return pack({ message, escrow } satisfies EscrowedMessage);
+    const envelopes = await super.sealAll(devices, plaintext, to, users);
+    return envelopes.map((envelope) => {
+      const escrow = box.seal(this.context.crypto, this.context.rng, escrowKey, ESCROW_INFO, plaintext, routing(this.context.address, envelope.to));
+      return { to: envelope.to, body: pack({ message: envelope.body, escrow } satisfies EscrowedMessage) };
+    });
   }
 
   protected override async open(envelope: Envelope): Promise<Uint8Array> {

@@ -4,7 +4,7 @@
  * as pairwise copies over the provider's roster, verification state, and the device image.
  * A design supplies how to seal a payload for one device and open an envelope.
  */
-import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
+import type { Envelope, KeyUpload, OutgoingEnvelope } from '../../harness/provider/api.ts';
 import { splitAddress, type Addressee, type DeviceAddress } from '../../harness/scenario/types.ts';
 import type { Client, ClientContext, OutgoingMessage, ReceivedMessage, SendOutcome } from '../types.ts';
 import { pack, unpack } from './codec.ts';
@@ -71,9 +71,7 @@ export abstract class PairwiseClient implements Client {
     }
     const group = message.to.kind === 'group' ? message.to.group : null;
     const payload: Payload = { id: message.id, body: message.body, group, at: this.context.now() };
-    const plaintext = pack(payload);
-    const envelopes = [];
-    for (const to of devices) envelopes.push({ to, body: await this.seal(to, plaintext) });
+    const envelopes = await this.sealAll(devices, pack(payload), message.to, users);
     await this.context.provider.send(envelopes);
     this.history.add({
       id: message.id,
@@ -113,17 +111,37 @@ export abstract class PairwiseClient implements Client {
   }
 
   async createGroup(group: string, members: readonly string[]): Promise<void> {
-    await this.context.provider.publishRoster(group, [...members], null);
+    await this.setMembers(group, [...members]);
   }
 
   async addMember(group: string, user: string): Promise<void> {
-    const roster = await this.context.provider.fetchRoster(group);
-    await this.context.provider.publishRoster(group, [...roster.members, user], null);
+    await this.setMembers(group, [...(await this.groupMembers(group)), user]);
   }
 
   async removeMember(group: string, user: string): Promise<void> {
-    const roster = await this.context.provider.fetchRoster(group);
-    await this.context.provider.publishRoster(group, roster.members.filter((m) => m !== user), null);
+    await this.setMembers(group, (await this.groupMembers(group)).filter((m) => m !== user));
+  }
+
+  /** On the admin: publish a group's members, signed if the design signs rosters. */
+  protected async setMembers(group: string, members: string[]): Promise<void> {
+    await this.context.provider.publishRoster(group, members, await this.signRoster(group, members));
+  }
+
+  /** The admin's signature over a roster; none by default (the provider's roster is trusted). */
+  protected async signRoster(_group: string, _members: readonly string[]): Promise<Uint8Array | null> {
+    return null;
+  }
+
+  /** A group's members as this client trusts them; by default, the provider's roster. */
+  protected async groupMembers(group: string): Promise<string[]> {
+    return (await this.context.provider.fetchRoster(group)).members;
+  }
+
+  /** Encrypt a message's payload for every device it goes to; by default one `seal` per device. */
+  protected async sealAll(devices: readonly DeviceAddress[], plaintext: Uint8Array, _to: Addressee, _users: readonly string[]): Promise<OutgoingEnvelope[]> {
+    const envelopes: OutgoingEnvelope[] = [];
+    for (const to of devices) envelopes.push({ to, body: await this.seal(to, plaintext) });
+    return envelopes;
   }
 
   async exportState(): Promise<Uint8Array> {
@@ -157,7 +175,7 @@ export abstract class PairwiseClient implements Client {
 
   /** The users a message goes to: the addressee (or the group's members) and this user. */
   protected async recipientUsers(to: Addressee): Promise<string[]> {
-    const users = to.kind === 'user' ? [to.user] : (await this.context.provider.fetchRoster(to.group)).members;
+    const users = to.kind === 'user' ? [to.user] : await this.groupMembers(to.group);
     return [...new Set([...users, this.context.user])];
   }
 

@@ -3,8 +3,8 @@
  * peer device, signed device lists, safety numbers, and a message history deleted securely.
  * Options turn it into the weakened designs of the exceptional-access debate.
  */
-import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
-import type { DeviceAddress } from '../../harness/scenario/types.ts';
+import type { Envelope, KeyUpload, OutgoingEnvelope } from '../../harness/provider/api.ts';
+import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
 import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
 import { PairwiseClient, userOf } from '../shared/pairwise-client.ts';
 import { safetyNumber } from '../shared/safety-number.ts';
@@ -25,10 +25,27 @@ import {
   type KemKeyPair,
 } from './primitives.ts';
 import * as ratchet from './ratchet.ts';
+import { openRoster, signRoster } from './roster.ts';
+import {
+  acceptDistribution,
+  createSenderKey,
+  decryptGroup,
+  distributionOf,
+  encryptGroup,
+  type OwnSenderKey,
+  type PeerSenderKey,
+  type SenderKeyDistribution,
+} from './sender-keys.ts';
 
 export interface SignalOptions {
   /** Delete history with SQLite's secure_delete (the reference does). */
   secureDelete: boolean;
+  /**
+   * Also trust devices the provider lists for a user without the user's signature, and let
+   * them present any identity, silently (the GCHQ "ghost user" proposal, Levy & Robinson
+   * 2018). Devices on the user's signed list are still checked against its identity.
+   */
+  trustProviderDeviceList?: boolean;
 }
 
 /** One Double Ratchet session with a peer device. */
@@ -46,6 +63,18 @@ interface WireMessage {
   message: ratchet.RatchetMessage;
 }
 
+/** A group message: encrypted once with the sender key, plus the sender key itself (sealed pairwise) the first time. */
+interface GroupWireMessage {
+  senderKey: { group: string; distribution: Uint8Array | null; message: Uint8Array };
+}
+
+/** This device's sender key for a group, the members it was made for, and the devices that have it. */
+interface OwnGroupKey {
+  key: OwnSenderKey;
+  members: string[];
+  distributedTo: DeviceAddress[];
+}
+
 interface Keys {
   identity: IdentityKeyPair;
   signedPrekey: { id: number; pair: DhKeyPair };
@@ -56,6 +85,8 @@ interface Keys {
   identities: [string, IdentityPublic][];
   verifiedIdentities: [string, IdentityPublic][];
   deviceList: DeviceList | null;
+  ownSenderKeys: [string, OwnGroupKey][];
+  peerSenderKeys: [string, PeerSenderKey][];
 }
 
 export class SignalClient extends PairwiseClient {
@@ -75,8 +106,17 @@ export class SignalClient extends PairwiseClient {
   /** The last signed list verified per user, to skip verifying the same bytes again. */
   readonly #verifiedLists = new Map<string, { signed: Uint8Array; devices: DeviceAddress[] }>();
 
+  readonly #trustProviderDeviceList: boolean;
+  /** Group -> this device's sender key. */
+  readonly #ownSenderKeys = new Map<string, OwnGroupKey>();
+  /** `device|group` -> the sender key another device handed us. */
+  readonly #peerSenderKeys = new Map<string, PeerSenderKey>();
+  /** The last signed roster verified per group. */
+  readonly #verifiedRosters = new Map<string, { signed: Uint8Array; members: string[] }>();
+
   constructor(context: ClientContext, options: SignalOptions) {
     super(context, { secureDelete: options.secureDelete });
+    this.#trustProviderDeviceList = options.trustProviderDeviceList ?? false;
   }
 
   // --- registration and devices -------------------------------------------------------
@@ -136,12 +176,25 @@ export class SignalClient extends PairwiseClient {
     const listing = await this.context.provider.fetchDevices(user);
     if (!listing.signedList) throw new SignalError('bad-signature', `${user} has no signed device list`);
     const cached = this.#verifiedLists.get(user);
-    if (cached && equalBytes(cached.signed, listing.signedList)) return cached.devices;
-    const list = openDeviceList(this.context.crypto, listing.signedList, user);
-    this.#trustIdentity(user, list.identity);
-    const devices = list.devices.map((device) => `${user}.${device}` as DeviceAddress);
-    this.#verifiedLists.set(user, { signed: listing.signedList, devices });
-    return devices;
+    let devices: DeviceAddress[];
+    if (cached && equalBytes(cached.signed, listing.signedList)) devices = cached.devices;
+    else {
+      const list = openDeviceList(this.context.crypto, listing.signedList, user);
+      this.#trustIdentity(user, list.identity);
+      devices = list.devices.map((device) => `${user}.${device}` as DeviceAddress);
+      this.#verifiedLists.set(user, { signed: listing.signedList, devices });
+    }
+    if (!this.#trustProviderDeviceList) return devices;
+    // Ghost mode: whatever else the provider lists is taken too, without telling the user.
+    const added = listing.devices.map((device) => `${user}.${device}` as DeviceAddress).filter((d) => !devices.includes(d));
+    return [...devices, ...added];
+  }
+
+  /** Ghost mode only: a device the provider lists for a user that the user's signed list does not vouch for. */
+  #providerAdded(address: DeviceAddress): boolean {
+    if (!this.#trustProviderDeviceList) return false;
+    const signed = this.#verifiedLists.get(userOf(address));
+    return signed !== undefined && !signed.devices.includes(address);
   }
 
   // --- messages -----------------------------------------------------------------------
@@ -154,6 +207,12 @@ export class SignalClient extends PairwiseClient {
   }
 
   protected async open(envelope: Envelope): Promise<Uint8Array> {
+    const group = groupWireMessage(envelope.body);
+    if (group) return this.#openGroup(envelope, group.senderKey);
+    return this.#openPairwise(envelope);
+  }
+
+  async #openPairwise(envelope: Envelope): Promise<Uint8Array> {
     const wire = decodeWireMessage(envelope.body);
     const sessions = this.#sessions.get(envelope.from) ?? [];
     if (wire.prekey) {
@@ -161,7 +220,7 @@ export class SignalClient extends PairwiseClient {
       if (existing) return this.#decryptIn(existing, wire);
       return this.#acceptSession(envelope.from, wire.prekey, wire.message);
     }
-    let lastError: unknown = new SignalError('no-session', `no session with ${envelope.from}`);
+    let lastError: unknown = null;
     for (const session of sessions) {
       try {
         return this.#decryptIn(session, wire);
@@ -169,10 +228,12 @@ export class SignalClient extends PairwiseClient {
         lastError = error;
       }
     }
-    throw lastError;
+    throw lastError ?? new SignalError('no-session', `no session with ${envelope.from}`);
   }
 
   override async openSent(envelope: Envelope): Promise<Uint8Array | null> {
+    const group = groupWireMessage(envelope.body);
+    if (group) return this.#openOwnGroupMessage(envelope, group.senderKey);
     const wire = decodeWireMessage(envelope.body);
     for (const session of this.#sessions.get(envelope.to) ?? []) {
       try {
@@ -216,6 +277,8 @@ export class SignalClient extends PairwiseClient {
       identities: [...this.#identities],
       verifiedIdentities: [...this.#verifiedIdentities],
       deviceList: this.#deviceList,
+      ownSenderKeys: [...this.#ownSenderKeys],
+      peerSenderKeys: [...this.#peerSenderKeys],
     } satisfies Keys;
   }
 
@@ -230,6 +293,88 @@ export class SignalClient extends PairwiseClient {
     for (const [user, identity] of keys.identities) this.#identities.set(user, identity);
     for (const [user, identity] of keys.verifiedIdentities) this.#verifiedIdentities.set(user, identity);
     this.#deviceList = keys.deviceList;
+    for (const [group, key] of keys.ownSenderKeys) this.#ownSenderKeys.set(group, key);
+    for (const [id, key] of keys.peerSenderKeys) this.#peerSenderKeys.set(id, key);
+  }
+
+  // --- groups: signed rosters and sender keys -------------------------------------------
+
+  protected override async signRoster(group: string, members: readonly string[]): Promise<Uint8Array | null> {
+    return signRoster(this.context.crypto, this.#requireIdentity(), { group, admin: this.context.user, members: [...members] });
+  }
+
+  /** The members the group's admin vouches for in its signed roster (and, in ghost mode, whoever else the provider lists). */
+  protected override async groupMembers(group: string): Promise<string[]> {
+    const roster = await this.context.provider.fetchRoster(group);
+    let members: string[];
+    const cached = this.#verifiedRosters.get(group);
+    if (roster.signed && cached && equalBytes(cached.signed, roster.signed)) {
+      members = cached.members;
+    } else {
+      if (!roster.signed) throw new SignalError('bad-signature', `${group} has no signed roster`);
+      if (!this.#identities.has(roster.admin) && roster.admin !== this.context.user) await this.devicesOf(roster.admin);
+      const admin = this.#identityOf(roster.admin);
+      if (!admin) throw new SignalError('untrusted-identity', `no identity for ${group}'s admin ${roster.admin}`);
+      members = openRoster(this.context.crypto, roster.signed, group, admin).members;
+      this.#verifiedRosters.set(group, { signed: roster.signed, members });
+    }
+    if (!this.#trustProviderDeviceList) return members;
+    // Ghost mode: members the provider adds are taken too, without telling the user.
+    return [...members, ...roster.members.filter((m) => !members.includes(m))];
+  }
+
+  /**
+   * A group message is encrypted once with this device's sender key. Devices that do not have
+   * the key yet get it sealed over the pairwise session in the same envelope. After a member
+   * was removed, a fresh sender key is made first, so the removed member's copy is useless.
+   */
+  protected override async sealAll(devices: readonly DeviceAddress[], plaintext: Uint8Array, to: Addressee, users: readonly string[]): Promise<OutgoingEnvelope[]> {
+    if (to.kind !== 'group') return super.sealAll(devices, plaintext, to, users);
+    const { crypto, rng } = this.context;
+    let own = this.#ownSenderKeys.get(to.group);
+    if (!own || own.members.some((member) => !users.includes(member))) {
+      own = { key: createSenderKey(crypto, rng), members: [...users], distributedTo: [] };
+      this.#ownSenderKeys.set(to.group, own);
+    }
+    own.members = [...users];
+    const distribution = pack(distributionOf(to.group, own.key));
+    const message = encryptGroup(crypto, own.key, plaintext, groupAssociatedData(to.group, this.context.address));
+    const envelopes: OutgoingEnvelope[] = [];
+    for (const device of devices) {
+      const sealed = own.distributedTo.includes(device) ? null : await this.seal(device, distribution);
+      if (sealed) own.distributedTo.push(device);
+      envelopes.push({ to: device, body: pack({ senderKey: { group: to.group, distribution: sealed, message } } satisfies GroupWireMessage) });
+    }
+    return envelopes;
+  }
+
+  async #openGroup(envelope: Envelope, wire: GroupWireMessage['senderKey']): Promise<Uint8Array> {
+    const sender = userOf(envelope.from);
+    if (sender !== this.context.user && !(await this.groupMembers(wire.group)).includes(sender)) {
+      throw new SignalError('unknown-device', `${sender} is not a member of ${wire.group}`);
+    }
+    const id = `${envelope.from}|${wire.group}`;
+    if (wire.distribution) {
+      const distribution = unpack<SenderKeyDistribution>(await this.#openPairwise({ ...envelope, body: wire.distribution }), 'sender key distribution');
+      if (distribution.group !== wire.group) throw new SignalError('invalid-message', 'sender key for another group');
+      const known = this.#peerSenderKeys.get(id);
+      if (!known || known.keyId !== distribution.keyId) this.#peerSenderKeys.set(id, acceptDistribution(distribution));
+    }
+    const key = this.#peerSenderKeys.get(id);
+    if (!key) throw new SignalError('no-session', `no sender key from ${envelope.from} for ${wire.group}`);
+    return decryptGroup(this.context.crypto, key, wire.message, groupAssociatedData(wire.group, envelope.from));
+  }
+
+  /** With this device's own sender key (an image of it), open what it sends later in that group. */
+  #openOwnGroupMessage(envelope: Envelope, wire: GroupWireMessage['senderKey']): Uint8Array | null {
+    const own = this.#ownSenderKeys.get(wire.group);
+    if (!own) return null;
+    try {
+      const copy = acceptDistribution(distributionOf(wire.group, own.key));
+      return decryptGroup(this.context.crypto, copy, wire.message, groupAssociatedData(wire.group, envelope.from));
+    } catch {
+      return null;
+    }
   }
 
   // --- internals ----------------------------------------------------------------------
@@ -240,7 +385,8 @@ export class SignalClient extends PairwiseClient {
     const response = await this.context.provider.fetchBundle(to);
     const bundle = unpack<PrekeyBundle>(response.bundle, 'prekey bundle');
     const expected = this.#identityOf(userOf(to));
-    if (!expected || !sameIdentity(expected, bundle.identity)) {
+    // A provider-added device (ghost mode) may present any identity; signed-list devices are checked.
+    if (!this.#providerAdded(to) && (!expected || !sameIdentity(expected, bundle.identity))) {
       throw new SignalError('untrusted-identity', `${to}'s bundle is not signed by ${userOf(to)}'s identity`);
     }
     this.#verifyPrekey(bundle.identity, LABELS.signedPrekey, bundle.signedPrekey);
@@ -262,7 +408,11 @@ export class SignalClient extends PairwiseClient {
   /** PQXDH §3.4: a first message from a device; its prekeys are consumed only if it decrypts. */
   async #acceptSession(from: DeviceAddress, header: PrekeyHeader, message: ratchet.RatchetMessage): Promise<Uint8Array> {
     const sender = userOf(from);
-    if (sender === this.context.user) {
+    // Ghost mode: a device the provider lists but the user never signed may present any identity.
+    const ghost = this.#trustProviderDeviceList && (await this.devicesOf(sender)).includes(from) && this.#providerAdded(from);
+    if (ghost) {
+      // accepted silently
+    } else if (sender === this.context.user) {
       if (!sameIdentity(header.identity, identityPublic(this.#requireIdentity()))) {
         throw new SignalError('untrusted-identity', `${from} does not hold this user's identity`);
       }
@@ -360,6 +510,20 @@ function sameIdentity(a: IdentityPublic, b: IdentityPublic): boolean {
   return equalBytes(a.dh, b.dh) && equalBytes(a.signing, b.signing);
 }
 
+function groupWireMessage(body: Uint8Array): GroupWireMessage | null {
+  const wire = unpack<Partial<GroupWireMessage>>(body, 'signal message');
+  const inner = wire?.senderKey;
+  if (!inner) return null;
+  if (typeof inner.group !== 'string' || !(inner.message instanceof Uint8Array) || !(inner.distribution === null || inner.distribution instanceof Uint8Array)) {
+    throw new SignalError('invalid-message', 'malformed group message');
+  }
+  return wire as GroupWireMessage;
+}
+
+function groupAssociatedData(group: string, sender: string): Uint8Array {
+  return new TextEncoder().encode(`${group}|${sender}`);
+}
+
 function decodeWireMessage(body: Uint8Array): WireMessage {
   const wire = unpack<WireMessage>(body, 'signal message');
   if (!(wire?.message?.header instanceof Uint8Array) || !(wire.message.ciphertext instanceof Uint8Array)) {
@@ -398,6 +562,8 @@ export async function reconstructSignalDevice(
     identities: [],
     verifiedIdentities: [],
     deviceList: null,
+    ownSenderKeys: [],
+    peerSenderKeys: [],
   };
   return client.adopt(keys);
 }
