@@ -213,9 +213,9 @@ export class World {
       throw new UnsupportedError(`${this.#options.design.name} has no safety numbers to verify`);
     }
     const matched = numberA === numberB;
-    for (const [user, peer] of [[a, b], [b, a]] as const) {
+    for (const [user, peer, number] of [[a, b, numberA], [b, a, numberB]] as const) {
       for (const device of this.ledger.devicesOf(user, this.#step)) {
-        await this.#client(device).recordVerification(peer, matched);
+        await this.#client(device).recordVerification(peer, matched, number);
       }
     }
     this.ledger.verifications.set(pairKey(a, b), { step: this.#step, matched });

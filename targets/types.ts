@@ -68,8 +68,13 @@ export interface Client {
 
   /** The safety number with a peer user, or null when the design has no identity keys to compare. */
   safetyNumber(peer: string): Promise<string | null>;
-  /** The users compared safety numbers out of band; a client that saw a mismatch refuses to send to that peer. */
-  recordVerification(peer: string, matched: boolean): Promise<void>;
+  /**
+   * The users compared safety numbers out of band; a client that saw a mismatch refuses to
+   * send to that peer. `safetyNumber` is the number the user's primary showed, synced to the
+   * user's other devices: a device whose own view of the peer gives another number treats
+   * the verification as failed.
+   */
+  recordVerification(peer: string, matched: boolean, safetyNumber?: string): Promise<void>;
 
   /** On the admin: create a group with these members. */
   createGroup(group: string, members: readonly string[]): Promise<void>;

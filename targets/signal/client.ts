@@ -63,6 +63,14 @@ interface WireMessage {
   message: ratchet.RatchetMessage;
 }
 
+/** What a primary hands a device it links, out of band. */
+interface Provisioning {
+  identity: IdentityKeyPair;
+  identities: [string, IdentityPublic][];
+  verifiedIdentities: [string, IdentityPublic][];
+  verification: [string, boolean][];
+}
+
 /** A group message: encrypted once with the sender key, plus the sender key itself (sealed pairwise) the first time. */
 interface GroupWireMessage {
   senderKey: { group: string; distribution: Uint8Array | null; message: Uint8Array };
@@ -123,7 +131,15 @@ export class SignalClient extends PairwiseClient {
 
   protected async createKeys(provisioning?: Uint8Array): Promise<KeyUpload> {
     const { crypto, rng } = this.context;
-    this.#identity = provisioning ? unpack<{ identity: IdentityKeyPair }>(provisioning, 'provisioning').identity : generateIdentity(crypto, rng);
+    if (provisioning) {
+      const provisioned = unpack<Provisioning>(provisioning, 'provisioning');
+      this.#identity = provisioned.identity;
+      for (const [user, identity] of provisioned.identities) this.#identities.set(user, identity);
+      for (const [user, identity] of provisioned.verifiedIdentities) this.#verifiedIdentities.set(user, identity);
+      for (const [user, matched] of provisioned.verification) this.verification.set(user, matched);
+    } else {
+      this.#identity = generateIdentity(crypto, rng);
+    }
     const signedPrekey = { id: this.#takePrekeyId(), pair: generateDh(crypto, rng) };
     this.#signedPrekey = signedPrekey;
     const lastResort = { id: this.#takePrekeyId(), pair: generateKem(crypto, rng) };
@@ -160,8 +176,14 @@ export class SignalClient extends PairwiseClient {
     const list = this.#requireDeviceList();
     this.#deviceList = { ...list, version: list.version + 1, devices: [...list.devices, device] };
     await this.#publishDeviceList();
-    // Out of band (a QR code scanned in person): the identity key pair moves to the new device.
-    return pack({ identity: this.#requireIdentity() });
+    // Out of band (a QR code scanned in person): the identity key pair moves to the new
+    // device, with the contacts' identities as this device knows and verified them.
+    return pack({
+      identity: this.#requireIdentity(),
+      identities: [...this.#identities],
+      verifiedIdentities: [...this.#verifiedIdentities],
+      verification: [...this.verification],
+    } satisfies Provisioning);
   }
 
   override async unlinkDevice(device: string): Promise<void> {
@@ -258,10 +280,13 @@ export class SignalClient extends PairwiseClient {
     );
   }
 
-  override async recordVerification(peer: string, matched: boolean): Promise<void> {
-    await super.recordVerification(peer, matched);
+  override async recordVerification(peer: string, matched: boolean, verifiedNumber?: string): Promise<void> {
+    // A device that has not met the peer yet pins the peer now, and must arrive at the number
+    // its user verified (synced from the primary); otherwise it was handed another identity.
+    const agrees = verifiedNumber === undefined || (await this.safetyNumber(peer)) === verifiedNumber;
+    await super.recordVerification(peer, matched && agrees);
     const identity = this.#identities.get(peer);
-    if (matched && identity) this.#verifiedIdentities.set(peer, identity);
+    if (matched && agrees && identity) this.#verifiedIdentities.set(peer, identity);
   }
 
   // --- device image -------------------------------------------------------------------

@@ -1,0 +1,31 @@
+/**
+ * `ghost`: the reference messenger, except that clients accept the devices the provider
+ * lists for a user without the user's signature, and without telling anyone (the GCHQ
+ * "ghost user" proposal: Levy & Robinson, "Principles for a More Informed Exceptional
+ * Access Debate", Lawfare, 2018). Safety numbers still match, so verification cannot reveal
+ * the extra device; only the provider's honesty keeps it out.
+ */
+import { reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
+import { SIGNAL_CLAIMS } from './signal.ts';
+import type { Claim, ClientContext, Design } from './types.ts';
+
+const OPTIONS: SignalOptions = { secureDelete: true, trustProviderDeviceList: true };
+
+/** What a provider that adds devices of its own defeats. */
+const LOST_TO_MALICIOUS_SERVER = new Set(['confidentiality', 'authentication', 'membership']);
+
+/** As `signal`, without confidentiality, authentication and membership against `malicious-server` (SPEC §3). */
+export const GHOST_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.flatMap((claim): Claim[] => {
+  if (!LOST_TO_MALICIOUS_SERVER.has(claim.property)) return [claim];
+  const adversaries = claim.adversaries.filter((a) => a !== 'malicious-server');
+  return adversaries.length > 0 ? [{ ...claim, adversaries }] : [];
+});
+
+export const ghost: Design = {
+  name: 'ghost',
+  description: 'signal, but clients silently accept devices the provider adds to a user (the "ghost user" proposal)',
+  claims: GHOST_CLAIMS,
+  createClient: (context: ClientContext) => new SignalClient(context, OPTIONS),
+  restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, OPTIONS).restore(image),
+  reconstructDevice: (context, upload, privateKeyOf) => reconstructSignalDevice(new SignalClient(context, OPTIONS), upload, privateKeyOf),
+};

@@ -1,0 +1,248 @@
+/**
+ * The exceptional-access debate, message by message: a provider that turns hostile against
+ * the reference messenger (`signal`) and against the "ghost user" proposal (`ghost`): key
+ * substitution at first contact, a ghost device in the provider's listing, replays, forgeries.
+ */
+import test from 'ava';
+import { maliciousServer } from '../attacks/malicious-server.ts';
+import { cryptoBackend } from '../harness/crypto/index.ts';
+import { Rng } from '../harness/rng.ts';
+import type { Scenario } from '../harness/scenario/types.ts';
+import { World } from '../harness/world.ts';
+import { GHOST_CLAIMS } from '../targets/ghost.ts';
+import { targets } from '../targets/registry.ts';
+import { SIGNAL_CLAIMS } from '../targets/signal.ts';
+import { builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
+
+const verifiedChat = builtIn('verified-chat');
+const firstContact = builtIn('first-contact');
+
+/** A run as the runner does it, keeping the world, to see what clients accepted and rejected. */
+async function runWorld(target: string, scenario: Scenario) {
+  const design = targets[target]!;
+  const world = new World({ design, scenario, crypto: cryptoBackend('node'), rng: Rng.fromSeed(1, 'run', scenario.name, design.name), seed: 1 });
+  const params = maliciousServer.params!.parse(scenario.adversaries['malicious-server'] ?? {});
+  const attack = maliciousServer.prepare({ scenario, params, rng: Rng.fromSeed(1, 'adversary', scenario.name) });
+  const view = world.view(design, Rng.fromSeed(1, 'attacker', scenario.name, design.name));
+  await attack.start!(view);
+  await world.setUp();
+  for (const [index, step] of scenario.steps.entries()) {
+    await world.perform(index, step);
+    await attack.afterStep!(index, view);
+  }
+  const holdings = await attack.conclude(view);
+  return { world, holdings, attack };
+}
+
+const noClaimBroken = (report: Awaited<ReturnType<typeof run>>) => report.properties.filter((p) => p.claimed && p.verdict === 'violated').map((p) => p.property);
+
+// --- ghost --------------------------------------------------------------------------------
+
+test('ghost, verified chat: every message after the server adds its device leaks via ghost-device', async (t) => {
+  const report = await run('ghost', verifiedChat, 'malicious-server');
+  t.is(report.status, 'ok');
+  t.deepEqual(leakPattern(report), [
+    'hello:before:clean',
+    'hi:before:clean',
+    'plan:after:leaked(ghost-device)',
+    'ack:after:leaked(ghost-device)',
+    'detail.1:after:leaked(ghost-device)',
+    'detail.2:after:leaked(ghost-device)',
+    'bye:after:leaked(ghost-device)',
+  ]);
+  // The safety numbers still match: verification cannot reveal a ghost, and nothing looks wrong.
+  t.true(report.messages.every((m) => m.verified && m.delivered));
+  const membership = property(report, 'membership');
+  t.is(membership.verdict, 'violated');
+  t.false(membership.claimed);
+  t.regex(membership.detail, /plan was encrypted to bob\.ghost, a device bob never linked/);
+  t.is(property(report, 'confidentiality').verdict, 'violated');
+  t.false(property(report, 'confidentiality').claimed);
+  // The ghost can also speak: a message from a device the user never linked is accepted.
+  t.is(property(report, 'authentication').verdict, 'violated');
+  t.regex(property(report, 'authentication').detail, /accepted "forged-\d+-ghost" as from alice\.ghost, but nobody sent it/);
+  t.is(property(report, 'replay').verdict, 'holds');
+  t.true(property(report, 'replay').claimed);
+  t.deepEqual(noClaimBroken(report), []);
+});
+
+test('ghost encrypts to the ghost devices the provider adds; signal, in the same run, does not', async (t) => {
+  const ghost = await runWorld('ghost', verifiedChat);
+  const plan = ghost.world.ledger.messages.find((m) => m.id === 'plan')!;
+  t.deepEqual([...plan.encryptedTo].sort(), ['alice.ghost', 'bob.ghost', 'bob.laptop', 'bob.phone']);
+  const signal = await runWorld('signal', verifiedChat);
+  for (const truth of signal.world.ledger.messages) t.false(truth.encryptedTo.some((d) => d.endsWith('.ghost')), truth.id);
+});
+
+test('ghost, first contact: key substitution and the ghost device both read the conversation', async (t) => {
+  const report = await run('ghost', firstContact, 'malicious-server');
+  t.true(['hello', 'reply', 'secret', 'from-laptop'].every((id) => message(report, id).leaked));
+  t.is(property(report, 'membership').verdict, 'violated');
+  t.deepEqual(noClaimBroken(report), []);
+});
+
+test('ghost claims what signal claims, except confidentiality, authentication and membership against malicious-server', (t) => {
+  const against = (claims: typeof SIGNAL_CLAIMS, adversary: string) =>
+    claims.filter((c) => c.adversaries.includes(adversary)).map((c) => `${c.property}${c.scope ? `(${c.scope})` : ''}`);
+  t.deepEqual(against(GHOST_CLAIMS, 'malicious-server'), ['replay']);
+  t.deepEqual(against(SIGNAL_CLAIMS, 'malicious-server'), ['confidentiality(verified)', 'replay', 'membership', 'authentication(verified)']);
+  for (const adversary of ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member', 'stolen-device']) {
+    t.deepEqual(against(GHOST_CLAIMS, adversary), against(SIGNAL_CLAIMS, adversary), adversary);
+  }
+  t.is(targets['ghost']!.claims, GHOST_CLAIMS);
+});
+
+// --- signal -------------------------------------------------------------------------------
+
+test('signal, verified chat: nothing leaks, every message arrives, and every claim holds', async (t) => {
+  const report = await run('signal', verifiedChat, 'malicious-server');
+  t.is(report.status, 'ok');
+  t.deepEqual(leakPattern(report), [
+    'hello:before:clean',
+    'hi:before:clean',
+    'plan:after:clean',
+    'ack:after:clean',
+    'detail.1:after:clean',
+    'detail.2:after:clean',
+    'bye:after:clean',
+  ]);
+  t.true(report.messages.every((m) => m.verified && m.delivered));
+  for (const name of ['confidentiality', 'authentication', 'replay', 'membership'] as const) {
+    t.is(property(report, name).verdict, 'holds', name);
+    t.true(property(report, name).claimed, name);
+  }
+  t.deepEqual(noClaimBroken(report), []);
+});
+
+test('signal rejects every replayed envelope and every forgery', async (t) => {
+  const { world } = await runWorld('signal', verifiedChat);
+  const { acceptances, rejections } = world.ledger;
+  const strike = verifiedChat.marks['server-turns']!;
+  const replays = rejections.filter((r) => /already received/.test(r.reason));
+  const forgeries = rejections.filter((r) => /identity|signed device list/.test(r.reason));
+  // Every envelope after the strike came twice; the second copy of each was refused.
+  const accepted = acceptances.filter((a) => a.step > strike).length;
+  t.true(accepted > 0);
+  t.is(replays.length, accepted);
+  t.true(forgeries.length > 0, 'the forgeries were delivered');
+  t.true(forgeries.every((r) => r.step > strike));
+  t.deepEqual(acceptances.filter((a) => a.claimedId.startsWith('forged')), [], 'no forgery was accepted');
+  t.deepEqual(acceptances.filter((a) => a.markers.length !== 1), []);
+});
+
+test('signal takes reordered envelopes in any order, each once', async (t) => {
+  const { world } = await runWorld('signal', verifiedChat);
+  const order = (device: string) => world.ledger.acceptances.filter((a) => a.device === device).map((a) => a.claimedId);
+  // 'plan' was held back and arrived after the next envelope to each of Bob's devices; 'ack' after 'bye'.
+  t.deepEqual(order('bob.phone'), ['hello', 'ack', 'plan', 'detail.1', 'detail.2']);
+  t.deepEqual(order('bob.laptop'), ['hello', 'hi', 'detail.1', 'plan', 'detail.2', 'bye']);
+  t.deepEqual(order('alice.phone'), ['hi', 'bye', 'ack']);
+});
+
+test('signal, first contact after the server turns: key substitution reads it until the users compare safety numbers', async (t) => {
+  const report = await run('signal', firstContact, 'malicious-server');
+  t.deepEqual(leakPattern(report), [
+    'hello:after:leaked(key-substitution)',
+    'reply:after:leaked(key-substitution)',
+    'secret:after:leaked(key-substitution)',
+    'from-laptop:after:leaked(key-substitution)',
+    'after-verify:after:clean',
+  ]);
+  // The man in the middle relays: the conversation looks normal, on every device.
+  t.deepEqual(report.messages.map((m) => [m.id, m.delivered, m.verified]), [
+    ['hello', true, false],
+    ['reply', true, false],
+    ['secret', true, false],
+    ['from-laptop', true, false],
+    ['after-verify', false, false],
+  ]);
+  t.true((report.notes ?? []).some((n) => /safety numbers of alice and bob did not match/.test(n)));
+  t.true((report.notes ?? []).some((n) => /refused to send after-verify/.test(n)));
+  // Trust on first use is what the verified-only claims leave out; no claim is broken.
+  t.is(property(report, 'confidentiality').verdict, 'not-applicable');
+  t.is(property(report, 'membership').verdict, 'holds');
+  t.is(property(report, 'replay').verdict, 'holds');
+  t.deepEqual(noClaimBroken(report), []);
+});
+
+test('signal: a conversation that began before the server turned is not substituted', async (t) => {
+  const scenario = scenarioFromYaml(`
+name: early-contact
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: early }
+  - send: { from: bob, to: alice, id: early-reply }
+  - mark: turns
+  - send: { from: alice, to: bob, id: later, count: 3 }
+  - send: { from: bob, to: alice, id: answer }
+adversaries:
+  malicious-server: { at: turns }
+`);
+  const report = await run('signal', scenario, 'malicious-server');
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), []);
+  t.true(report.messages.every((m) => m.delivered));
+});
+
+// --- the adversary ------------------------------------------------------------------------
+
+test('malicious-server runs in a scenario that gives it no parameters, hostile from the start', async (t) => {
+  const report = await run('signal', builtIn('stolen-phone'), 'malicious-server');
+  t.is(report.status, 'ok');
+  t.is(report.strikeStep, null);
+  t.true(report.messages.every((m) => m.class === 'unrelated'));
+  t.true(report.messages.every((m) => m.via === 'key-substitution' && m.delivered));
+  t.deepEqual(noClaimBroken(report), []);
+});
+
+test('in every built-in scenario the malicious server runs, and signal and ghost keep their claims', async (t) => {
+  const { builtInScenarios } = await import('../harness/cli/catalogue.ts');
+  for (const scenario of builtInScenarios()) {
+    for (const target of ['signal', 'ghost']) {
+      const report = await run(target, scenario, 'malicious-server');
+      t.is(report.status, 'ok', `${target} ${scenario.name}: ${report.error}`);
+      t.deepEqual(noClaimBroken(report), [], `${target} ${scenario.name}`);
+      t.is(property(report, 'replay').verdict, 'holds', `${target} ${scenario.name}`);
+    }
+  }
+});
+
+test('malicious-server parameters: `at` is optional, nothing else is allowed', (t) => {
+  const schema = maliciousServer.params!;
+  t.deepEqual(schema.parse({}), {});
+  t.deepEqual(schema.parse({ at: 'x' }), { at: 'x' });
+  t.false(schema.safeParse({ at: 'x', device: 'bob.phone' }).success);
+  t.true(maliciousServer.active);
+  t.deepEqual([...maliciousServer.metadata], ['sender', 'recipient', 'timing', 'size']);
+});
+
+test('the malicious server is deterministic: same seed, same report', async (t) => {
+  const a = await run('ghost', firstContact, 'malicious-server');
+  const b = await run('ghost', firstContact, 'malicious-server');
+  t.deepEqual(a, b);
+});
+
+// --- verification synced to devices that had not met the peer --------------------------
+
+const verifiedBeforeMeeting = scenarioFromYaml(`
+name: verified-before-meeting
+users: { alice: [phone], bob: [phone, laptop], carol: [phone] }
+groups:
+  trio: { admin: alice, members: [alice, bob, carol] }
+steps:
+  - send: { from: alice, to: bob, id: warm-up }
+  - verify: [alice, bob, carol]
+  - mark: turns
+  - send: { from: carol, to: trio, id: to-all }
+  - send: { from: bob.laptop, to: carol, id: laptop-to-carol }
+  - link-device: { user: carol, device: laptop }
+  - send: { from: carol.laptop, to: alice, id: from-new-laptop }
+adversaries:
+  malicious-server: { at: turns }
+`);
+
+test('signal: a device that meets a verified peer only after the provider turns keeps the verified claims', async (t) => {
+  const report = await run('signal', verifiedBeforeMeeting, 'malicious-server');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(noClaimBroken(report), []);
+  t.true(report.messages.filter((m) => m.verified).every((m) => !m.leaked));
+});
