@@ -31,6 +31,8 @@ export interface Acceptance {
   step: number;
   claimedFrom: DeviceAddress;
   claimedId: string;
+  /** The group the client took it to be for, or null for a one-to-one message. */
+  group: string | null;
   /** Markers found in the accepted body (normally exactly one). */
   markers: string[];
   /** Digest of the envelope body as delivered, to spot the same ciphertext accepted twice. */

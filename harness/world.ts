@@ -238,6 +238,7 @@ export class World {
       step: this.#step,
       claimedFrom: received.from,
       claimedId: received.id,
+      group: received.group,
       markers: findMarkers(received.body),
       envelopeDigest: Buffer.from(this.#options.crypto.sha256(body)).toString('base64'),
     });

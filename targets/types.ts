@@ -87,11 +87,16 @@ export interface Client {
   openSent(envelope: Envelope): Promise<Uint8Array | null>;
 }
 
+export type ClaimScope = 'verified' | 'one-to-one' | 'groups';
+
 export interface Claim {
   property: PropertyName;
   adversaries: readonly string[];
-  /** Which messages the claim covers; all when omitted. */
-  scope?: 'verified';
+  /**
+   * Which messages the claim covers; all when omitted: only `verified` ones, only
+   * `one-to-one` conversations, or only `groups`.
+   */
+  scope?: ClaimScope;
   /** Why the claim is limited, for the report. */
   note?: string;
 }

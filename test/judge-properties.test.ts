@@ -45,7 +45,7 @@ function addMessage(ledger: Ledger, m: { id: string; step: number; from: DeviceA
 }
 
 function accept(ledger: Ledger, device: DeviceAddress, id: string, claimedFrom: DeviceAddress, step: number, digest = `${id}@${device}`): void {
-  ledger.acceptances.push({ device, step, claimedFrom, claimedId: id, markers: [markerOf(id)], envelopeDigest: digest });
+  ledger.acceptances.push({ device, step, claimedFrom, claimedId: id, group: null, markers: [markerOf(id)], envelopeDigest: digest });
 }
 
 function markerOf(id: string): string {
@@ -167,7 +167,7 @@ test('authentication is violated by a message accepted under another sender', (t
 
 test('authentication is violated by an accepted message nobody sent', (t) => {
   const ledger = chat(['alice']);
-  ledger.acceptances.push({ device: 'bob.phone', step: 1, claimedFrom: 'alice.phone', claimedId: 'forged', markers: [], envelopeDigest: 'x' });
+  ledger.acceptances.push({ device: 'bob.phone', step: 1, claimedFrom: 'alice.phone', claimedId: 'forged', group: null, markers: [], envelopeDigest: 'x' });
   t.is(verdict(ledger, 'authentication').verdict, 'violated');
 });
 
@@ -240,4 +240,16 @@ test('a claim is marked on the property it covers only for the adversaries it na
   t.false(verdict(chat(['alice']), 'confidentiality', { claims }).claimed);
   const report = judge({ ledger: chat(['alice']), holdings: [], position: NOBODY, adversary: { ...PASSIVE, name: 'network' }, claims });
   t.true(report.properties.find((p) => p.property === 'confidentiality')!.claimed);
+});
+
+test('a claim scoped to one-to-one conversations ignores group messages, and one scoped to groups the others', (t) => {
+  const ledger = chat(['alice']);
+  const group = addMessage(ledger, { id: 'g', step: 1, from: 'alice.phone', to: 'bob' });
+  group.toKind = 'group';
+  const oneToOne: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'one-to-one' }];
+  const groups: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'groups' }];
+  t.is(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['g'] }).verdict, 'holds');
+  t.is(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['m0'] }).verdict, 'violated');
+  t.is(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['m0'] }).verdict, 'holds');
+  t.is(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['g'] }).verdict, 'violated');
 });

@@ -3,7 +3,7 @@
  * the ground truth, where the adversary stood, and which messages a claim covers.
  */
 import type { Position } from '../../attacks/types.ts';
-import type { Ledger, MessageTruth } from '../ledger.ts';
+import type { Acceptance, Ledger, MessageTruth } from '../ledger.ts';
 import type { MessageClass, MetadataKind, PropertyReport } from '../report/types.ts';
 
 export interface JudgedMessage {
@@ -19,6 +19,8 @@ export interface JudgeContext {
   ledger: Ledger;
   position: Position;
   adversary: { name: string; active: boolean; metadata: readonly MetadataKind[] };
+  /** What clients accepted, limited to the conversations the claim covers. */
+  acceptances: readonly Acceptance[];
   /** Set when the claim under evaluation covers only verified messages and conversations. */
   verifiedOnly: boolean;
 }

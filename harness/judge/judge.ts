@@ -4,8 +4,8 @@
  * marking the properties the target claims against this adversary.
  */
 import type { Holding, Position } from '../../attacks/types.ts';
-import type { Claim } from '../../targets/types.ts';
-import type { Ledger } from '../ledger.ts';
+import type { Claim, ClaimScope } from '../../targets/types.ts';
+import type { Acceptance, Ledger } from '../ledger.ts';
 import { findMarkers } from '../markers.ts';
 import {
   PROPERTY_NAMES,
@@ -51,8 +51,9 @@ export function judge(input: JudgeInput): Judgement {
 
   const properties = PROPERTY_NAMES.map((property): PropertyReport => {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
+    const scoped = conversationScope(claim?.scope, judged, ledger);
     const evaluation = evaluators[property]({
-      messages: judged,
+      ...scoped,
       ledger,
       position,
       adversary: input.adversary,
@@ -89,6 +90,16 @@ export function judge(input: JudgeInput): Judgement {
     }),
   );
   return { messages, properties, summary: { messages: messages.length, leaked: judged.filter((m) => m.leaked).length } };
+}
+
+/** A claim limited to one-to-one conversations or to groups is judged on those messages and acceptances only. */
+function conversationScope(scope: ClaimScope | undefined, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
+  if (scope !== 'one-to-one' && scope !== 'groups') return { messages, acceptances: ledger.acceptances };
+  const kind = scope === 'groups' ? 'group' : 'user';
+  return {
+    messages: messages.filter((m) => m.truth.toKind === kind),
+    acceptances: ledger.acceptances.filter((a) => (a.group === null ? 'user' : 'group') === kind),
+  };
 }
 
 /** marker -> how it was obtained; the first holding that shows a marker names the way. */

@@ -6,10 +6,10 @@
 import { splitAddress } from '../../scenario/types.ts';
 import { plural, type PropertyEvaluator } from '../context.ts';
 
-export const authentication: PropertyEvaluator = ({ ledger, verifiedOnly }) => {
+export const authentication: PropertyEvaluator = ({ ledger, acceptances, verifiedOnly }) => {
   const failures: string[] = [];
   let judged = 0;
-  for (const acceptance of ledger.acceptances) {
+  for (const acceptance of acceptances) {
     const receiver = splitAddress(acceptance.device).user;
     const claimedUser = splitAddress(acceptance.claimedFrom).user;
     if (verifiedOnly && !ledger.isVerified(receiver, claimedUser, acceptance.step)) continue;

@@ -1,11 +1,11 @@
 /** Replay (SPEC §5): no ciphertext, and no message, was accepted twice by the same device. */
 import { plural, type PropertyEvaluator } from '../context.ts';
 
-export const replay: PropertyEvaluator = ({ ledger }) => {
+export const replay: PropertyEvaluator = ({ ledger, acceptances }) => {
   const seenEnvelopes = new Set<string>();
   const seenMessages = new Set<string>();
   const replays: string[] = [];
-  for (const acceptance of ledger.acceptances) {
+  for (const acceptance of acceptances) {
     const envelopeKey = `${acceptance.device} ${acceptance.envelopeDigest}`;
     const messageKeys = acceptance.markers.map((marker) => `${acceptance.device} ${marker}`);
     const again = seenEnvelopes.has(envelopeKey) || messageKeys.some((key) => seenMessages.has(key));
@@ -19,6 +19,6 @@ export const replay: PropertyEvaluator = ({ ledger }) => {
   if (replays.length > 0) {
     return { verdict: 'violated', detail: `${plural(replays.length, 'replay')} accepted: ${replays.slice(0, 3).join('; ')}` };
   }
-  if (ledger.acceptances.length === 0) return { verdict: 'not-applicable', detail: 'no message was accepted' };
-  return { verdict: 'holds', detail: `each of ${plural(ledger.acceptances.length, 'accepted envelope')} was accepted once` };
+  if (acceptances.length === 0) return { verdict: 'not-applicable', detail: 'no message was accepted' };
+  return { verdict: 'holds', detail: `each of ${plural(acceptances.length, 'accepted envelope')} was accepted once` };
 };
