@@ -38,7 +38,8 @@ export class WireLog {
 
 /** The provider protocol's encoding (MessagePack): public, so any observer can parse it. */
 export function encodeWire(payload: unknown): Uint8Array {
-  return encode(payload, { ignoreUndefined: true });
+  // `encode` returns a view into a fresh 2 KiB buffer; copying keeps a long wire log small.
+  return encode(payload, { ignoreUndefined: true }).slice();
 }
 
 export function decodeWire<T>(bytes: Uint8Array): T {

@@ -5,7 +5,8 @@
 import { decode, encode } from '@msgpack/msgpack';
 
 export function pack(value: unknown): Uint8Array {
-  return encode(value, { ignoreUndefined: true });
+  // `encode` returns a view into a fresh 2 KiB buffer; a copy holds only the bytes.
+  return encode(value, { ignoreUndefined: true }).slice();
 }
 
 export function unpack<T>(bytes: Uint8Array, what: string): T {
