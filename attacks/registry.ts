@@ -4,8 +4,10 @@
  */
 import { escrowAgent } from './escrow-agent.ts';
 import { escrowThief } from './escrow-thief.ts';
+import { maliciousServer } from './malicious-server.ts';
 import { network } from './network.ts';
 import { quantum } from './quantum.ts';
+import { removedMember } from './removed-member.ts';
 import { server } from './server.ts';
 import { stolenDevice } from './stolen-device.ts';
 import type { Adversary } from './types.ts';
@@ -15,6 +17,8 @@ export const adversaries: Record<string, Adversary<any>> = {
   server,
   'stolen-device': stolenDevice,
   quantum,
+  'malicious-server': maliciousServer,
   'escrow-agent': escrowAgent,
   'escrow-thief': escrowThief,
+  'removed-member': removedMember,
 };

@@ -138,6 +138,7 @@ export async function executeRun(
     adversary,
     claims: design.claims,
     inconclusive: attack.inconclusive ?? null,
+    untriedSender: design.cannotOpenSent ? attack.position.compromisedDevice : null,
   });
   const notes = [...world.ledger.notes];
   if (world.ledger.rejections.length > 0) {

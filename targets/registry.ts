@@ -3,6 +3,9 @@
  * new file and one line here.
  */
 import { escrow } from './escrow.ts';
+import { ghost } from './ghost.ts';
+import { libsignal } from './libsignal/client.ts';
+import { mls } from './mls.ts';
 import { serverSide } from './server-side.ts';
 import { signal } from './signal.ts';
 import { staticE2ee } from './static-e2ee.ts';
@@ -12,5 +15,8 @@ export const targets: Record<string, Design> = {
   'server-side': serverSide,
   'static-e2ee': staticE2ee,
   signal,
+  ghost,
   escrow,
+  libsignal,
+  mls,
 };

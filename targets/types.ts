@@ -115,6 +115,13 @@ export interface Design {
    * `privateKeyOf` reveals. Design-specific because only the design knows which published
    * keys make up a device's state. Without it, the quantum attack is inconclusive.
    */
+  /**
+   * The client cannot open what its own device sent, though its state holds the keys (a
+   * library that does not expose them). Attacks on a device image then cannot try those
+   * messages, and the judge leaves them out of post-compromise security instead of taking
+   * them for healing.
+   */
+  cannotOpenSent?: boolean;
   /** The design has an escrow authority ("exceptional access"): the harness makes its key pair; clients get the public key. */
   escrowAuthority?: boolean;
   /** The escrow agent's side of the design: open an envelope with the escrow private key, or null. */

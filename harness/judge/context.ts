@@ -5,6 +5,7 @@
 import type { Position } from '../../attacks/types.ts';
 import type { Acceptance, Ledger, MessageTruth } from '../ledger.ts';
 import type { MessageClass, MetadataKind, PropertyReport } from '../report/types.ts';
+import type { DeviceAddress } from '../scenario/types.ts';
 
 export interface JudgedMessage {
   truth: MessageTruth;
@@ -21,6 +22,8 @@ export interface JudgeContext {
   adversary: { name: string; active: boolean; metadata: readonly MetadataKind[] };
   /** What clients accepted, limited to the conversations the claim covers. */
   acceptances: readonly Acceptance[];
+  /** A device whose own sent messages the adversary could not try (see `Design.cannotOpenSent`). */
+  untriedSender: DeviceAddress | null;
   /** Set when the claim under evaluation covers only verified messages and conversations. */
   verifiedOnly: boolean;
 }

@@ -7,6 +7,7 @@ import type { Holding, Position } from '../../attacks/types.ts';
 import type { Claim, ClaimScope } from '../../targets/types.ts';
 import type { Acceptance, Ledger } from '../ledger.ts';
 import { findMarkers } from '../markers.ts';
+import type { DeviceAddress } from '../scenario/types.ts';
 import {
   PROPERTY_NAMES,
   type MessageReport,
@@ -25,6 +26,8 @@ export interface JudgeInput {
   claims: readonly Claim[];
   /** Why the attack could not be carried out on this target, if it could not. */
   inconclusive?: string | null;
+  /** A device whose own sent messages the adversary could not try. */
+  untriedSender?: DeviceAddress | null;
 }
 
 /** Properties decided by what leaked: without a complete attack, only a leak found is a finding. */
@@ -58,6 +61,7 @@ export function judge(input: JudgeInput): Judgement {
       position,
       adversary: input.adversary,
       verifiedOnly: claim?.scope === 'verified',
+      untriedSender: input.untriedSender ?? null,
     });
     let detail = claim?.note ? `${evaluation.detail} (claim: ${claim.note})` : evaluation.detail;
     let { verdict } = evaluation;

@@ -9,7 +9,7 @@ import { listMessages, plural, type JudgedMessage, type PropertyEvaluator } from
 /** Two round trips: A->B, B->A, A->B, B->A. */
 export const HEALING_LEGS = 4;
 
-export const postCompromiseSecurity: PropertyEvaluator = ({ messages, position }) => {
+export const postCompromiseSecurity: PropertyEvaluator = ({ messages, position, untriedSender }) => {
   const device = position.compromisedDevice;
   if (device === null || position.strikeStep === null) {
     return { verdict: 'not-applicable', detail: 'the adversary compromised no device' };
@@ -18,6 +18,8 @@ export const postCompromiseSecurity: PropertyEvaluator = ({ messages, position }
   const conversations = new Map<string, JudgedMessage[]>();
   for (const message of messages) {
     if (message.class !== 'after') continue;
+    // Messages the adversary could not even try tell nothing about healing.
+    if (untriedSender !== null && message.truth.from === untriedSender) continue;
     const key = conversationOf(message, user);
     if (key === null) continue;
     const sequence = conversations.get(key);

@@ -1,0 +1,518 @@
+/**
+ * `libsignal`: the real `@signalapp/libsignal-client` (Signal's own Rust library, through its
+ * Node bindings) driven through the harness: PQXDH session set-up (`processPreKeyBundle`),
+ * the library's Double Ratchet with its post-quantum ratchet (`signalEncrypt`,
+ * `signalDecrypt`, `signalDecryptPreKey`), its prekey records, its safety numbers
+ * (`Fingerprint`). What the library leaves to the app is done as in `targets/signal`: device
+ * lists signed by the user's identity key (with the library's XEdDSA verification), identity
+ * pinning on first use, refusal to send after a safety-number mismatch, secure deletion of
+ * the message history. Group messages go as pairwise copies (`PairwiseClient`).
+ *
+ * Determinism: every key this client makes comes from `context.rng` (X25519 private keys via
+ * `PrivateKey.deserialize`, ML-KEM-1024 key pairs from a seeded key generation, XEdDSA
+ * signatures with seeded nonces), so registrations and bundles are the same on every run.
+ * The library's session operations take no random source: PQXDH base keys, ML-KEM
+ * encapsulations and ratchet keys come from the operating system. Ciphertexts therefore
+ * differ between runs; nothing else does, and no verdict depends on ciphertext bytes (a test
+ * checks that reports are identical across runs).
+ *
+ * No `reconstructDevice`: the library keeps ratchet keys inside opaque session records, so the
+ * `quantum` adversary's oracle cannot be applied, and its runs are `inconclusive`.
+ */
+import { ml_kem1024 } from '@noble/post-quantum/ml-kem.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import {
+  CiphertextMessageType,
+  Fingerprint,
+  IdentityKeyPair,
+  KEMPublicKey,
+  KyberPreKeyRecord,
+  PreKeyBundle,
+  PreKeyRecord,
+  PreKeySignalMessage,
+  PrivateKey,
+  ProtocolAddress,
+  PublicKey,
+  SignalMessage,
+  SignedPreKeyRecord,
+  processPreKeyBundle,
+  signalDecrypt,
+  signalDecryptPreKey,
+  signalEncrypt,
+} from '@signalapp/libsignal-client';
+import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
+import type { Rng } from '../../harness/rng.ts';
+import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
+import { concatBytes, equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
+import { PairwiseClient } from '../shared/pairwise-client.ts';
+import { SIGNAL_CLAIMS } from '../signal.ts';
+import type { Claim, ClientContext, Design } from '../types.ts';
+import { DeviceStores, own, type StoreImage } from './stores.ts';
+
+/** One-time prekeys of each kind (X25519, Kyber) a device publishes at registration, as `targets/signal`. */
+const ONE_TIME_PREKEYS = 20;
+/** Signal's safety numbers: 5200 iterations, fingerprint version 2 (service-id identifiers). */
+const FINGERPRINT_ITERATIONS = 5200;
+const FINGERPRINT_VERSION = 2;
+const DEVICE_LIST_LABEL = utf8.encode('keyhole libsignal device list');
+
+/** What a device publishes; the public halves as the library serializes them. */
+interface Bundle {
+  registrationId: number;
+  identityKey: Uint8Array;
+  signedPrekey: { id: number; publicKey: Uint8Array; signature: Uint8Array };
+  kyberPrekey: { id: number; publicKey: Uint8Array; signature: Uint8Array };
+}
+
+interface OneTimePrekey {
+  id: number;
+  publicKey: Uint8Array;
+}
+
+interface OneTimeKyberPrekey extends OneTimePrekey {
+  signature: Uint8Array;
+}
+
+/** A user's devices with the numeric device ids libsignal addresses them by, signed by the user's identity key. */
+interface DeviceList {
+  user: string;
+  identity: Uint8Array;
+  version: number;
+  devices: { name: string; id: number }[];
+  nextId: number;
+}
+
+interface SignedDeviceList {
+  list: Uint8Array;
+  signature: Uint8Array;
+}
+
+/** What travels in an envelope body: the library's message and its type. */
+interface WireMessage {
+  type: number;
+  body: Uint8Array;
+}
+
+interface Keys {
+  stores: StoreImage;
+  deviceId: number;
+  nextPrekeyId: number;
+  verifiedIdentities: [string, Uint8Array][];
+  deviceList: DeviceList | null;
+}
+
+export class LibsignalError extends Error {
+  constructor(
+    readonly code: 'unknown-device' | 'untrusted-identity' | 'bad-signature' | 'invalid-message',
+    message: string,
+  ) {
+    super(`libsignal: ${message}`);
+    this.name = 'LibsignalError';
+  }
+}
+
+export class LibsignalClient extends PairwiseClient {
+  #stores: DeviceStores | null = null;
+  #deviceId = 1;
+  #nextPrekeyId = 1;
+  /** Peer user -> the identity whose safety number the users compared and found matching. */
+  readonly #verifiedIdentities = new Map<string, Uint8Array>();
+  /** Kept by the primary: the list it signs. */
+  #deviceList: DeviceList | null = null;
+  /** The last signed list verified per user, and the device ids in it. */
+  readonly #verifiedLists = new Map<string, { signed: Uint8Array; devices: Map<DeviceAddress, number> }>();
+
+  constructor(context: ClientContext) {
+    super(context, { secureDelete: true });
+  }
+
+  // --- registration and devices -------------------------------------------------------
+
+  protected async createKeys(provisioning?: Uint8Array): Promise<KeyUpload> {
+    const { rng } = this.context;
+    let identity: IdentityKeyPair;
+    if (provisioning) {
+      const given = unpack<{ identity: Uint8Array; deviceId: number }>(provisioning, 'provisioning');
+      identity = IdentityKeyPair.deserialize(own(given.identity));
+      this.#deviceId = given.deviceId;
+    } else {
+      const privateKey = PrivateKey.deserialize(own(rng.bytes(32)));
+      identity = new IdentityKeyPair(privateKey.getPublicKey(), privateKey);
+      this.#deviceId = 1;
+    }
+    // Registration ids are 14-bit, non-zero (libsignal's KeyHelper).
+    const stores = new DeviceStores(identity, 1 + rng.int(16380), this.context.user);
+    this.#stores = stores;
+    const now = this.context.now();
+
+    const signedId = this.#nextPrekeyId++;
+    const signedKey = PrivateKey.deserialize(own(rng.bytes(32)));
+    const signedPublic = signedKey.getPublicKey();
+    const signedRecord = SignedPreKeyRecord.new(signedId, now, signedPublic, signedKey, this.#sign(signedPublic.serialize()));
+    await stores.signedPrekeys.saveSignedPreKey(signedId, signedRecord);
+
+    const lastResort = this.#kyberPrekey(this.#nextPrekeyId++, now, rng);
+    await stores.kyberPrekeys.saveKyberPreKey(lastResort.id(), lastResort);
+    stores.kyberPrekeys.lastResort.add(lastResort.id());
+
+    const prekeys: Uint8Array[] = [];
+    const kyberPrekeys: Uint8Array[] = [];
+    for (let i = 0; i < ONE_TIME_PREKEYS; i++) {
+      const id = this.#nextPrekeyId++;
+      const key = PrivateKey.deserialize(own(rng.bytes(32)));
+      await stores.prekeys.savePreKey(id, PreKeyRecord.new(id, key.getPublicKey(), key));
+      prekeys.push(pack({ id, publicKey: key.getPublicKey().serialize() } satisfies OneTimePrekey));
+      const kyber = this.#kyberPrekey(this.#nextPrekeyId++, now, rng);
+      await stores.kyberPrekeys.saveKyberPreKey(kyber.id(), kyber);
+      kyberPrekeys.push(pack({ id: kyber.id(), publicKey: kyber.publicKey().serialize(), signature: kyber.signature() } satisfies OneTimeKyberPrekey));
+    }
+    const bundle: Bundle = {
+      registrationId: stores.identity.registrationId,
+      identityKey: identity.publicKey.serialize(),
+      signedPrekey: { id: signedId, publicKey: signedPublic.serialize(), signature: signedRecord.signature() },
+      kyberPrekey: { id: lastResort.id(), publicKey: lastResort.publicKey().serialize(), signature: lastResort.signature() },
+    };
+    return { bundle: pack(bundle), oneTimeKeys: { prekey: prekeys, kyber: kyberPrekeys } };
+  }
+
+  override async register(provisioning?: Uint8Array): Promise<void> {
+    await super.register(provisioning);
+    if (!provisioning) {
+      this.#deviceList = {
+        user: this.context.user,
+        identity: this.#requireStores().identity.identity.publicKey.serialize(),
+        version: 1,
+        devices: [{ name: this.context.device, id: 1 }],
+        nextId: 2,
+      };
+      await this.#publishDeviceList();
+    }
+  }
+
+  override async provisionDevice(device: string): Promise<Uint8Array> {
+    const list = this.#requireDeviceList();
+    const id = list.nextId;
+    if (id > 127) throw new Error('libsignal device ids end at 127');
+    this.#deviceList = { ...list, version: list.version + 1, devices: [...list.devices, { name: device, id }], nextId: id + 1 };
+    await this.#publishDeviceList();
+    // Out of band (a QR code scanned in person): the identity key pair and the device id move to the new device.
+    return pack({ identity: this.#requireStores().identity.identity.serialize(), deviceId: id });
+  }
+
+  override async unlinkDevice(device: string): Promise<void> {
+    const list = this.#requireDeviceList();
+    this.#deviceList = { ...list, version: list.version + 1, devices: list.devices.filter((d) => d.name !== device) };
+    await this.#publishDeviceList();
+    await super.unlinkDevice(device);
+  }
+
+  /** The devices a user vouches for in its signed list; the identity in it is pinned on first use. */
+  protected override async devicesOf(user: string): Promise<DeviceAddress[]> {
+    return [...(await this.#deviceIds(user)).keys()];
+  }
+
+  async #deviceIds(user: string): Promise<Map<DeviceAddress, number>> {
+    const listing = await this.context.provider.fetchDevices(user);
+    if (!listing.signedList) throw new LibsignalError('bad-signature', `${user} has no signed device list`);
+    const cached = this.#verifiedLists.get(user);
+    if (cached && equalBytes(cached.signed, listing.signedList)) return cached.devices;
+    const list = openDeviceList(listing.signedList, user);
+    this.#trustIdentity(user, PublicKey.deserialize(own(list.identity)));
+    const devices = new Map(list.devices.map((d) => [`${user}.${d.name}` as DeviceAddress, d.id]));
+    this.#verifiedLists.set(user, { signed: listing.signedList, devices });
+    return devices;
+  }
+
+  // --- messages -----------------------------------------------------------------------
+
+  protected async seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array> {
+    const stores = this.#requireStores();
+    const address = await this.#protocolAddress(to);
+    const now = new Date(this.context.now());
+    const session = await stores.sessions.getSession(address);
+    if (!session || !session.hasCurrentState(now)) await this.#startSession(to, address, now);
+    const message = await signalEncrypt(own(plaintext), address, this.#localAddress(), stores.sessions, stores.identity, now);
+    return pack({ type: message.type(), body: message.serialize() } satisfies WireMessage);
+  }
+
+  protected async open(envelope: Envelope): Promise<Uint8Array> {
+    const stores = this.#requireStores();
+    const wire = decodeWireMessage(envelope.body);
+    // Only a device on its user's signed list may talk to this one (the list pins the identity too).
+    const address = await this.#protocolAddress(envelope.from);
+    if (wire.type === CiphertextMessageType.PreKey) {
+      return signalDecryptPreKey(
+        PreKeySignalMessage.deserialize(own(wire.body)),
+        address,
+        this.#localAddress(),
+        stores.sessions,
+        stores.identity,
+        stores.prekeys,
+        stores.signedPrekeys,
+        stores.kyberPrekeys,
+      );
+    }
+    if (wire.type === CiphertextMessageType.Whisper) {
+      return signalDecrypt(SignalMessage.deserialize(own(wire.body)), address, this.#localAddress(), stores.sessions, stores.identity);
+    }
+    throw new LibsignalError('invalid-message', `unexpected message type ${wire.type}`);
+  }
+
+  /**
+   * The library cannot decrypt a device's own sent messages: `signalEncrypt` keeps no sending
+   * message keys and exposes no chain keys. So a seized device's image opens nothing it sent
+   * (its stored history aside), and stolen-device results for this target are a lower bound.
+   */
+  override async openSent(_envelope: Envelope): Promise<Uint8Array | null> {
+    return null;
+  }
+
+  // --- safety numbers -----------------------------------------------------------------
+
+  override async safetyNumber(peer: string): Promise<string | null> {
+    const stores = this.#requireStores();
+    if (!stores.identity.pinned(peer)) await this.devicesOf(peer);
+    const theirs = stores.identity.pinned(peer);
+    if (!theirs) throw new LibsignalError('untrusted-identity', `no identity known for ${peer}`);
+    const fingerprint = Fingerprint.new(
+      FINGERPRINT_ITERATIONS,
+      FINGERPRINT_VERSION,
+      own(utf8.encode(this.context.user)),
+      stores.identity.identity.publicKey,
+      own(utf8.encode(peer)),
+      theirs,
+    );
+    return fingerprint.displayableFingerprint().toString();
+  }
+
+  override async recordVerification(peer: string, matched: boolean): Promise<void> {
+    await super.recordVerification(peer, matched);
+    const identity = this.#stores?.identity.pinned(peer);
+    if (matched && identity) this.#verifiedIdentities.set(peer, identity.serialize());
+  }
+
+  // --- device image -------------------------------------------------------------------
+
+  protected exportKeys(): unknown {
+    return {
+      stores: this.#requireStores().export(),
+      deviceId: this.#deviceId,
+      nextPrekeyId: this.#nextPrekeyId,
+      verifiedIdentities: [...this.#verifiedIdentities],
+      deviceList: this.#deviceList,
+    } satisfies Keys;
+  }
+
+  protected importKeys(state: unknown): void {
+    const keys = state as Keys;
+    this.#stores = DeviceStores.import(keys.stores, this.context.user);
+    this.#deviceId = keys.deviceId;
+    this.#nextPrekeyId = keys.nextPrekeyId;
+    for (const [user, identity] of keys.verifiedIdentities) this.#verifiedIdentities.set(user, identity);
+    this.#deviceList = keys.deviceList;
+  }
+
+  // --- internals ----------------------------------------------------------------------
+
+  /** PQXDH with a fresh bundle from the provider: the library checks the prekey signatures and the identity. */
+  async #startSession(to: DeviceAddress, address: ProtocolAddress, now: Date): Promise<void> {
+    const stores = this.#requireStores();
+    const response = await this.context.provider.fetchBundle(to);
+    const bundle = unpack<Bundle>(response.bundle, 'prekey bundle');
+    const identityKey = PublicKey.deserialize(own(bundle.identityKey));
+    const expected = this.#identityOf(splitAddress(to).user);
+    if (!expected || !expected.equals(identityKey)) {
+      throw new LibsignalError('untrusted-identity', `${to}'s bundle is not under ${splitAddress(to).user}'s identity`);
+    }
+    const oneTime = response.oneTimeKeys['prekey'] ? unpack<OneTimePrekey>(response.oneTimeKeys['prekey'], 'one-time prekey') : null;
+    const oneTimeKyber = response.oneTimeKeys['kyber'] ? unpack<OneTimeKyberPrekey>(response.oneTimeKeys['kyber'], 'one-time kyber prekey') : null;
+    const kyber = oneTimeKyber ?? bundle.kyberPrekey;
+    const prekeyBundle = PreKeyBundle.new(
+      bundle.registrationId,
+      address.deviceId(),
+      oneTime?.id ?? null,
+      oneTime ? PublicKey.deserialize(own(oneTime.publicKey)) : null,
+      bundle.signedPrekey.id,
+      PublicKey.deserialize(own(bundle.signedPrekey.publicKey)),
+      own(bundle.signedPrekey.signature),
+      identityKey,
+      kyber.id,
+      KEMPublicKey.deserialize(own(kyber.publicKey)),
+      own(kyber.signature),
+    );
+    await processPreKeyBundle(prekeyBundle, address, this.#localAddress(), stores.sessions, stores.identity, now);
+  }
+
+  async #protocolAddress(device: DeviceAddress): Promise<ProtocolAddress> {
+    const { user } = splitAddress(device);
+    const id = (await this.#deviceIds(user)).get(device);
+    if (id === undefined) throw new LibsignalError('unknown-device', `${device} is not on ${user}'s signed device list`);
+    return ProtocolAddress.new(user, id);
+  }
+
+  #localAddress(): ProtocolAddress {
+    return ProtocolAddress.new(this.context.user, this.#deviceId);
+  }
+
+  /** Pin a user's identity on first contact; a changed identity of a verified user breaks the verification. */
+  #trustIdentity(user: string, identity: PublicKey): void {
+    const stores = this.#requireStores();
+    if (user === this.context.user) {
+      if (!identity.equals(stores.identity.identity.publicKey)) {
+        throw new LibsignalError('untrusted-identity', `the provider lists a device list for ${user} under another identity`);
+      }
+      return;
+    }
+    const pinned = stores.identity.pinned(user);
+    if (pinned && pinned.equals(identity)) return;
+    const verified = this.#verifiedIdentities.get(user);
+    if (verified && !equalBytes(verified, identity.serialize())) this.verification.set(user, false);
+    stores.identity.pin(user, identity);
+    if (pinned) stores.sessions.dropUser(user);
+  }
+
+  #identityOf(user: string): PublicKey | null {
+    const stores = this.#requireStores();
+    return user === this.context.user ? stores.identity.identity.publicKey : stores.identity.pinned(user);
+  }
+
+  /** A Kyber prekey whose ML-KEM-1024 key pair comes from the seeded rng (the library's own key generation takes none). */
+  #kyberPrekey(id: number, now: number, rng: Rng): KyberPreKeyRecord {
+    const { publicKey, secretKey } = ml_kem1024.keygen(rng.bytes(64));
+    const serializedPublic = concatBytes(KYBER_1024_KEY_TYPE, publicKey);
+    const record = kyberPreKeyRecordBytes(id, serializedPublic, concatBytes(KYBER_1024_KEY_TYPE, secretKey), this.#sign(serializedPublic), now);
+    return KyberPreKeyRecord.deserialize(own(record));
+  }
+
+  /** XEdDSA with the identity key, its nonce from the seeded rng. */
+  #sign(message: Uint8Array): Uint8Array<ArrayBuffer> {
+    return own(xeddsaSign(this.#requireStores().identity.identity.privateKey.serialize(), message, this.context.rng.bytes(64)));
+  }
+
+  async #publishDeviceList(): Promise<void> {
+    const list = pack(this.#requireDeviceList());
+    const signed: SignedDeviceList = { list, signature: this.#sign(concatBytes(DEVICE_LIST_LABEL, list)) };
+    await this.context.provider.publishDeviceList(pack(signed));
+  }
+
+  #requireStores(): DeviceStores {
+    if (!this.#stores) throw new Error(`${this.context.address} has no keys yet`);
+    return this.#stores;
+  }
+
+  #requireDeviceList(): DeviceList {
+    if (!this.#deviceList) throw new Error(`${this.context.address} is not the primary device: it keeps no device list`);
+    return this.#deviceList;
+  }
+}
+
+/** Opens a signed list and checks its self-signature with the library; the caller decides whether to trust the identity in it. */
+function openDeviceList(signed: Uint8Array, user: string): DeviceList {
+  const { list, signature } = unpack<SignedDeviceList>(signed, 'signed device list');
+  const decoded = unpack<DeviceList>(list, 'device list');
+  if (decoded?.user !== user || !Array.isArray(decoded.devices) || !(decoded.identity instanceof Uint8Array)) {
+    throw new LibsignalError('bad-signature', `device list is not ${user}'s`);
+  }
+  const identity = PublicKey.deserialize(own(decoded.identity));
+  if (!(signature instanceof Uint8Array) || !identity.verify(own(concatBytes(DEVICE_LIST_LABEL, list)), own(signature))) {
+    throw new LibsignalError('bad-signature', `${user}'s device list signature does not verify`);
+  }
+  return decoded;
+}
+
+function decodeWireMessage(body: Uint8Array): WireMessage {
+  const wire = unpack<WireMessage>(body, 'libsignal message');
+  if (typeof wire?.type !== 'number' || !(wire.body instanceof Uint8Array)) {
+    throw new LibsignalError('invalid-message', 'malformed libsignal message');
+  }
+  return wire;
+}
+
+// --- key material the library lets us supply ---------------------------------------------
+
+/**
+ * libsignal's type byte for a Kyber-1024 key. An ML-KEM-1024 key pair (FIPS 203) has the same
+ * layout (t‖ρ; s‖ek‖H(ek)‖z) and is a valid Kyber-1024 key pair: the two differ only in how
+ * key generation derives s from its seed and in encapsulation, which the library does itself.
+ */
+const KYBER_1024_KEY_TYPE = new Uint8Array([0x08]);
+
+/** A KyberPreKeyRecord as the library serializes it (protobuf SignedPreKeyRecordStructure). */
+function kyberPreKeyRecordBytes(id: number, publicKey: Uint8Array, secretKey: Uint8Array, signature: Uint8Array, timestamp: number): Uint8Array {
+  const field = (tag: number, bytes: Uint8Array) => concatBytes(new Uint8Array([tag]), varint(bytes.length), bytes);
+  const time = new Uint8Array(8);
+  new DataView(time.buffer).setBigUint64(0, BigInt(timestamp), true);
+  return concatBytes(new Uint8Array([0x08]), varint(id), field(0x12, publicKey), field(0x1a, secretKey), field(0x22, signature), new Uint8Array([0x29]), time);
+}
+
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  let v = value;
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return new Uint8Array(out);
+}
+
+const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/**
+ * XEdDSA (Signal's specification, as libsignal's `calculate_signature`): sign with an X25519
+ * private key; `random` is the 64-byte nonce input Z. libsignal's own `PrivateKey.sign` draws Z
+ * from the operating system; here it comes from the seeded rng, and the library verifies.
+ */
+export function xeddsaSign(privateKey: Uint8Array, message: Uint8Array, random: Uint8Array): Uint8Array {
+  const a = littleEndian(privateKey) % ED25519_ORDER;
+  const publicKey = ed25519.Point.BASE.multiply(a).toBytes();
+  const signBit = publicKey[31]! & 0x80;
+  const prefix = new Uint8Array(32).fill(0xff);
+  prefix[0] = 0xfe;
+  const r = littleEndian(sha512(concatBytes(prefix, privateKey, message, random))) % ED25519_ORDER;
+  const R = ed25519.Point.BASE.multiply(r).toBytes();
+  const h = littleEndian(sha512(concatBytes(R, publicKey, message))) % ED25519_ORDER;
+  const s = (h * a + r) % ED25519_ORDER;
+  const signature = concatBytes(R, toLittleEndian32(s));
+  signature[63] = (signature[63]! & 0x7f) | signBit;
+  return signature;
+}
+
+function littleEndian(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i]!);
+  return value;
+}
+
+function toLittleEndian32(value: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let v = value;
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+// --- the design ----------------------------------------------------------------------------
+
+/**
+ * As `signal` (SPEC §3: "as signal, for one-to-one conversations"): groups go as pairwise
+ * copies to the provider's roster, so membership is claimed for one-to-one conversations
+ * only. `quantum` stays claimed: its runs are `inconclusive` (no `reconstructDevice`), which
+ * says the claim went untested rather than dropping it.
+ */
+export const LIBSIGNAL_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.map((claim) =>
+  claim.property === 'membership' ? { ...claim, scope: 'one-to-one', note: 'one-to-one conversations' } : claim,
+);
+
+export const libsignal: Design = {
+  name: 'libsignal',
+  description: 'the real @signalapp/libsignal-client (PQXDH, Double Ratchet) driven through the harness; signed device lists, safety numbers',
+  claims: LIBSIGNAL_CLAIMS,
+  // The library keeps its sending chains to itself: what the seized device sends cannot be tried.
+  cannotOpenSent: true,
+  createClient: (context: ClientContext) => new LibsignalClient(context),
+  restoreClient: (context: ClientContext, image: Uint8Array) => new LibsignalClient(context).restore(image),
+};

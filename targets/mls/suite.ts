@@ -1,0 +1,103 @@
+/**
+ * The MLS cipher suite the `mls` target runs on, through ts-mls: X-Wing (X25519 + ML-KEM-768,
+ * a hybrid post-quantum KEM), AES-256-GCM, HKDF-SHA512, Ed25519 (RFC 9420 + the X-Wing draft,
+ * suite 0x0053). ts-mls takes a cipher suite implementation object; each client gets one whose
+ * random source (`rng`: path secrets, epoch secrets, reuse guards, init secrets), HPKE key
+ * generation (`deriveKeyPair` from seeded bytes) and signature key generation draw on the
+ * run's seeded `Rng`. ts-mls's own KEM (X-Wing from `@hpke/hybridkem-x-wing`) does the HPKE.
+ *
+ * What stays unseeded: the ephemeral randomness inside HPKE encapsulation (`@hpke/core`
+ * `seal`/`createSenderContext`: the X25519 ephemeral and ML-KEM's encapsulation coins inside
+ * X-Wing), which ts-mls's `Hpke` interface does not let a caller supply. It changes the bytes
+ * of Commit path ciphertexts and Welcome secrets from run to run, never their sizes, nor what
+ * any client (or restored copy) can open, so verdicts and report.json do not depend on it.
+ */
+import { getCiphersuiteFromName, getCiphersuiteImpl, type Capabilities, type CiphersuiteImpl, type CiphersuiteName } from 'ts-mls';
+import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { CryptoBackend } from '../../harness/crypto/backend.ts';
+import type { Rng } from '../../harness/rng.ts';
+
+export const CIPHERSUITE: CiphersuiteName = 'MLS_256_XWING_AES256GCM_SHA512_Ed25519';
+
+/** Capabilities without GREASE values (ts-mls's defaults draw them with Math.random). */
+export const CAPABILITIES: Capabilities = {
+  versions: ['mls10'],
+  ciphersuites: [CIPHERSUITE],
+  extensions: [],
+  proposals: [],
+  credentials: ['basic'],
+};
+
+let base: Promise<CiphersuiteImpl> | null = null;
+
+/** The suite with every random choice ts-mls lets a caller make drawn from `rng`. */
+export async function seededSuite(rng: Rng, crypto: CryptoBackend): Promise<CiphersuiteImpl> {
+  base ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE));
+  const impl = await base;
+  return {
+    ...impl,
+    hash: HASH,
+    kdf: KDF,
+    rng: { randomBytes: (n: number) => rng.bytes(n) },
+    hpke: { ...impl.hpke, generateKeyPair: () => impl.hpke.deriveKeyPair(rng.bytes(32)), encryptAead, decryptAead },
+    signature: {
+      // Ed25519 (RFC 8032, deterministic) through the harness backend: the same bytes on node and noble.
+      sign: async (signKey: Uint8Array, message: Uint8Array) => crypto.ed25519Sign(signKey, message),
+      verify: async (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) =>
+        publicKey.length === 32 && signature.length === 64 && crypto.ed25519Verify(publicKey, message, signature),
+      keygen: async () => {
+        const signKey = rng.bytes(32);
+        return { signKey, publicKey: crypto.ed25519PublicKey(signKey) };
+      },
+    },
+  };
+}
+
+/*
+ * SHA-512, HMAC, HKDF and AES-256-GCM as ts-mls's suite needs them, computed synchronously
+ * with node:crypto (ts-mls's default goes through WebCrypto, one thread-pool round trip per
+ * call; an MLS epoch change makes hundreds of them). Same functions, same bytes.
+ */
+const sha512 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha512').update(data).digest());
+const hmacSha512 = (key: Uint8Array, data: Uint8Array): Uint8Array => new Uint8Array(createHmac('sha512', key).update(data).digest());
+
+const HASH: CiphersuiteImpl['hash'] = {
+  digest: async (data) => sha512(data),
+  mac: async (key, data) => hmacSha512(key, data),
+  verifyMac: async (key, mac, data) => {
+    const expected = hmacSha512(key, data);
+    return mac.length === expected.length && timingSafeEqual(mac, expected);
+  },
+};
+
+/** HKDF-SHA512 (RFC 5869), extract and expand separately as MLS uses them. */
+const KDF: CiphersuiteImpl['kdf'] = {
+  extract: async (salt, ikm) => hmacSha512(salt.length > 0 ? salt : new Uint8Array(64), ikm),
+  expand: async (prk, info, length) => {
+    const out = new Uint8Array(length);
+    let block = new Uint8Array(0);
+    for (let offset = 0, counter = 1; offset < length; counter++) {
+      block = createHmac('sha512', prk).update(block).update(info).update(new Uint8Array([counter])).digest();
+      out.set(block.subarray(0, Math.min(block.length, length - offset)), offset);
+      offset += block.length;
+    }
+    return out;
+  },
+  size: 64,
+};
+
+async function encryptAead(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, plaintext: Uint8Array): Promise<Uint8Array> {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  if (aad && aad.length > 0) cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  return new Uint8Array(body.buffer, body.byteOffset, body.length);
+}
+
+async function decryptAead(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Promise<Uint8Array> {
+  if (ciphertext.length < 16) throw new Error('AEAD ciphertext too short');
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  if (aad && aad.length > 0) decipher.setAAD(aad);
+  decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
+  const body = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+  return new Uint8Array(body.buffer, body.byteOffset, body.length);
+}

@@ -1,0 +1,192 @@
+/**
+ * The `mls` target (RFC 9420 through ts-mls): message by message against a removed member,
+ * the network, the provider, a seized phone and a quantum computer; its groups under a
+ * member that is not the admin trying to add someone; and the same report for the same seed.
+ */
+import test from 'ava';
+import { mls } from '../targets/mls.ts';
+import { builtIn, leakPattern, message, property, run } from './helpers/audit.ts';
+import { setUpWorld } from './helpers/world.ts';
+
+const familyGroup = builtIn('family-group');
+const stolenPhone = builtIn('stolen-phone');
+const offlineLaptop = builtIn('offline-laptop');
+
+test('family group: a removed member keeps what it got as a member, nothing after, nor after a new member joins', async (t) => {
+  const report = await run('mls', familyGroup, 'removed-member');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(leakPattern(report), [
+    'welcome:exposed:leaked(device-image)',
+    'hi-all:exposed:leaked(device-image)',
+    'carol-hi:exposed:leaked(device-image)',
+    'while-offline.1:exposed:leaked(device-image)',
+    'while-offline.2:exposed:leaked(device-image)',
+    'dinner:exposed:leaked(device-image)',
+    'back-online:exposed:leaked(device-image)',
+    'after-removal:after:clean',
+    'secret-plan:after:clean',
+    'party-detail.1:after:clean',
+    'party-detail.2:after:clean',
+    'dave-hi:after:clean',
+    'for-dave:after:clean',
+    'last:after:clean',
+  ]);
+  t.is(property(report, 'confidentiality').verdict, 'holds');
+  t.true(property(report, 'confidentiality').claimed);
+});
+
+test('family group: every message reaches every member device, the offline laptop and the late joiner included', async (t) => {
+  const report = await run('mls', familyGroup, 'network');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(report.messages.filter((m) => !m.delivered).map((m) => m.id), []);
+  // Sent while alice.laptop was offline, delivered when it came back; sent after Dave joined, delivered to him.
+  t.true(message(report, 'while-offline.1').delivered);
+  t.true(message(report, 'for-dave').delivered);
+  t.is(property(report, 'membership').verdict, 'holds');
+  t.is(property(report, 'authentication').verdict, 'holds');
+});
+
+for (const adversary of ['network', 'server']) {
+  test(`nothing leaks to ${adversary}`, async (t) => {
+    for (const scenario of [familyGroup, stolenPhone, offlineLaptop]) {
+      const report = await run('mls', scenario, adversary);
+      t.is(report.status, 'ok', report.error ?? '');
+      t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), [], scenario.name);
+      t.is(property(report, 'confidentiality').verdict, 'holds', scenario.name);
+      t.true(property(report, 'confidentiality').claimed);
+    }
+  });
+}
+
+test('seized phone: deleted messages stay gone, the next message leaks, then a fresh update path heals', async (t) => {
+  const report = await run('mls', stolenPhone, 'stolen-device');
+  t.deepEqual(leakPattern(report), [
+    'plan:before:clean',
+    'ack:exposed:leaked(device-image)',
+    'source:before:clean',
+    'kept:exposed:leaked(device-image)',
+    'after-1:after:leaked(decrypt)',
+    'after-2:after:clean',
+    'after-3:after:clean',
+    'after-4:after:clean',
+    'after-5:after:clean',
+    'after-6:after:clean',
+  ]);
+  t.is(property(report, 'forward-secrecy').verdict, 'holds');
+  const pcs = property(report, 'post-compromise-security');
+  t.is(pcs.verdict, 'holds');
+  t.is(pcs.healedAfter, 1);
+});
+
+test('quantum: the X-Wing suite is claimed, but without a rebuildable device the run is inconclusive, never clean', async (t) => {
+  const report = await run('mls', stolenPhone, 'quantum');
+  t.is(report.status, 'ok');
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), []);
+  const confidentiality = property(report, 'confidentiality');
+  t.true(confidentiality.claimed);
+  t.is(confidentiality.verdict, 'inconclusive');
+});
+
+test('a member that is not the admin cannot add someone: the others reject its commit and go on', async (t) => {
+  const harness = await setUpWorld(mls, familyGroup);
+  // Bob commits an Add of Dave's phone; the provider refuses his roster change afterwards.
+  await t.throwsAsync(() => harness.client('bob.phone').addMember('family', 'dave'), { message: /not the admin/ });
+  const rejected = harness.world.ledger.rejections.filter((r) => r.from === 'bob.phone');
+  t.deepEqual(rejected.map((r) => r.device).sort(), ['alice.laptop', 'alice.phone', 'bob.tablet', 'carol.phone']);
+  t.true(rejected.every((r) => /only the admin may/.test(r.reason)));
+  const outcome = await harness.client('alice.phone').send({ id: 'still-fine', to: { kind: 'group', group: 'family' }, body: new TextEncoder().encode('x') });
+  t.true(outcome.sent);
+  const accepted = harness.world.ledger.acceptances.filter((a) => a.claimedId === 'still-fine').map((a) => a.device).sort();
+  // Bob's phone forked off with its own commit, but still holds the epoch the others are in.
+  t.deepEqual(accepted, ['alice.laptop', 'bob.phone', 'bob.tablet', 'carol.phone']);
+});
+
+test('the same seed gives the same report', async (t) => {
+  const first = await run('mls', familyGroup, 'removed-member');
+  const second = await run('mls', familyGroup, 'removed-member');
+  t.deepEqual(second, first);
+});
+
+test('reports are identical on the node and noble backends', async (t) => {
+  const node = await run('mls', stolenPhone, 'stolen-device', { crypto: 'node' });
+  const noble = await run('mls', stolenPhone, 'stolen-device', { crypto: 'noble' });
+  t.deepEqual(noble, node);
+});
+
+test('devices linked later join the groups at the next message; unlinked ones are removed', async (t) => {
+  const { scenarioFromYaml } = await import('./helpers/audit.ts');
+  const scenario = scenarioFromYaml(`
+name: links
+users: { alice: [phone], bob: [phone, laptop], carol: [phone] }
+groups:
+  g: { admin: alice, members: [alice, bob, carol] }
+steps:
+  - send: { from: alice, to: bob, id: one }
+  - send: { from: carol, to: g, id: g1 }
+  - link-device: { user: carol, device: tablet }
+  - send: { from: bob.laptop, to: g, id: g2 }
+  - send: { from: carol.tablet, to: g, id: g3 }
+  - send: { from: carol.tablet, to: alice, id: dm-new-device }
+  - unlink-device: { device: bob.laptop }
+  - send: { from: alice, to: g, id: g4 }
+  - send: { from: alice, to: bob, id: two }
+  - remove-member: { group: g, user: carol, by: alice }
+  - add-member: { group: g, user: carol, by: alice }
+  - send: { from: carol.tablet, to: g, id: g5 }
+`);
+  const report = await run('mls', scenario, 'network');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(report.messages.filter((m) => !m.delivered).map((m) => m.id), []);
+  t.is(property(report, 'membership').verdict, 'holds');
+});
+
+test('two commits in the same epoch: every member settles on the lowest leaf\'s, and the chat goes on', async (t) => {
+  const { scenarioFromYaml } = await import('./helpers/audit.ts');
+  const { text } = await import('./helpers/world.ts');
+  const scenario = scenarioFromYaml(`
+name: race
+users: { alice: [phone], bob: [phone], carol: [phone] }
+groups:
+  g: { admin: alice, members: [alice, bob, carol] }
+steps:
+  - send: { from: carol, to: g, id: first }
+`);
+  const harness = await setUpWorld(mls, scenario);
+  const say = async (from: 'alice' | 'bob' | 'carol', id: string, body: string) => {
+    const outcome = await harness.client(`${from}.phone`).send({ id, to: { kind: 'group', group: 'g' }, body: new TextEncoder().encode(body) });
+    t.true(outcome.sent);
+  };
+  const deliverHeld = async (): Promise<string[]> => {
+    const outcomes: string[] = [];
+    for (const envelope of harness.held.splice(0)) {
+      try {
+        const received = await harness.deliver(envelope);
+        if (received) outcomes.push(`${envelope.to} got "${text(received.body)}"`);
+      } catch {
+        outcomes.push(`${envelope.to} rejected one from ${envelope.from}`);
+      }
+    }
+    return outcomes;
+  };
+  // Alice and Bob both read Carol's message, so each commits a fresh update path before its next one.
+  await say('carol', 'one', 'hello both');
+  harness.holdDeliveries();
+  await say('alice', 'two', 'alice in the race');
+  await say('bob', 'three', 'bob in the race');
+  const race = await deliverHeld();
+  // Alice's leaf (0) wins: Bob rolls back to her commit and reads her; his message of the lost epoch is gone.
+  t.true(race.includes('bob.phone got "alice in the race"'), race.join('; '));
+  t.true(race.includes('carol.phone got "alice in the race"'), race.join('; '));
+  t.false(race.some((o) => o.includes('got "bob in the race"')), race.join('; '));
+  // Everyone is in the same epoch again: all messages get through.
+  await say('bob', 'four', 'after the race');
+  const after = await deliverHeld();
+  await say('carol', 'five', 'all good');
+  after.push(...(await deliverHeld()));
+  t.deepEqual(after.filter((o) => o.includes(' got ')).sort(), [
+    'alice.phone got "after the race"',
+    'alice.phone got "all good"',
+    'bob.phone got "all good"',
+    'carol.phone got "after the race"',
+  ]);
+});
