@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { UnsupportedError } from '../harness/errors.ts';
-import { deviceAddress, type DeviceAddress } from '../harness/scenario/types.ts';
+import { deviceAddress, splitAddress, type DeviceAddress } from '../harness/scenario/types.ts';
 import { capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
@@ -53,6 +53,12 @@ export const removedMember: Adversary<Params> = {
           holdings.push({ bytes: image, via: 'device-image' });
           const clone = await view.restoreDevice(device, image);
           holdings.push(...(await replayThrough(clone, device, captured, 'removed-member')));
+          // The network carries every member's copy, and a group message encrypted once for
+          // all (sender keys) is the same bytes in each: try the others' copies too.
+          const othersCopies = captured
+            .filter((c) => c.direction === 'down' && c.step >= (strikeStep ?? 0) && splitAddress(c.envelope.to).user !== user)
+            .map((c) => ({ ...c, envelope: { ...c.envelope, to: device } }));
+          holdings.push(...(await replayThrough(clone, device, othersCopies, 'removed-member')));
         }
         return [...holdings, ...wireHoldings(view)];
       },

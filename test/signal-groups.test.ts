@@ -9,6 +9,8 @@ import type { Adversary } from '../attacks/types.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { executeRun } from '../harness/runner.ts';
 import { targets } from '../targets/registry.ts';
+import { SignalClient } from '../targets/signal/client.ts';
+import type { ClientContext, Design } from '../targets/types.ts';
 import { builtIn, property, scenarioFromYaml } from './helpers/audit.ts';
 
 const familyGroup = builtIn('family-group');
@@ -63,4 +65,23 @@ test('signal: group messages reach every current member device, including late j
   t.is(report.messages.length, 14);
   t.deepEqual(report.messages.filter((m) => !m.delivered).map((m) => m.id), []);
   t.is(report.summary.leaked, 0);
+});
+
+/** The reference, except that senders keep their sender key after a member leaves. */
+const withoutRotation = {
+  ...targets['signal']!,
+  name: 'signal-without-rotation',
+  createClient: (context: ClientContext) => new SignalClient(context, { secureDelete: true, rotateSenderKeys: false }),
+  restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, { secureDelete: true, rotateSenderKeys: false }).restore(image),
+} satisfies Design;
+
+test('a removed member reads nothing after its removal because senders rotate; without rotation it reads the group', async (t) => {
+  const removed = adversaries['removed-member']!;
+  const rotating = await executeRun({ design: targets['signal']!, scenario: familyGroup, adversary: removed }, 1, cryptoBackend('node'));
+  t.deepEqual(rotating.messages.filter((m) => m.class === 'after' && m.leaked).map((m) => m.id), []);
+  const stale = await executeRun({ design: withoutRotation, scenario: familyGroup, adversary: removed }, 1, cryptoBackend('node'));
+  const leakedAfter = stale.messages.filter((m) => m.class === 'after' && m.leaked);
+  t.true(leakedAfter.some((m) => m.id === 'secret-plan'), JSON.stringify(stale.messages.map((m) => [m.id, m.class, m.via])));
+  t.true(leakedAfter.every((m) => m.via === 'removed-member'));
+  t.is(property(stale, 'confidentiality').verdict, 'violated');
 });

@@ -46,6 +46,11 @@ export interface SignalOptions {
    * 2018). Devices on the user's signed list are still checked against its identity.
    */
   trustProviderDeviceList?: boolean;
+  /**
+   * Make a new sender key after a member leaves a group (the reference does; turning it off
+   * shows what the rotation protects).
+   */
+  rotateSenderKeys?: boolean;
 }
 
 /** One Double Ratchet session with a peer device. */
@@ -115,6 +120,7 @@ export class SignalClient extends PairwiseClient {
   readonly #verifiedLists = new Map<string, { signed: Uint8Array; devices: DeviceAddress[] }>();
 
   readonly #trustProviderDeviceList: boolean;
+  readonly #rotateSenderKeys: boolean;
   /** Group -> this device's sender key. */
   readonly #ownSenderKeys = new Map<string, OwnGroupKey>();
   /** `device|group` -> the sender key another device handed us. */
@@ -125,6 +131,7 @@ export class SignalClient extends PairwiseClient {
   constructor(context: ClientContext, options: SignalOptions) {
     super(context, { secureDelete: options.secureDelete });
     this.#trustProviderDeviceList = options.trustProviderDeviceList ?? false;
+    this.#rotateSenderKeys = options.rotateSenderKeys ?? true;
   }
 
   // --- registration and devices -------------------------------------------------------
@@ -357,7 +364,7 @@ export class SignalClient extends PairwiseClient {
     if (to.kind !== 'group') return super.sealAll(devices, plaintext, to, users);
     const { crypto, rng } = this.context;
     let own = this.#ownSenderKeys.get(to.group);
-    if (!own || own.members.some((member) => !users.includes(member))) {
+    if (!own || (this.#rotateSenderKeys && own.members.some((member) => !users.includes(member)))) {
       own = { key: createSenderKey(crypto, rng), members: [...users], distributedTo: [] };
       this.#ownSenderKeys.set(to.group, own);
     }
