@@ -7,7 +7,6 @@ import type { AdversaryView } from '../attacks/types.ts';
 import type { BoxPrivateKey, BoxPublicKey } from '../targets/shared/sealed-box.ts';
 import type { Client, ClientContext, Design } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
-import { UnsupportedError } from './errors.ts';
 import { Ledger, pairKey, type MessageTruth } from './ledger.ts';
 import { findMarkers, generatedText, markerFor } from './markers.ts';
 import type { Envelope, OutgoingEnvelope } from './provider/api.ts';
@@ -210,7 +209,9 @@ export class World {
     const numberA = await this.#client(this.#primary.get(a)!).safetyNumber(b);
     const numberB = await this.#client(this.#primary.get(b)!).safetyNumber(a);
     if (numberA === null || numberB === null) {
-      throw new UnsupportedError(`${this.#options.design.name} has no safety numbers to verify`);
+      // Nothing to compare: the conversation goes on unverified.
+      this.ledger.notes.push(`step ${this.#step}: ${this.#options.design.name} has no safety numbers; ${a} and ${b} could not verify`);
+      return;
     }
     const matched = numberA === numberB;
     for (const [user, peer, number] of [[a, b, numberA], [b, a, numberB]] as const) {

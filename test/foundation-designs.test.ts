@@ -72,3 +72,11 @@ test('a stolen device is judged the same on both cryptography backends', async (
   const noble = await run('static-e2ee', stolenPhone, 'stolen-device', { crypto: 'noble' });
   t.deepEqual(noble, node);
 });
+
+test('server-side has no safety numbers: a verify step is noted and the conversation goes on unverified', async (t) => {
+  const report = await run('server-side', builtIn('verified-chat'), 'server');
+  t.is(report.status, 'ok');
+  t.true(report.messages.length > 0);
+  t.true(report.messages.every((m) => !m.verified && m.leaked && m.via === 'cleartext'));
+  t.true((report.notes ?? []).some((n) => /server-side has no safety numbers/.test(n)));
+});
