@@ -19,7 +19,7 @@ export function renderList(report: Report, color: boolean): string {
     table.push([c.bold(target), ...matrix.adversaries.map((adversary) => formatCell(matrix.cell(target, adversary), c))]);
   }
   const lines = [table.toString(), ''];
-  lines.push(c.dim('cells: messages leaked / messages judged, over all scenarios; ✗ names claims the adversary broke'));
+  lines.push(c.dim('cells: messages leaked / messages judged, over all scenarios; ✗ claims the adversary broke; ? claims the attack could not settle (inconclusive)'));
   if (report.violations.length > 0) {
     lines.push('', c.bold(c.red(`${report.violations.length} violated claim(s):`)));
     for (const v of report.violations) {
@@ -48,6 +48,7 @@ function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.create
   const tint = cell.leaked === 0 ? c.green : c.yellow;
   const parts = [tint(ratio)];
   if (cell.violated.length > 0) parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
+  if (cell.inconclusive.length > 0) parts.push(c.yellow(`? ${cell.inconclusive.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
   if (cell.errors > 0) parts.push(c.red(`${cell.errors} error${cell.errors === 1 ? '' : 's'}`));
   return parts.join(' ');
 }

@@ -12,6 +12,8 @@ export interface MatrixCell {
   notApplicable: number;
   /** Claimed properties violated in any scenario, in property order. */
   violated: string[];
+  /** Claimed properties the attack could not settle in some scenario (`inconclusive`). */
+  inconclusive: string[];
 }
 
 export interface Matrix {
@@ -26,7 +28,7 @@ export function buildMatrix(report: Report): Matrix {
   const cells = new Map<string, MatrixCell>();
   for (const run of report.runs) {
     const key = `${run.target}\u0000${run.adversary}`;
-    const cell = cells.get(key) ?? { leaked: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [] };
+    const cell = cells.get(key) ?? { leaked: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
     addRun(cell, run);
     cells.set(key, cell);
   }
@@ -41,6 +43,7 @@ function addRun(cell: MatrixCell, run: RunReport): void {
   cell.messages += run.status === 'ok' ? run.summary.messages : 0;
   for (const p of run.properties) {
     if (p.claimed && p.verdict === 'violated' && !cell.violated.includes(p.property)) cell.violated.push(p.property);
+    if (p.claimed && p.verdict === 'inconclusive' && !cell.inconclusive.includes(p.property)) cell.inconclusive.push(p.property);
   }
 }
 
