@@ -1,0 +1,298 @@
+/**
+ * The hot path: what one Double Ratchet message of the reference `signal` costs against the
+ * primitives it calls, and how `signal` compares with libsignal-client.
+ *
+ * - A counting proxy around a backend records every primitive call (and its size) while a
+ *   message runs; the primitive benchmarks of the run price each call; the ratio of the
+ *   measured message time to that sum is the protocol's own overhead (encoding, copying,
+ *   state handling). Measured for the bare ratchet (targets/signal/ratchet.ts), timed as the
+ *   rows are; a whole client message (history database, envelope, payload encoding,
+ *   provider) is compared too, for information.
+ * - `signal` on `node` against `libsignal` on `messages 1KiB alternating`, from the rows.
+ */
+import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import { Rng } from '../harness/rng.ts';
+import { generateDh } from '../targets/signal/primitives.ts';
+import * as ratchet from '../targets/signal/ratchet.ts';
+import { targets } from '../targets/registry.ts';
+import { Bench } from 'tinybench';
+import { collectGarbage, filled, SIZES, typicalMs, type BenchResult, type Timing } from './core.ts';
+import { HKDF_OUTPUTS, HMAC_SIZES } from './kdf.ts';
+import { establishedPair, MESSAGE_BYTES, OWN_CRYPTO, PROTOCOL_TASKS } from './protocol.ts';
+
+export interface PrimitiveCall {
+  method: string;
+  /** The size that drives its cost: bytes in (HMAC, AES), bytes out (HKDF); 0 for fixed-size calls. */
+  size: number;
+}
+
+/** A backend that records every call it forwards. */
+export function countingBackend(inner: CryptoBackend): { backend: CryptoBackend; calls: PrimitiveCall[] } {
+  const calls: PrimitiveCall[] = [];
+  const backend = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push({ method: String(property), size: callSize(String(property), args) });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { backend, calls };
+}
+
+function callSize(method: string, args: unknown[]): number {
+  const len = (i: number) => (args[i] instanceof Uint8Array ? (args[i] as Uint8Array).length : 0);
+  switch (method) {
+    case 'hmacSha256':
+      return len(1);
+    case 'hkdfSha256':
+      return typeof args[3] === 'number' ? args[3] : 0;
+    case 'aes256CbcEncrypt':
+    case 'aes256CbcDecrypt':
+    case 'aes256GcmEncrypt':
+    case 'aes256GcmDecrypt':
+    case 'chacha20Poly1305Encrypt':
+    case 'chacha20Poly1305Decrypt':
+      return len(2);
+    case 'sha256':
+    case 'sha512':
+      return len(0);
+    default:
+      return 0;
+  }
+}
+
+/** Calls per message, summarised: `hmacSha256 x4 (1 B..1.2 KiB)`. */
+export function summariseCalls(calls: readonly PrimitiveCall[], messages: number): string {
+  const byMethod = new Map<string, number[]>();
+  for (const c of calls) byMethod.set(c.method, [...(byMethod.get(c.method) ?? []), c.size]);
+  return [...byMethod]
+    .map(([method, sizes]) => {
+      const count = sizes.length / messages;
+      const nonZero = sizes.filter((s) => s > 0);
+      const [min, max] = [Math.min(...nonZero), Math.max(...nonZero)];
+      const range = nonZero.length === 0 ? '' : min === max ? ` ${min}B` : ` ${min}..${max}B`;
+      return `${method} x${Number.isInteger(count) ? count : count.toFixed(1)}${range}`;
+    })
+    .join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pricing calls with the primitive benchmarks
+// ---------------------------------------------------------------------------------------------
+
+interface Point {
+  size: number;
+  ns: number;
+}
+
+/** Piecewise-linear cost at `size`; flat below the smallest point, extended past the largest. */
+function interpolate(points: Point[], size: number): number {
+  const sorted = [...points].sort((a, b) => a.size - b.size);
+  if (sorted.length === 1 || size <= sorted[0]!.size) return sorted[0]!.ns;
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1]!, sorted[i]!];
+    if (size <= b.size || i === sorted.length - 1) return a.ns + ((b.ns - a.ns) * (size - a.size)) / (b.size - a.size);
+  }
+  return sorted[sorted.length - 1]!.ns;
+}
+
+/** Per-call prices from the primitive rows of one backend; throws naming a missing row. */
+export function pricer(results: readonly BenchResult[], crypto: string): (call: PrimitiveCall) => number {
+  const nsOf = (group: string, task: string): number => {
+    const row = results.find((r) => r.group === group && r.task === task && r.crypto === crypto);
+    if (!row) throw new Error(`needs the ${group} row "${task}" on ${crypto}`);
+    return 1e9 / row.opsPerSec;
+  };
+  const curve = (group: string, tasks: { task: string; size: number }[]) => {
+    const points = tasks.flatMap(({ task, size }) => {
+      const row = results.find((r) => r.group === group && r.task === task && r.crypto === crypto);
+      return row ? [{ size, ns: 1e9 / row.opsPerSec }] : [];
+    });
+    if (points.length === 0) nsOf(group, tasks[0]!.task); // throws, naming the row
+    return points;
+  };
+  const cache = new Map<string, Point[]>();
+  const lazy = (key: string, make: () => Point[]) => {
+    let points = cache.get(key);
+    if (!points) cache.set(key, (points = make()));
+    return points;
+  };
+  const hmac = () => lazy('hmac', () => curve('kdf', HMAC_SIZES.map((s) => ({ task: `hmac-sha256 ${s.label}`, size: s.bytes }))));
+  const hkdf = () => lazy('hkdf', () => curve('kdf', HKDF_OUTPUTS.map((n) => ({ task: `hkdf-sha256 ${n}B out`, size: n }))));
+  const cbcHmac = (op: 'encrypt' | 'decrypt') =>
+    lazy(`cbc-${op}`, () => curve('aead', SIZES.map((s) => ({ task: `aes-256-cbc+hmac-sha256 ${op} ${s.label}`, size: s.bytes }))));
+  return (call) => {
+    switch (call.method) {
+      case 'x25519PublicKey':
+        return nsOf('dh', 'x25519 keygen');
+      case 'x25519':
+        return nsOf('dh', 'x25519 shared secret');
+      case 'hmacSha256':
+        return interpolate(hmac(), call.size);
+      case 'hkdfSha256':
+        return interpolate(hkdf(), call.size);
+      // AES-256-CBC alone: the encrypt-then-MAC row less the HMAC over the same bytes.
+      case 'aes256CbcEncrypt':
+        return Math.max(0, interpolate(cbcHmac('encrypt'), call.size) - interpolate(hmac(), call.size + 16));
+      case 'aes256CbcDecrypt':
+        return Math.max(0, interpolate(cbcHmac('decrypt'), call.size - 16) - interpolate(hmac(), call.size));
+      default:
+        throw new Error(`no benchmark prices ${call.method}`);
+    }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+// ---------------------------------------------------------------------------------------------
+
+/** Two ratchet states with a session between them (initiator and responder of §3.3). */
+function ratchetPair(crypto: CryptoBackend, rng: Rng) {
+  const sharedSecret = rng.bytes(32);
+  const associatedData = rng.bytes(128);
+  const bobPrekey = generateDh(crypto, rng);
+  const alice = ratchet.initInitiator(crypto, rng, sharedSecret, bobPrekey.publicKey, associatedData);
+  const bob = ratchet.initResponder(sharedSecret, bobPrekey, associatedData);
+  return { alice, bob };
+}
+
+/** Send one ratchet message each way in turn, `crypto` doing the work. */
+function alternatingRatchet(crypto: CryptoBackend, rng: Rng) {
+  const { alice, bob } = ratchetPair(crypto, rng);
+  const plaintext = filled(MESSAGE_BYTES + 32, 5); // the client's payload: the body plus its encoded id and time
+  let turn = 0;
+  return () => {
+    const [from, to] = turn++ % 2 === 0 ? [alice, bob] : [bob, alice];
+    const opened = ratchet.decrypt(to, crypto, rng, ratchet.encrypt(from, crypto, plaintext));
+    if (opened.length !== plaintext.length) throw new Error('the ratchet returned a different plaintext');
+  };
+}
+
+export interface Finding {
+  name: string;
+  value: number | null;
+  goal: string;
+  met: boolean | null;
+  detail: string;
+}
+
+export interface HotPathOptions {
+  backends: readonly CryptoBackend[];
+  /** How the bare ratchet message is timed (as the rows are, with a longer budget). */
+  timing: Timing;
+}
+
+/** ns per call of `fn`, timed as the benchmark rows are (tinybench, median). */
+async function time(fn: () => unknown, timing: Timing): Promise<number> {
+  const bench = new Bench({ ...timing, throws: true });
+  bench.add('hot path', fn);
+  collectGarbage();
+  const [task] = await bench.run();
+  const result = task!.result;
+  if (result.state !== 'completed') throw new Error(`timing ended in state "${result.state}"`);
+  return typicalMs(result.latency) * 1e6;
+}
+
+/** The calls of one ratchet message (alternating, so each takes a DH ratchet step). */
+export function countRatchetMessage(crypto: CryptoBackend): { calls: PrimitiveCall[]; messages: number } {
+  const counting = countingBackend(crypto);
+  const step = alternatingRatchet(counting.backend, Rng.fromSeed(1, 'bench', 'ratchet-count'));
+  step();
+  step(); // both chains established
+  counting.calls.length = 0;
+  step();
+  step();
+  return { calls: [...counting.calls], messages: 2 };
+}
+
+/** The calls of one whole `signal` client message (alternating), through the provider. */
+async function countClientMessage(crypto: CryptoBackend): Promise<{ calls: PrimitiveCall[]; messages: number }> {
+  const counting = countingBackend(crypto);
+  const net = await establishedPair(targets['signal']!, counting.backend, 'client-count');
+  const body = filled(MESSAGE_BYTES, 3);
+  counting.calls.length = 0;
+  await net.send('alice', 'bob', body);
+  await net.send('bob', 'alice', body);
+  return { calls: [...counting.calls], messages: 2 };
+}
+
+const fmt = (n: number) => n.toFixed(2);
+const us = (ns: number) => `${(ns / 1000).toFixed(1)} us`;
+
+export async function hotPath(results: readonly BenchResult[], options: HotPathOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const alternating = (target: string, crypto: string) =>
+    results.find((r) => r.group === 'protocol' && r.task === PROTOCOL_TASKS.alternating && r.target === target && r.crypto === crypto);
+
+  // signal on node against libsignal: their rows of this run.
+  const signalNode = alternating('signal', 'node');
+  const libsignal = alternating('libsignal', OWN_CRYPTO);
+  const ratioName = 'signal (node) / libsignal, messages 1KiB alternating';
+  if (signalNode && libsignal) {
+    const value = signalNode.opsPerSec / libsignal.opsPerSec;
+    findings.push({
+      name: ratioName,
+      value,
+      goal: '>= 1.5',
+      met: value >= 1.5,
+      detail: `${Math.round(signalNode.opsPerSec)} vs ${Math.round(libsignal.opsPerSec)} messages/s (${us(1e9 / signalNode.opsPerSec)} vs ${us(1e9 / libsignal.opsPerSec)} per message)`,
+    });
+  } else {
+    const why = !('libsignal' in targets)
+      ? 'libsignal is not registered in targets/registry.ts'
+      : !signalNode
+        ? 'signal on node was not measured (filter or --crypto)'
+        : 'libsignal was not measured (filter, or its check failed)';
+    findings.push({ name: ratioName, value: null, goal: '>= 1.5', met: null, detail: `not measured: ${why}` });
+  }
+
+  for (const crypto of options.backends) {
+    const name = `ratchet message / its primitive calls (${crypto.name})`;
+    try {
+      const price = pricer(results, crypto.name);
+      const counted = countRatchetMessage(crypto);
+      counted.calls.forEach(price); // fails before timing when a primitive row is missing
+      const primitiveNs = counted.calls.reduce((total, c) => total + price(c), 0) / counted.messages;
+      const ns = await time(alternatingRatchet(crypto, Rng.fromSeed(1, 'bench', 'ratchet')), options.timing);
+      const value = ns / primitiveNs;
+      findings.push({
+        name,
+        value,
+        goal: '<= 1.3',
+        met: value <= 1.3,
+        detail: `${us(ns)} per message vs ${us(primitiveNs)} of primitives; calls per message: ${summariseCalls(counted.calls, counted.messages)}`,
+      });
+    } catch (error) {
+      findings.push({ name, value: null, goal: '<= 1.3', met: null, detail: `not measured: ${(error as Error).message}` });
+    }
+    const clientName = `signal client message / its primitive calls (${crypto.name})`;
+    const row = alternating('signal', crypto.name);
+    try {
+      if (!row) throw new Error('signal was not measured on this backend');
+      const price = pricer(results, crypto.name);
+      price({ method: 'x25519', size: 0 }); // fails early when the primitive rows are missing
+      const counted = await countClientMessage(crypto);
+      const primitiveNs = counted.calls.reduce((sum, c) => sum + price(c), 0) / counted.messages;
+      const messageNs = 1e9 / row.opsPerSec;
+      findings.push({
+        name: clientName,
+        value: messageNs / primitiveNs,
+        goal: 'informational',
+        met: null,
+        detail: `${us(messageNs)} per message (table row) vs ${us(primitiveNs)} of primitives; the rest is the client: history database, payload and envelope encoding, provider`,
+      });
+    } catch (error) {
+      findings.push({ name: clientName, value: null, goal: 'informational', met: null, detail: `not measured: ${(error as Error).message}` });
+    }
+  }
+  return findings;
+}
+
+export function formatFinding(f: Finding): string {
+  const value = f.value === null ? 'n/a' : `${fmt(f.value)}x`;
+  const verdict = f.met === null ? '' : f.met ? ' (goal met)' : ' (goal missed)';
+  return `${f.name}: ${value}, goal ${f.goal}${verdict}; ${f.detail}`;
+}
