@@ -10,7 +10,7 @@
  *   sender, so the conversation looks normal. Comparing safety numbers reveals it.
  * - `ghost-device`: it adds a device of its own to every user's device listing (the
  *   provider's list, not the list the user signs); whatever a client encrypts to it, it reads.
- * - `ghost-member` (off for now, see `GHOST_MEMBER`): likewise a user of its own to every
+ * - `ghost-member`: likewise a user of its own to every
  *   group roster it serves (the provider's roster, not the one the admin signs).
  * - `replay`: it delivers every envelope twice.
  * - `forge`: it delivers messages in another sender's name: sealed by that sender's shadow
@@ -45,13 +45,6 @@ const SHADOW = 'malicious-server.shadow' as DeviceAddress;
 
 const FORGED_TEXT = 'forged by the provider: call me on this new number';
 
-/**
- * `ghost-member` is implemented but off: turned on, it shows that `libsignal`'s groups go by
- * the provider's roster, which breaks the membership claim `libsignal` inherits from
- * `signal` (SPEC §3 gives `libsignal` signal's claims for one-to-one conversations only).
- * Turn it on once `libsignal` signs its rosters or scopes its claims.
- */
-const GHOST_MEMBER = false;
 
 /** A provider that belongs to the adversary alone: the shadow users' directory. */
 function privateProvider(): Provider {
@@ -242,7 +235,7 @@ class MaliciousServer implements Attack {
     if (!this.#fromClient(requester)) return roster;
     let answer = roster;
     if (this.#contact(requester, roster.admin)) answer = (await this.#attempt('key-substitution', () => this.#shadowRoster(roster))) ?? roster;
-    if (!this.#hostile || !GHOST_MEMBER) return answer;
+    if (!this.#hostile) return answer;
     // ghost-member: one more member in the provider's roster, never in the admin's signed one.
     const ghost = await this.#attempt('ghost-member', () => this.#ghostMemberOf());
     if (ghost) {

@@ -87,16 +87,15 @@ export interface Client {
   openSent(envelope: Envelope): Promise<Uint8Array | null>;
 }
 
-export type ClaimScope = 'verified' | 'one-to-one' | 'groups';
+export type ConversationKind = 'one-to-one' | 'groups';
 
 export interface Claim {
   property: PropertyName;
   adversaries: readonly string[];
-  /**
-   * Which messages the claim covers; all when omitted: only `verified` ones, only
-   * `one-to-one` conversations, or only `groups`.
-   */
-  scope?: ClaimScope;
+  /** `verified`: the claim covers only messages sent after their users compared safety numbers. */
+  scope?: 'verified';
+  /** The claim covers only `one-to-one` conversations, or only `groups`; both when omitted. */
+  conversations?: ConversationKind;
   /** Why the claim is limited, for the report. */
   note?: string;
 }

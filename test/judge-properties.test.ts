@@ -246,8 +246,8 @@ test('a claim scoped to one-to-one conversations ignores group messages, and one
   const ledger = chat(['alice']);
   const group = addMessage(ledger, { id: 'g', step: 1, from: 'alice.phone', to: 'bob' });
   group.toKind = 'group';
-  const oneToOne: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'one-to-one' }];
-  const groups: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'groups' }];
+  const oneToOne: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], conversations: 'one-to-one' }];
+  const groups: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], conversations: 'groups' }];
   t.is(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['g'] }).verdict, 'holds');
   t.is(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['m0'] }).verdict, 'violated');
   t.is(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['m0'] }).verdict, 'holds');

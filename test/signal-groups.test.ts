@@ -85,3 +85,38 @@ test('a removed member reads nothing after its removal because senders rotate; w
   t.true(leakedAfter.every((m) => m.via === 'removed-member'));
   t.is(property(stale, 'confidentiality').verdict, 'violated');
 });
+
+const verifiedGroup = scenarioFromYaml(`
+name: verified-group
+users: { alice: [phone], bob: [phone, laptop], carol: [phone] }
+groups:
+  family: { admin: alice, members: [alice, bob, carol] }
+steps:
+  - send: { from: alice, to: family, id: before }
+  - verify: [alice, bob, carol]
+  - mark: turns
+  - send: { from: alice, to: family, id: g1 }
+  - send: { from: bob.laptop, to: family, id: g2 }
+  - send: { from: carol, to: family, id: g3 }
+adversaries:
+  malicious-server: { at: turns }
+`);
+
+test('a provider that turns hostile in a verified group: signal and mls leak nothing, membership holds', async (t) => {
+  const { run } = await import('./helpers/audit.ts');
+  for (const target of ['signal', 'mls']) {
+    const report = await run(target, verifiedGroup, 'malicious-server');
+    t.is(report.status, 'ok', `${target}: ${report.error}`);
+    t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), [], target);
+    t.is(property(report, 'membership').verdict, 'holds', target);
+    // (mls may lose a message the provider reorders across an epoch: delivery, not secrecy.)
+    if (target === 'signal') t.true(report.messages.every((m) => m.delivered), target);
+  }
+});
+
+test('a provider that turns hostile in a verified group: ghost leaks every later message to its slipped-in devices', async (t) => {
+  const { run, leakPattern } = await import('./helpers/audit.ts');
+  const report = await run('ghost', verifiedGroup, 'malicious-server');
+  t.deepEqual(leakPattern(report), ['before:before:clean', 'g1:after:leaked(ghost-device)', 'g2:after:leaked(ghost-device)', 'g3:after:leaked(ghost-device)']);
+  t.is(property(report, 'membership').verdict, 'violated');
+});

@@ -4,7 +4,7 @@
  * marking the properties the target claims against this adversary.
  */
 import type { Holding, Position } from '../../attacks/types.ts';
-import type { Claim, ClaimScope } from '../../targets/types.ts';
+import type { Claim, ConversationKind } from '../../targets/types.ts';
 import type { Acceptance, Ledger } from '../ledger.ts';
 import { findMarkers } from '../markers.ts';
 import type { DeviceAddress } from '../scenario/types.ts';
@@ -54,7 +54,7 @@ export function judge(input: JudgeInput): Judgement {
 
   const properties = PROPERTY_NAMES.map((property): PropertyReport => {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
-    const scoped = conversationScope(claim?.scope, judged, ledger);
+    const scoped = conversationScope(claim?.conversations, judged, ledger);
     const evaluation = evaluators[property]({
       ...scoped,
       ledger,
@@ -63,7 +63,8 @@ export function judge(input: JudgeInput): Judgement {
       verifiedOnly: claim?.scope === 'verified',
       untriedSender: input.untriedSender ?? null,
     });
-    let detail = claim?.note ? `${evaluation.detail} (claim: ${claim.note})` : evaluation.detail;
+    const limits = [claim?.note, claim?.conversations && `${claim.conversations} conversations only`].filter(Boolean);
+    let detail = limits.length > 0 ? `${evaluation.detail} (claim: ${limits.join('; ')})` : evaluation.detail;
     let { verdict } = evaluation;
     const { healedAfter, seen } = evaluation;
     if (input.inconclusive && LEAK_PROPERTIES.has(property) && verdict === 'holds') {
@@ -97,9 +98,9 @@ export function judge(input: JudgeInput): Judgement {
 }
 
 /** A claim limited to one-to-one conversations or to groups is judged on those messages and acceptances only. */
-function conversationScope(scope: ClaimScope | undefined, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
-  if (scope !== 'one-to-one' && scope !== 'groups') return { messages, acceptances: ledger.acceptances };
-  const kind = scope === 'groups' ? 'group' : 'user';
+function conversationScope(conversations: ConversationKind | undefined, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
+  if (conversations === undefined) return { messages, acceptances: ledger.acceptances };
+  const kind = conversations === 'groups' ? 'group' : 'user';
   return {
     messages: messages.filter((m) => m.truth.toKind === kind),
     acceptances: ledger.acceptances.filter((a) => (a.group === null ? 'user' : 'group') === kind),

@@ -498,14 +498,12 @@ function toLittleEndian32(value: bigint): Uint8Array {
 // --- the design ----------------------------------------------------------------------------
 
 /**
- * As `signal` (SPEC §3: "as signal, for one-to-one conversations"): groups go as pairwise
- * copies to the provider's roster, so membership is claimed for one-to-one conversations
- * only. `quantum` stays claimed: its runs are `inconclusive` (no `reconstructDevice`), which
- * says the claim went untested rather than dropping it.
+ * As `signal`, for one-to-one conversations (SPEC §3): the library has no groups, so group
+ * messages go as pairwise copies to the provider's roster, which a hostile provider can pad
+ * with a member of its own. `quantum` stays claimed: its runs are `inconclusive` (no
+ * `reconstructDevice`), which says the claim went untested rather than dropping it.
  */
-export const LIBSIGNAL_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.map((claim) =>
-  claim.property === 'membership' ? { ...claim, scope: 'one-to-one', note: 'one-to-one conversations' } : claim,
-);
+export const LIBSIGNAL_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.map((claim) => ({ ...claim, conversations: 'one-to-one' }));
 
 export const libsignal: Design = {
   name: 'libsignal',
