@@ -1,14 +1,13 @@
 /** `--baseline <report.json>`: what got worse than in an earlier report. */
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { compareWithBaseline, loadBaseline } from '../harness/baseline.ts';
-import { InputError } from '../harness/errors.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { keyhole } from './helpers/cli.ts';
+import { expectInputError } from './helpers/errors.ts';
 
 const AUDIT = ['audit', '-t', 'static-e2ee', '-a', 'network,server,stolen-device', '-r', 'json'];
 
@@ -20,14 +19,6 @@ function readReport(dir: string): Report {
   return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
 }
 
-function expectInputError(t: ExecutionContext, fn: () => unknown): InputError {
-  const error = t.throws(fn);
-  if (!(error instanceof InputError)) {
-    t.fail(`expected an InputError, got ${String(error)}`);
-    throw error;
-  }
-  return error;
-}
 
 function run(adversary: string, overrides: Partial<RunReport> = {}): RunReport {
   return {

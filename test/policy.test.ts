@@ -1,14 +1,13 @@
 /** Policy files (`--policy`, SPEC §6): loading with located errors, evaluating, and the exit status. */
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { InputError } from '../harness/errors.ts';
 import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, parsePolicy } from '../harness/policy.ts';
 import { PROPERTY_NAMES, type PropertyReport, type Report, type RunReport, type Verdict } from '../harness/report/types.ts';
 import { keyhole } from './helpers/cli.ts';
+import { expectInputError } from './helpers/errors.ts';
 
 const BAD = 'test/bad-input/policies';
 const ADVERSARIES = 'network,server,stolen-device';
@@ -17,14 +16,6 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'keyhole-policy-'));
 }
 
-function expectInputError(t: ExecutionContext, fn: () => unknown): InputError {
-  const error = t.throws(fn);
-  if (!(error instanceof InputError)) {
-    t.fail(`expected an InputError, got ${String(error)}`);
-    throw error;
-  }
-  return error;
-}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Loading                                                                                   */

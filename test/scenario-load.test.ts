@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -12,6 +11,7 @@ import { InputError } from '../harness/errors.ts';
 import { loadScenarioFile, loadScenarios, MAX_PROBLEMS_PER_FILE, parseScenario } from '../harness/scenario/load.ts';
 import type { LoadOptions } from '../harness/scenario/load.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
+import { expectInputError } from './helpers/errors.ts';
 
 const FIXTURES = 'test/fixtures/scenarios';
 const BAD = 'test/bad-input/scenarios';
@@ -30,14 +30,6 @@ const options: LoadOptions = {
   },
 };
 
-function expectInputError(t: ExecutionContext, fn: () => unknown): InputError {
-  const error = t.throws(fn);
-  if (!(error instanceof InputError)) {
-    t.fail(`expected an InputError, got ${String(error)}`);
-    throw error;
-  }
-  return error;
-}
 
 const allStepsExpected: Scenario = {
   name: 'all-steps',

@@ -1,15 +1,14 @@
 /** `--shard i/n` and `keyhole merge`: the shards of an audit merge back into the whole audit's report. */
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { mergeReports, type ReportFile } from '../harness/cli/merge.ts';
-import { InputError } from '../harness/errors.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { matrixIndex, parseShard, shardOf, shardSize } from '../harness/shard.ts';
 import { keyhole } from './helpers/cli.ts';
+import { expectInputError } from './helpers/errors.ts';
 
 const AUDIT = ['audit', '-t', 'static-e2ee', '-a', 'network,server,stolen-device', '--seed', '3', '-r', 'json', '--quiet'];
 
@@ -26,14 +25,6 @@ function withoutTiming(report: Report): Omit<Report, 'timing'> {
   return rest;
 }
 
-function expectInputError(t: ExecutionContext, fn: () => unknown): InputError {
-  const error = t.throws(fn);
-  if (!(error instanceof InputError)) {
-    t.fail(`expected an InputError, got ${String(error)}`);
-    throw error;
-  }
-  return error;
-}
 
 test('--shard values: i/n with 1 <= i <= n', (t) => {
   t.deepEqual(parseShard('1/2'), { index: 1, count: 2 });
