@@ -44,3 +44,21 @@ export function property(run: RunReport, name: PropertyName): PropertyReport {
 export function leakPattern(run: RunReport): string[] {
   return run.messages.map((m) => `${m.id}:${m.class}:${m.leaked ? `leaked(${m.via})` : 'clean'}`);
 }
+
+/**
+ * What a seized phone yields from the stolen-phone scenario against a design with forward
+ * secrecy and post-compromise security: deleted messages stay gone, stored ones are exposed,
+ * the peer's next message leaks, then the sessions heal. Shared by every such design's test.
+ */
+export const HEALING_STOLEN_PHONE_PATTERN: readonly string[] = [
+  'plan:before:clean',
+  'ack:exposed:leaked(device-image)',
+  'source:before:clean',
+  'kept:exposed:leaked(device-image)',
+  'after-1:after:leaked(decrypt)',
+  'after-2:after:clean',
+  'after-3:after:clean',
+  'after-4:after:clean',
+  'after-5:after:clean',
+  'after-6:after:clean',
+];
