@@ -9,7 +9,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 const BLOCK = 64;
-const BUFFER_BLOCKS = 8;
+/** Most draws are small (a marker, a key): the first refill of a stream makes one block, later ones up to this many. */
+const MAX_BUFFER_BLOCKS = 8;
 const NONCE = new Uint8Array(12);
 
 export class Rng {
@@ -36,7 +37,7 @@ export class Rng {
     const out = new Uint8Array(length);
     let written = 0;
     while (written < length) {
-      if (this.#offset === this.#buffer.length) this.#refill();
+      if (this.#offset === this.#buffer.length) this.#refill(length - written);
       const take = Math.min(length - written, this.#buffer.length - this.#offset);
       out.set(this.#buffer.subarray(this.#offset, this.#offset + take), written);
       this.#offset += take;
@@ -66,10 +67,15 @@ export class Rng {
     return Buffer.from(this.bytes(Math.ceil(length / 2))).toString('hex').slice(0, length);
   }
 
-  #refill(): void {
-    const size = BLOCK * BUFFER_BLOCKS;
-    this.#buffer = chacha20(this.#key, NONCE, new Uint8Array(size), undefined, this.#counter);
-    this.#counter += BUFFER_BLOCKS;
+  /**
+   * The next blocks of the keystream: at least enough for `wanted` bytes (up to the maximum),
+   * twice as many as last time otherwise. How the stream is cut into refills never changes its
+   * bytes: block n is always ChaCha20 block n.
+   */
+  #refill(wanted: number): void {
+    const blocks = Math.min(MAX_BUFFER_BLOCKS, Math.max(Math.ceil(wanted / BLOCK), (this.#buffer.length / BLOCK) * 2, 1));
+    this.#buffer = chacha20(this.#key, NONCE, new Uint8Array(blocks * BLOCK), undefined, this.#counter);
+    this.#counter += blocks;
     this.#offset = 0;
   }
 }

@@ -1,12 +1,18 @@
 /**
- * Executing the runs of an audit, in this thread or on worker threads (`--workers n`).
+ * Executing the runs of an audit, in this thread or on several threads (`--workers n`).
  *
- * Runs are independent and fully determined by the seed, so a pool of workers gives the same
- * runs as one thread; results are handed on (`onRun`) and returned in the order of the specs.
- * A worker receives each run by name (target, adversary, crypto backend) plus the scenario
- * as plain data, and looks the design and the adversary up in the registries. A worker that
- * dies makes its run an `error` run, and a fresh worker takes over the runs still to do.
+ * Runs are independent and fully determined by the seed, so any number of threads gives the
+ * same runs as one; results are handed on (`onRun`) and returned in the order of the specs.
+ *
+ * With n threads, this thread runs work too, beside n - 1 worker threads: it has the sources
+ * loaded already, while a worker spends seconds loading them before its first run. Every
+ * thread takes the next run from a shared counter (an atomic add on a SharedArrayBuffer), so a
+ * thread never waits for another to hand it work. A worker receives the runs by name (target,
+ * adversary, crypto backend) plus the scenarios as plain data, and looks the design and the
+ * adversary up in the registries. A worker that dies makes the run it was in an `error` run;
+ * the other threads take the runs still to do (and with no run in this thread, a fresh worker).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 import { adversaries } from '../attacks/registry.ts';
@@ -23,24 +29,40 @@ export const MAX_WORKERS = 64;
 const REGISTER = new URL('../register.js', import.meta.url).href;
 const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 
+/** A worker's slot in the `running` array while it has no run. */
+const IDLE = -1;
+
 export interface ExecuteOptions {
   seed: number;
   crypto: CryptoBackend;
-  /** 1 (or less): run in this thread. */
+  /** Threads in all, this one included; 1 (or less): everything in this thread. */
   workers: number;
   /** Each finished run, in spec order; `done` runs of `total` are finished. */
   onRun?(run: RunReport, done: number, total: number): void;
   /** The worker's entry module (tests replace it). */
   workerEntry?: URL;
+  /**
+   * Whether this thread runs work beside the workers (default true). Tests turn it off to send
+   * every run through `workerEntry`; then `workers` threads are all worker threads.
+   */
+  runInThisThread?: boolean;
 }
 
 /** What a worker is started with. */
 export interface WorkerInit {
   seed: number;
   crypto: CryptoBackendName;
+  scenarios: Scenario[];
+  /** The runs of the audit, by position; `scenario` indexes `scenarios`. */
+  runs: { target: string; scenario: number; adversary: string }[];
+  /** Int32Array[1]: the next run to take, shared by every thread. */
+  next: SharedArrayBuffer;
+  /** Int32Array[workers]: the run each worker is in (IDLE when none). */
+  running: SharedArrayBuffer;
+  slot: number;
 }
 
-/** One run, as sent to a worker. */
+/** One run, as a worker executes it. */
 export interface RunTask {
   index: number;
   target: string;
@@ -62,110 +84,116 @@ export async function executeSpecs(specs: readonly RunSpec[], options: ExecuteOp
     }
     return runs;
   }
-  return runOnWorkers(specs, options);
+  return runOnThreads(specs, options);
 }
 
-function runOnWorkers(specs: readonly RunSpec[], options: ExecuteOptions): Promise<RunReport[]> {
+async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions): Promise<RunReport[]> {
   for (const spec of specs) {
     if (targets[spec.design.name] !== spec.design || adversaries[spec.adversary.name] !== spec.adversary) {
-      return Promise.reject(new Error(`worker threads run built-in targets and adversaries only, not ${spec.design.name} / ${spec.adversary.name}`));
+      throw new Error(`worker threads run built-in targets and adversaries only, not ${spec.design.name} / ${spec.adversary.name}`);
     }
   }
   const total = specs.length;
-  const init: WorkerInit = { seed: options.seed, crypto: options.crypto.name };
+  if (total === 0) return [];
+  const inThisThread = options.runInThisThread ?? true;
+  const workerCount = Math.min(inThisThread ? options.workers - 1 : options.workers, total);
+  const scenarios = [...new Set(specs.map((s) => s.scenario))];
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const running = new Int32Array(new SharedArrayBuffer(4 * Math.max(workerCount, 1))).fill(IDLE);
+  const init: Omit<WorkerInit, 'slot'> = {
+    seed: options.seed,
+    crypto: options.crypto.name,
+    scenarios,
+    runs: specs.map((s) => ({ target: s.design.name, scenario: scenarios.indexOf(s.scenario), adversary: s.adversary.name })),
+    next: next.buffer as SharedArrayBuffer,
+    running: running.buffer as SharedArrayBuffer,
+  };
   const entry = options.workerEntry ?? WORKER_ENTRY;
   const results: (RunReport | undefined)[] = new Array(total);
-  let next = 0;
   let handedOn = 0;
-  let settled = false;
+  let failure: Error | null = null;
   const live = new Set<Worker>();
+  const exited: Promise<void>[] = [];
 
-  return new Promise<RunReport[]>((resolve, reject) => {
-    const stopAll = () => {
-      settled = true;
-      for (const worker of live) void worker.terminate();
-      live.clear();
-    };
-    const fail = (error: Error) => {
-      if (settled) return;
-      stopAll();
-      reject(error);
-    };
-    // Hand finished runs on in spec order, however the workers finish.
-    const flush = () => {
-      while (handedOn < total && results[handedOn] !== undefined) {
-        handedOn++;
-        try {
-          options.onRun?.(results[handedOn - 1]!, handedOn, total);
-        } catch (error) {
-          fail(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-      }
-      if (handedOn === total && !settled) {
-        stopAll();
-        resolve(results as RunReport[]);
-      }
-    };
-
-    const spawn = () => {
-      let worker: Worker;
+  const fail = (error: Error) => {
+    failure ??= error;
+    Atomics.store(next, 0, total); // nothing more is taken
+    for (const worker of live) void worker.terminate();
+  };
+  // Hand finished runs on in spec order, however the threads finish.
+  const flush = () => {
+    while (failure === null && handedOn < total && results[handedOn] !== undefined) {
+      handedOn++;
       try {
-        worker = new Worker(entry, { execArgv: ['--import', REGISTER], workerData: init });
+        options.onRun?.(results[handedOn - 1]!, handedOn, total);
       } catch (error) {
         fail(error instanceof Error ? error : new Error(String(error)));
-        return;
       }
-      live.add(worker);
-      let current: number | null = null;
-      let crash: Error | undefined;
-      const give = () => {
-        if (next < total) {
-          current = next++;
-          const spec = specs[current]!;
-          const task: RunTask = { index: current, target: spec.design.name, scenario: spec.scenario, adversary: spec.adversary.name };
-          worker.postMessage(task);
-        } else {
-          current = null;
-          live.delete(worker);
-          void worker.terminate();
-        }
-      };
-      worker.on('message', (reply: WorkerReply) => {
-        if (settled || reply.index !== current) return;
-        if (reply.type === 'failed') {
-          const error = new Error(`run ${describeSpec(specs[reply.index]!)} failed in a worker thread: ${reply.error}`);
-          if (reply.stack) error.stack = `${error.stack}\nin the worker: ${reply.stack}`;
-          fail(error);
-          return;
-        }
-        results[reply.index] = reply.run;
-        give();
-        flush();
-      });
-      worker.on('error', (error) => {
-        crash = error;
-      });
-      worker.on('exit', (code) => {
-        live.delete(worker);
-        if (settled) return;
-        if (current !== null) {
-          const why = crash ? `the worker thread crashed: ${crash.message}` : `the worker thread exited (code ${code}) during the run`;
-          results[current] = crashedRun(specs[current]!, why);
-          current = null;
-          if (next < total) spawn(); // a fresh worker for the runs still to do
-        }
-        flush();
-      });
-      give();
-    };
+    }
+  };
 
-    if (total === 0) {
-      resolve([]);
+  const spawn = (slot: number) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(entry, { execArgv: ['--import', REGISTER], workerData: { ...init, slot } satisfies WorkerInit });
+    } catch (error) {
+      fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    for (let i = 0; i < Math.min(options.workers, total); i++) spawn();
-  });
+    live.add(worker);
+    let crash: Error | undefined;
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'failed') {
+        const error = new Error(`run ${describeSpec(specs[reply.index]!)} failed in a worker thread: ${reply.error}`);
+        if (reply.stack) error.stack = `${error.stack}\nin the worker: ${reply.stack}`;
+        fail(error);
+        return;
+      }
+      results[reply.index] = reply.run;
+      flush();
+    });
+    worker.on('error', (error) => {
+      crash = error;
+    });
+    exited.push(
+      new Promise<void>((resolve) => {
+        worker.on('exit', (code) => {
+          live.delete(worker);
+          const index = Atomics.exchange(running, slot, IDLE);
+          if (failure === null && index === IDLE && crash) {
+            // Not in a run: the worker itself is broken (it could not load, say).
+            fail(new Error(`a worker thread crashed outside any run: ${crash.message}`));
+          } else if (failure === null && index !== IDLE && results[index] === undefined) {
+            const why = crash ? `the worker thread crashed: ${crash.message}` : `the worker thread exited (code ${code}) during the run`;
+            results[index] = crashedRun(specs[index]!, why);
+            flush();
+            // Without this thread taking runs, a fresh worker takes over the runs still to do.
+            if (!inThisThread && Atomics.load(next, 0) < total) spawn(slot);
+          }
+          resolve();
+        });
+      }),
+    );
+  };
+
+  for (let slot = 0; slot < workerCount; slot++) spawn(slot);
+
+  if (inThisThread) {
+    for (let index = Atomics.add(next, 0, 1); index < total; index = Atomics.add(next, 0, 1)) {
+      results[index] = await executeRun(specs[index]!, options.seed, options.crypto);
+      flush();
+      // Let the workers' finished runs in (and the progress line move) between runs.
+      await nextTurn();
+    }
+  }
+  // Workers exit once the counter runs out; a respawned worker adds itself to `exited`.
+  for (let waited = 0; waited < exited.length; waited++) await exited[waited];
+  if (failure) throw failure;
+  for (let index = 0; index < total; index++) {
+    results[index] ??= crashedRun(specs[index]!, 'no thread finished the run');
+  }
+  flush();
+  return results as RunReport[];
 }
 
 function describeSpec(spec: RunSpec): string {
@@ -193,7 +221,7 @@ function crashedRun(spec: RunSpec, why: string): RunReport {
 /* ------------------------------------------------------------------------------------------ */
 
 /** Runs one task: looks the design and adversary up by name and executes the run. */
-export async function runTask(task: RunTask, init: WorkerInit): Promise<RunReport> {
+export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'crypto'>): Promise<RunReport> {
   const design = Object.hasOwn(targets, task.target) ? targets[task.target] : undefined;
   const adversary = Object.hasOwn(adversaries, task.adversary) ? adversaries[task.adversary] : undefined;
   if (!design) throw new Error(`unknown target '${task.target}'`);
@@ -201,21 +229,34 @@ export async function runTask(task: RunTask, init: WorkerInit): Promise<RunRepor
   return executeRun({ design, scenario: task.scenario, adversary }, init.seed, cryptoBackend(init.crypto));
 }
 
-/** The worker's side: answer every task the main thread posts, one at a time. */
+/**
+ * The worker's side: take runs from the shared counter until none is left, post each result,
+ * then end (the thread exits when its event loop is empty).
+ */
 export function serveTasks(handle: (task: RunTask, init: WorkerInit) => Promise<RunReport> = runTask): void {
   if (isMainThread || !parentPort) throw new Error('serveTasks runs in a worker thread only');
   const port = parentPort;
   const init = workerData as WorkerInit;
-  port.on('message', (task: RunTask) => {
-    handle(task, init).then(
-      (run) => port.postMessage({ type: 'done', index: task.index, run } satisfies WorkerReply),
-      (error: unknown) =>
+  const next = new Int32Array(init.next);
+  const running = new Int32Array(init.running);
+  void (async () => {
+    for (let index = Atomics.add(next, 0, 1); index < init.runs.length; index = Atomics.add(next, 0, 1)) {
+      // Recorded before anything can fail, so that the main thread knows which run a crash hit.
+      Atomics.store(running, init.slot, index);
+      const run = init.runs[index]!;
+      const task: RunTask = { index, target: run.target, scenario: init.scenarios[run.scenario]!, adversary: run.adversary };
+      try {
+        port.postMessage({ type: 'done', index, run: await handle(task, init) } satisfies WorkerReply);
+      } catch (error) {
         port.postMessage({
           type: 'failed',
-          index: task.index,
+          index,
           error: error instanceof Error ? error.message : String(error),
           stack: error instanceof Error ? error.stack : undefined,
-        } satisfies WorkerReply),
-    );
-  });
+        } satisfies WorkerReply);
+        return;
+      }
+      Atomics.store(running, init.slot, IDLE);
+    }
+  })();
 }

@@ -53,6 +53,8 @@ test('a worker that dies makes its run an error run; the other runs go on, in ma
     seed: 1,
     crypto,
     workers: 2,
+    // Every run through the crashing entry: none in this thread.
+    runInThisThread: false,
     workerEntry: new URL('./fixtures/crashing-worker.ts', import.meta.url),
     onRun: (_run, done, total) => {
       t.is(total, specs.length);
@@ -71,6 +73,31 @@ test('a worker that dies makes its run an error run; the other runs go on, in ma
   t.is(ok.length, 2);
   const reference = await executeSpecs(specs, { seed: 1, crypto, workers: 1 });
   t.deepEqual(ok, reference.filter((r) => ok.some((o) => o.scenario === r.scenario && o.adversary === r.adversary)));
+});
+
+test('this thread and two worker threads give exactly the runs of one thread, in matrix order', async (t) => {
+  const specs = runMatrix({
+    targets: [targets['static-e2ee']!, targets['server-side']!],
+    scenarios: builtInScenarios().filter((s) => ['offline-laptop', 'stolen-phone'].includes(s.name)),
+    adversaries: [adversaries['network']!, adversaries['server']!, adversaries['stolen-device']!],
+  });
+  const crypto = cryptoBackend('node');
+  const seen: string[] = [];
+  const parallel = await executeSpecs(specs, { seed: 4, crypto, workers: 3, onRun: (run) => seen.push(`${run.target}/${run.scenario}/${run.adversary}`) });
+  t.deepEqual(seen, specs.map((s) => `${s.design.name}/${s.scenario.name}/${s.adversary.name}`));
+  t.deepEqual(parallel, await executeSpecs(specs, { seed: 4, crypto, workers: 1 }));
+});
+
+test('a worker thread that cannot even load fails the audit, naming why', async (t) => {
+  const specs = runMatrix({
+    targets: [targets['static-e2ee']!],
+    scenarios: builtInScenarios().filter((s) => s.name === 'stolen-phone'),
+    adversaries: [adversaries['network']!],
+  });
+  const error = await t.throwsAsync(
+    executeSpecs(specs, { seed: 1, crypto: cryptoBackend('node'), workers: 2, workerEntry: new URL('./fixtures/broken-worker.ts', import.meta.url) }),
+  );
+  t.regex(error!.message, /worker thread crashed outside any run: this worker cannot load/);
 });
 
 test('--workers must be an integer from 1 to 64', (t) => {

@@ -3,7 +3,7 @@
  * metadata a network observer sees (which device's connection, which direction, when, how
  * many bytes). The `network` adversary's recording is exactly this log.
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { decodeMsgpack, encodeMsgpack } from '../msgpack.ts';
 import type { DeviceAddress } from '../scenario/types.ts';
 
 export type WireDirection = 'up' | 'down';
@@ -38,12 +38,11 @@ export class WireLog {
 
 /** The provider protocol's encoding (MessagePack): public, so any observer can parse it. */
 export function encodeWire(payload: unknown): Uint8Array {
-  // `encode` returns a view into a fresh 2 KiB buffer; copying keeps a long wire log small.
-  return encode(payload, { ignoreUndefined: true }).slice();
+  return encodeMsgpack(payload);
 }
 
 export function decodeWire<T>(bytes: Uint8Array): T {
-  return decode(bytes) as T;
+  return decodeMsgpack(bytes) as T;
 }
 
 /**
@@ -58,7 +57,7 @@ export function byteStringsSeen(records: readonly WireRecord[], length: number):
       else if (depth < 8 && value.length > length) {
         let nested: unknown;
         try {
-          nested = decode(value);
+          nested = decodeMsgpack(value);
         } catch {
           return;
         }

@@ -5,7 +5,7 @@
  * zeros; without it, deleted text stays in the file until the page is reused, exactly as
  * forensic tools find it on real phones.
  */
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import initSqlJs, { type Database, type SqlJsStatic, type Statement } from 'sql.js';
 
 let sqlite: Promise<SqlJsStatic> | null = null;
 
@@ -40,33 +40,48 @@ const SCHEMA = `
   );
 `;
 
+/**
+ * Connection settings that keep a write cheap without changing what lands in the file: the
+ * rollback journal lives in memory rather than in a journal file next to the database, and
+ * the one connection keeps its lock instead of taking and releasing it around every
+ * statement (a phone's messenger is the only process that opens its database). Together
+ * they make an insert several times faster; the pages written, free pages included, are the
+ * same.
+ */
+const CONNECTION = 'PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE;';
+
 export class MessageHistory {
-  private constructor(private readonly db: Database) {}
+  readonly #insert: Statement;
+  readonly #exists: Statement;
+  readonly #deleteOne: Statement;
+
+  private constructor(private readonly db: Database) {
+    // Prepared once: compiling the SQL costs more than running it.
+    this.#insert = db.prepare('INSERT OR IGNORE INTO messages (id, direction, conversation, sender, body, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#exists = db.prepare('SELECT 1 FROM messages WHERE id = ?');
+    this.#deleteOne = db.prepare('DELETE FROM messages WHERE id = ?');
+  }
 
   /** An empty history, or the one in a database file taken from a device image. */
   static async open(options: HistoryOptions, file?: Uint8Array): Promise<MessageHistory> {
     const SQL = await loadSqlite();
     const db = new SQL.Database(file);
-    db.run(`PRAGMA secure_delete = ${options.secureDelete ? 'ON' : 'OFF'};`);
+    db.run(`PRAGMA secure_delete = ${options.secureDelete ? 'ON' : 'OFF'}; ${CONNECTION}`);
     db.run(SCHEMA);
     return new MessageHistory(db);
   }
 
   add(entry: HistoryEntry): void {
     // A message already stored (a duplicate delivery) keeps its first copy.
-    this.db.run(
-      'INSERT OR IGNORE INTO messages (id, direction, conversation, sender, body, at) VALUES (?, ?, ?, ?, ?, ?)',
-      [entry.id, entry.direction, entry.conversation, entry.sender, entry.body, entry.at],
-    );
+    this.#insert.run([entry.id, entry.direction, entry.conversation, entry.sender, entry.body, entry.at]);
   }
 
   has(id: string): boolean {
-    const statement = this.db.prepare('SELECT 1 FROM messages WHERE id = ?');
     try {
-      statement.bind([id]);
-      return statement.step();
+      this.#exists.bind([id]);
+      return this.#exists.step();
     } finally {
-      statement.free();
+      this.#exists.reset();
     }
   }
 
@@ -75,7 +90,7 @@ export class MessageHistory {
       this.db.run('DELETE FROM messages');
       return;
     }
-    for (const id of ids) this.db.run('DELETE FROM messages WHERE id = ?', [id]);
+    for (const id of ids) this.#deleteOne.run([id]);
   }
 
   list(): HistoryEntry[] {
