@@ -127,7 +127,7 @@ function footer(run: BenchRun): string[] {
     for (const f of run.failed) lines.push(`  ${f.group} / ${f.task} / ${f.target ? `${f.target} / ` : ''}${f.crypto}: ${f.reason}`);
   }
   if (run.findings.length > 0) {
-    lines.push('Hot path:');
+    lines.push('Findings:');
     for (const f of run.findings) lines.push(`  ${formatFinding(f)}`);
   }
   return lines;

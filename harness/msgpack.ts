@@ -10,9 +10,16 @@ const encoder = new Encoder({ ignoreUndefined: true });
 const decoder = new Decoder();
 
 export function encodeMsgpack(value: unknown): Uint8Array {
-  // `encode` returns a view into the encoder's reused buffer: a copy holds only the bytes, and
-  // keeps a long wire log small.
+  // A copy that holds only the bytes (see `encodeMsgpackTransient`).
   return encoder.encode(value).slice();
+}
+
+/**
+ * The encoding as a view into the encoder's reused buffer: valid only until the next encoding,
+ * for a caller that copies it right away (into a `ByteArena`, say).
+ */
+export function encodeMsgpackTransient(value: unknown): Uint8Array {
+  return encoder.encode(value);
 }
 
 /** Throws on malformed input (callers say what they were decoding). */

@@ -128,6 +128,29 @@ test('protocol rows carry the target and the wire overhead, and match the schema
   t.true(benchDocumentSchema.safeParse(JSON.parse(JSON.stringify(benchDocument(run)))).success);
 });
 
+test('audit findings: the throughput of a long chat is measured, the workers figure waits for a full run', async (t) => {
+  const run = await runBench({ backends: [node], quick: true, filter: /^audit (throughput|workers)/ });
+  t.deepEqual(run.results, []);
+  t.deepEqual(
+    run.findings.map((f) => f.name.slice(0, f.name.indexOf(':'))),
+    ['audit throughput', 'audit workers'],
+  );
+  const [throughput, workers] = run.findings;
+  t.true(Number.isFinite(throughput!.value) && throughput!.value! > 0, throughput!.detail);
+  t.is(typeof throughput!.met, 'boolean');
+  t.regex(throughput!.detail, /^2,000 messages in [\d.]+ s/);
+  t.like(workers, { value: null, met: null });
+  t.regex(workers!.detail, /full runs only/);
+  t.true(benchDocumentSchema.safeParse(JSON.parse(JSON.stringify(benchDocument(run)))).success);
+});
+
+test('audit findings need the node backend', async (t) => {
+  const run = await runBench({ backends: [noble], quick: true, filter: /^audit scaling/ });
+  t.is(run.findings.length, 1);
+  t.like(run.findings[0], { value: null, met: null });
+  t.regex(run.findings[0]!.detail, /not measured: needs the node backend/);
+});
+
 test('the schema rejects rows that break keyhole-bench/1', (t) => {
   const row = { group: 'dh', task: 'x25519 keygen', crypto: 'node', opsPerSec: 1, bytesPerSec: null, p50Ns: 1, samples: 1 };
   const doc = (results: unknown[]) => ({ schema: 'keyhole-bench/1', machine: { cpu: 'x', cores: 2, node: 'v20.0.0' }, results, failed: [], findings: [] });

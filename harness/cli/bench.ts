@@ -6,6 +6,7 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { aeadPlan } from '../../bench/aead.ts';
+import { auditFigures, selectedAuditFindings } from '../../bench/audit.ts';
 import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type GroupName, type GroupPlan, type PlanContext, runPlan } from '../../bench/core.ts';
 import { dhPlan } from '../../bench/dh.ts';
 import { hotPath, type Finding } from '../../bench/hot-path.ts';
@@ -109,6 +110,9 @@ export async function runBench(options: {
       timing: { ...timing, time: timing.time * 4, warmupTime: options.quick ? 300 : 1000, warmupIterations: 10 },
     });
   }
+  if (selectedAuditFindings(options.filter).length > 0) {
+    findings.push(...(await auditFigures({ backends: options.backends, quick: options.quick, filter: options.filter, progress: options.progress })));
+  }
   return { results, failed, findings, notes };
 }
 
@@ -133,7 +137,7 @@ export async function bench(flags: BenchFlags): Promise<number> {
   });
   if (tty) process.stderr.write('\r\x1b[K');
 
-  if (run.results.length === 0 && run.failed.length === 0) {
+  if (run.results.length === 0 && run.failed.length === 0 && run.findings.length === 0) {
     throw new InputError({ file: COMMAND_LINE, path: '--filter', message: `no benchmark task matches ${String(filter)}` });
   }
   process.stdout.write(renderTerminal(run));

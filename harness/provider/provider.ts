@@ -6,6 +6,7 @@
  */
 import { splitAddress as split, type DeviceAddress } from '../scenario/types.ts';
 import type { WireLog } from './wire.ts';
+import { encodeMsgpackTransient } from '../msgpack.ts';
 import { encodeWire } from './wire.ts';
 import type {
   BundleResponse,
@@ -190,7 +191,7 @@ export class Provider {
       const uploaded: Envelope = { from, to: outgoing.to, body: outgoing.body };
       const body = this.logic ? await this.logic.acceptUpload(uploaded) : uploaded.body;
       const stored: Envelope = { ...uploaded, body };
-      this.#store('envelope', from, encodeWire(stored));
+      this.#store('envelope', from, encodeMsgpackTransient(stored)); // copied by #store
       const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
       for (const envelope of deliveries) await this.#route(envelope);
     }
@@ -247,7 +248,7 @@ export class Provider {
   }
 
   #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array): void {
-    this.stored.push({ step: this.wire.step, kind, owner, bytes });
+    this.stored.push({ step: this.wire.step, kind, owner, bytes: this.wire.arena.copy(bytes) });
   }
 }
 

@@ -3,7 +3,8 @@
  * metadata a network observer sees (which device's connection, which direction, when, how
  * many bytes). The `network` adversary's recording is exactly this log.
  */
-import { decodeMsgpack, encodeMsgpack } from '../msgpack.ts';
+import { decodeMsgpack, encodeMsgpack, encodeMsgpackTransient } from '../msgpack.ts';
+import { ByteArena } from './byte-arena.ts';
 import type { DeviceAddress } from '../scenario/types.ts';
 
 export type WireDirection = 'up' | 'down';
@@ -23,6 +24,8 @@ export interface WireRecord {
 export class WireLog {
   readonly records: WireRecord[] = [];
   step = -1;
+  /** Where recorded bytes live; the provider keeps what it stores here too. */
+  readonly arena = new ByteArena();
 
   record(direction: WireDirection, device: DeviceAddress, op: string, payload: unknown): void {
     this.records.push({
@@ -31,7 +34,7 @@ export class WireLog {
       direction,
       device,
       op,
-      bytes: encodeWire(payload),
+      bytes: this.arena.copy(encodeMsgpackTransient(payload)),
     });
   }
 }

@@ -236,13 +236,13 @@ export class SignalClient extends PairwiseClient {
   }
 
   protected async open(envelope: Envelope): Promise<Uint8Array> {
-    const group = groupWireMessage(envelope.body);
+    const decoded = unpack<Partial<GroupWireMessage & WireMessage>>(envelope.body, 'signal message');
+    const group = asGroupWireMessage(decoded);
     if (group) return this.#openGroup(envelope, group.senderKey);
-    return this.#openPairwise(envelope);
+    return this.#openPairwise(envelope, asWireMessage(decoded));
   }
 
-  async #openPairwise(envelope: Envelope): Promise<Uint8Array> {
-    const wire = decodeWireMessage(envelope.body);
+  async #openPairwise(envelope: Envelope, wire: WireMessage = decodeWireMessage(envelope.body)): Promise<Uint8Array> {
     const sessions = this.#sessions.get(envelope.from) ?? [];
     if (wire.prekey) {
       const existing = sessions.find((s) => equalBytes(s.baseKey, wire.prekey!.baseKey));
@@ -543,7 +543,10 @@ function sameIdentity(a: IdentityPublic, b: IdentityPublic): boolean {
 }
 
 function groupWireMessage(body: Uint8Array): GroupWireMessage | null {
-  const wire = unpack<Partial<GroupWireMessage>>(body, 'signal message');
+  return asGroupWireMessage(unpack<Partial<GroupWireMessage>>(body, 'signal message'));
+}
+
+function asGroupWireMessage(wire: Partial<GroupWireMessage> | null | undefined): GroupWireMessage | null {
   const inner = wire?.senderKey;
   if (!inner) return null;
   if (typeof inner.group !== 'string' || !(inner.message instanceof Uint8Array) || !(inner.distribution === null || inner.distribution instanceof Uint8Array)) {
@@ -557,11 +560,14 @@ function groupAssociatedData(group: string, sender: string): Uint8Array {
 }
 
 function decodeWireMessage(body: Uint8Array): WireMessage {
-  const wire = unpack<WireMessage>(body, 'signal message');
+  return asWireMessage(unpack<Partial<WireMessage>>(body, 'signal message'));
+}
+
+function asWireMessage(wire: Partial<WireMessage> | null | undefined): WireMessage {
   if (!(wire?.message?.header instanceof Uint8Array) || !(wire.message.ciphertext instanceof Uint8Array)) {
     throw new SignalError('invalid-message', 'malformed signal message');
   }
-  return wire;
+  return wire as WireMessage;
 }
 
 /**

@@ -1,0 +1,29 @@
+/**
+ * Append-only storage for the many small byte strings a run keeps to its end (the wire log,
+ * what the provider stored): they are copied into shared chunks, so each costs a view rather
+ * than an allocation of its own. A long scenario records millions of them; one ArrayBuffer
+ * each would take several times their size in bookkeeping.
+ *
+ * A view's `buffer` is the shared chunk: read it through `byteOffset` and `byteLength`.
+ */
+const CHUNK_BYTES = 1 << 20;
+/** Larger strings get a buffer of their own rather than waste the rest of a chunk. */
+const OWN_BUFFER_FROM = CHUNK_BYTES / 8;
+
+export class ByteArena {
+  #chunk = new Uint8Array(0);
+  #used = 0;
+
+  /** A copy of `bytes` that lives as long as the arena is referenced. */
+  copy(bytes: Uint8Array): Uint8Array {
+    if (bytes.length >= OWN_BUFFER_FROM) return bytes.slice();
+    if (this.#used + bytes.length > this.#chunk.length) {
+      this.#chunk = new Uint8Array(CHUNK_BYTES);
+      this.#used = 0;
+    }
+    const view = this.#chunk.subarray(this.#used, this.#used + bytes.length);
+    view.set(bytes);
+    this.#used += bytes.length;
+    return view;
+  }
+}
