@@ -7,14 +7,19 @@ import type { AdversaryView, Holding, Position } from './types.ts';
 
 export const NO_POSITION: Position = { strikeStep: null, compromisedDevice: null, removedMember: null };
 
-/** The network recording: every wire record, searched for anything in clear. */
-export function wireHoldings(view: AdversaryView): Holding[] {
-  return view.wire.map((record) => ({ bytes: record.bytes, via: 'cleartext' }));
+/** The network recording: every wire record, searched for anything in clear (made as the judge reads). */
+export function* wireHoldings(view: AdversaryView): Iterable<Holding> {
+  for (const record of view.wire) yield { bytes: record.bytes, via: 'cleartext' };
 }
 
-/** The provider's stored data, searched for anything in clear. */
-export function serverHoldings(view: AdversaryView): Holding[] {
-  return view.providerStored.map((item) => ({ bytes: item.bytes, via: 'cleartext' }));
+/** The provider's stored data, searched for anything in clear (made as the judge reads). */
+export function* serverHoldings(view: AdversaryView): Iterable<Holding> {
+  for (const item of view.providerStored) yield { bytes: item.bytes, via: 'cleartext' };
+}
+
+/** Several sources of holdings, one after the other. */
+export function* allHoldings(...sources: Iterable<Holding>[]): Iterable<Holding> {
+  for (const source of sources) yield* source;
 }
 
 /** An envelope captured on the wire: a delivery to a device, or one a device uploaded. */

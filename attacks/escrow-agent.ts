@@ -4,7 +4,7 @@
  */
 import { decodeWire } from '../harness/provider/wire.ts';
 import type { Envelope } from '../harness/provider/api.ts';
-import { NO_POSITION, serverHoldings } from './capture.ts';
+import { allHoldings, NO_POSITION, serverHoldings } from './capture.ts';
 import { openWithEscrowKey } from './escrow.ts';
 import type { Adversary } from './types.ts';
 
@@ -18,7 +18,7 @@ export const escrowAgent: Adversary = {
     position: NO_POSITION,
     async conclude(view) {
       const stored = view.providerStored.filter((item) => item.kind === 'envelope').map((item) => decodeWire<Envelope>(item.bytes));
-      return [...openWithEscrowKey(view, stored), ...serverHoldings(view)];
+      return allHoldings(openWithEscrowKey(view, stored), serverHoldings(view));
     },
   }),
 };

@@ -3,7 +3,7 @@
  * network recording of the whole run. A stolen escrow key opens the past as well as the future.
  */
 import { z } from 'zod';
-import { capturedEnvelopes, wireHoldings } from './capture.ts';
+import { allHoldings, capturedEnvelopes, wireHoldings } from './capture.ts';
 import { openWithEscrowKey } from './escrow.ts';
 import type { Adversary } from './types.ts';
 
@@ -22,7 +22,7 @@ export const escrowThief: Adversary<z.infer<typeof params>> = {
     position: { strikeStep: scenario.marks[at]!, compromisedDevice: null, removedMember: null },
     async conclude(view) {
       const uploads = capturedEnvelopes(view).filter((c) => c.direction === 'up').map((c) => c.envelope);
-      return [...openWithEscrowKey(view, uploads), ...wireHoldings(view)];
+      return allHoldings(openWithEscrowKey(view, uploads), wireHoldings(view));
     },
   }),
 };

@@ -31,7 +31,7 @@ import { Provider, type ProviderInterceptor } from '../harness/provider/provider
 import { WireLog } from '../harness/provider/wire.ts';
 import { deviceAddress, splitAddress, type Addressee, type DeviceAddress, type Scenario } from '../harness/scenario/types.ts';
 import type { Client, ClientContext, ReceivedMessage } from '../targets/types.ts';
-import { serverHoldings } from './capture.ts';
+import { allHoldings, serverHoldings } from './capture.ts';
 import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
 
 const params = z.strictObject({
@@ -180,12 +180,12 @@ class MaliciousServer implements Attack {
     else if (this.#hostile) await this.#forge();
   }
 
-  async conclude(view: AdversaryView): Promise<Holding[]> {
+  async conclude(view: AdversaryView): Promise<Iterable<Holding>> {
     await this.#release();
     if (this.#failures.length > 0) {
       this.inconclusive = `the malicious server could not carry out every attack on ${view.design.name} (${this.#failures[0]})`;
     }
-    return [...serverHoldings(view), ...this.#holdings];
+    return allHoldings(serverHoldings(view), this.#holdings);
   }
 
   get #real(): Provider {

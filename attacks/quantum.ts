@@ -7,7 +7,7 @@
  */
 import type { KeyUpload } from '../harness/provider/api.ts';
 import { decodeWire } from '../harness/provider/wire.ts';
-import { capturedEnvelopes, NO_POSITION, replayThrough, wireHoldings } from './capture.ts';
+import { allHoldings, capturedEnvelopes, NO_POSITION, replayThrough, wireHoldings } from './capture.ts';
 import type { Adversary, Attack, Holding } from './types.ts';
 
 export const quantum: Adversary = {
@@ -20,11 +20,11 @@ export const quantum: Adversary = {
     const attack: Attack = {
       position: NO_POSITION,
       async conclude(view) {
-        const holdings: Holding[] = wireHoldings(view);
+        const opened: Holding[] = [];
         const reconstruct = view.design.reconstructDevice;
         if (!reconstruct) {
           attack.inconclusive = `${view.design.name} cannot be rebuilt from its published keys, so the oracle could not be applied`;
-          return holdings;
+          return wireHoldings(view);
         }
         const captured = capturedEnvelopes(view);
         // The latest keys each device published, as captured on the wire.
@@ -32,12 +32,12 @@ export const quantum: Adversary = {
         for (const [address, upload] of uploads) {
           try {
             const device = await reconstruct(view.deviceContext(address), upload, (key) => view.discreteLog(key));
-            holdings.push(...(await replayThrough(device, address, captured, 'quantum')));
+            for (const holding of await replayThrough(device, address, captured, 'quantum')) opened.push(holding);
           } catch {
             // Not enough of this device's keys fall to the oracle to rebuild it.
           }
         }
-        return holdings;
+        return allHoldings(wireHoldings(view), opened);
       },
     };
     return attack;

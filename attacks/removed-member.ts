@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { UnsupportedError } from '../harness/errors.ts';
 import { deviceAddress, splitAddress, type DeviceAddress } from '../harness/scenario/types.ts';
-import { capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
+import { allHoldings, capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
 const params = z.strictObject({
@@ -52,15 +52,15 @@ export const removedMember: Adversary<Params> = {
         for (const [device, image] of images) {
           holdings.push({ bytes: image, via: 'device-image' });
           const clone = await view.restoreDevice(device, image);
-          holdings.push(...(await replayThrough(clone, device, captured, 'removed-member')));
+          for (const holding of await replayThrough(clone, device, captured, 'removed-member')) holdings.push(holding);
           // The network carries every member's copy, and a group message encrypted once for
           // all (sender keys) is the same bytes in each: try the others' copies too.
           const othersCopies = captured
             .filter((c) => c.direction === 'down' && c.step >= (strikeStep ?? 0) && splitAddress(c.envelope.to).user !== user)
             .map((c) => ({ ...c, envelope: { ...c.envelope, to: device } }));
-          holdings.push(...(await replayThrough(clone, device, othersCopies, 'removed-member')));
+          for (const holding of await replayThrough(clone, device, othersCopies, 'removed-member')) holdings.push(holding);
         }
-        return [...holdings, ...wireHoldings(view)];
+        return allHoldings(holdings, wireHoldings(view));
       },
     };
   },

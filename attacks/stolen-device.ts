@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
-import { capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
+import { allHoldings, capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
 const params = z.strictObject({
@@ -36,8 +36,8 @@ export const stolenDevice: Adversary<z.infer<typeof params>> = {
         const clone = await view.restoreDevice(address, image);
         // Every envelope to or from the device, before and after the seizure: what the
         // image's keys still open is lost; what they no longer open, forward secrecy saved.
-        holdings.push(...(await replayThrough(clone, address, capturedEnvelopes(view), 'decrypt')));
-        return [...holdings, ...wireHoldings(view)];
+        const opened = await replayThrough(clone, address, capturedEnvelopes(view), 'decrypt');
+        return allHoldings(holdings, opened, wireHoldings(view));
       },
     };
   },

@@ -62,8 +62,11 @@ export interface Attack {
   start?(view: AdversaryView): Promise<void>;
   /** Called after every step of the scenario (index 0-based). */
   afterStep?(stepIndex: number, view: AdversaryView): Promise<void>;
-  /** At the end of the run: everything the adversary holds. */
-  conclude(view: AdversaryView): Promise<Holding[]>;
+  /**
+   * At the end of the run: everything the adversary holds, iterated once by the judge (so the
+   * network recording of a long run need not become one holding object per record at once).
+   */
+  conclude(view: AdversaryView): Promise<Iterable<Holding>>;
 }
 
 export interface AttackSetup<Params> {

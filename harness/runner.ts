@@ -97,7 +97,7 @@ export async function executeRun(
   const keyTable = adversary.discreteLogOracle ? recordingBackend(crypto) : null;
   const world = new World({ design, scenario, crypto: keyTable?.backend ?? crypto, rng, seed });
   let attack: Attack | null = null;
-  let holdings: Holding[];
+  let holdings: Iterable<Holding>;
   try {
     const prepared = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
     attack = prepared;

@@ -31,7 +31,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON)')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
     .option('--shard <i/n>', 'run only the i-th of n equal slices of the run matrix (1-based; default: the whole matrix)')
-    .option('--workers <n>', 'parallel worker threads', '1')
+    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads', '1')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
     .action(async (scenarios: string[], flags) => setExit(await audit(scenarios, flags)));

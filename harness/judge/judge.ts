@@ -20,7 +20,8 @@ import { evaluators } from './properties/index.ts';
 
 export interface JudgeInput {
   ledger: Ledger;
-  holdings: readonly Holding[];
+  /** Iterated once. */
+  holdings: Iterable<Holding>;
   position: Position;
   adversary: { name: string; active: boolean; metadata: readonly MetadataKind[] };
   claims: readonly Claim[];
@@ -108,7 +109,7 @@ function conversationScope(conversations: ConversationKind | undefined, messages
 }
 
 /** marker -> how it was obtained; the first holding that shows a marker names the way. */
-function leakedMarkers(holdings: readonly Holding[]): Map<string, string> {
+function leakedMarkers(holdings: Iterable<Holding>): Map<string, string> {
   const leaks = new Map<string, string>();
   for (const holding of holdings) {
     for (const marker of findMarkers(holding.bytes)) {

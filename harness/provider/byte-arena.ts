@@ -16,14 +16,23 @@ export class ByteArena {
 
   /** A copy of `bytes` that lives as long as the arena is referenced. */
   copy(bytes: Uint8Array): Uint8Array {
-    if (bytes.length >= OWN_BUFFER_FROM) return bytes.slice();
+    const { chunk, offset } = this.place(bytes);
+    return chunk.subarray(offset, offset + bytes.length);
+  }
+
+  /**
+   * A copy of `bytes` at `chunk[offset ..]`, for a holder that keeps the place and makes the
+   * view when it is read (a view costs about a hundred bytes; millions of them add up).
+   */
+  place(bytes: Uint8Array): { chunk: Uint8Array; offset: number } {
+    if (bytes.length >= OWN_BUFFER_FROM) return { chunk: bytes.slice(), offset: 0 };
     if (this.#used + bytes.length > this.#chunk.length) {
       this.#chunk = new Uint8Array(CHUNK_BYTES);
       this.#used = 0;
     }
-    const view = this.#chunk.subarray(this.#used, this.#used + bytes.length);
-    view.set(bytes);
+    const offset = this.#used;
+    this.#chunk.set(bytes, offset);
     this.#used += bytes.length;
-    return view;
+    return { chunk: this.#chunk, offset };
   }
 }

@@ -18,7 +18,7 @@ export interface WireRecord {
   device: DeviceAddress;
   /** The provider operation: `send`, `deliver`, `fetch-bundle`, ... */
   op: string;
-  bytes: Uint8Array;
+  readonly bytes: Uint8Array;
 }
 
 export class WireLog {
@@ -28,14 +28,27 @@ export class WireLog {
   readonly arena = new ByteArena();
 
   record(direction: WireDirection, device: DeviceAddress, op: string, payload: unknown): void {
-    this.records.push({
-      seq: this.records.length,
-      step: this.step,
-      direction,
-      device,
-      op,
-      bytes: this.arena.copy(encodeMsgpackTransient(payload)),
-    });
+    const encoded = encodeMsgpackTransient(payload);
+    const { chunk, offset } = this.arena.place(encoded);
+    this.records.push(new RecordedMessage(this.records.length, this.step, direction, device, op, chunk, offset, encoded.length));
+  }
+}
+
+/** A record whose bytes sit in the log's arena; `bytes` is a fresh view on each read. */
+class RecordedMessage implements WireRecord {
+  constructor(
+    readonly seq: number,
+    readonly step: number,
+    readonly direction: WireDirection,
+    readonly device: DeviceAddress,
+    readonly op: string,
+    private readonly chunk: Uint8Array,
+    private readonly offset: number,
+    private readonly length: number,
+  ) {}
+
+  get bytes(): Uint8Array {
+    return this.chunk.subarray(this.offset, this.offset + this.length);
   }
 }
 
