@@ -32,17 +32,20 @@ export interface CapturedEnvelope {
 
 /** Parse the envelopes out of the network recording (the provider protocol is public). */
 export function capturedEnvelopes(view: AdversaryView): CapturedEnvelope[] {
-  const captured: CapturedEnvelope[] = [];
+  return [...eachCapturedEnvelope(view)];
+}
+
+/** The same, parsed as they are read: for a single pass over a long recording. */
+export function* eachCapturedEnvelope(view: AdversaryView): Iterable<CapturedEnvelope> {
   for (const record of view.wire) {
     if (record.op === 'deliver') {
-      captured.push({ seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes) });
+      yield { seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes) };
     } else if (record.op === 'send') {
       for (const outgoing of decodeWire<{ to: Envelope['to']; body: Uint8Array }[]>(record.bytes)) {
-        captured.push({ seq: record.seq, step: record.step, direction: 'up', envelope: { from: record.device, ...outgoing } });
+        yield { seq: record.seq, step: record.step, direction: 'up', envelope: { from: record.device, ...outgoing } };
       }
     }
   }
-  return captured;
 }
 
 /**
@@ -50,7 +53,7 @@ export function capturedEnvelopes(view: AdversaryView): CapturedEnvelope[] {
  * goes through `client.receive`, every envelope `address` uploaded through `client.openSent`,
  * in wire order, before and after any strike. What opens is recovered plaintext.
  */
-export async function replayThrough(client: Client, address: DeviceAddress, captured: readonly CapturedEnvelope[], via: string): Promise<Holding[]> {
+export async function replayThrough(client: Client, address: DeviceAddress, captured: Iterable<CapturedEnvelope>, via: string): Promise<Holding[]> {
   const holdings: Holding[] = [];
   for (const { direction, envelope } of captured) {
     try {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
-import { allHoldings, capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
+import { allHoldings, eachCapturedEnvelope, replayThrough, wireHoldings } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
 const params = z.strictObject({
@@ -36,7 +36,7 @@ export const stolenDevice: Adversary<z.infer<typeof params>> = {
         const clone = await view.restoreDevice(address, image);
         // Every envelope to or from the device, before and after the seizure: what the
         // image's keys still open is lost; what they no longer open, forward secrecy saved.
-        const opened = await replayThrough(clone, address, capturedEnvelopes(view), 'decrypt');
+        const opened = await replayThrough(clone, address, eachCapturedEnvelope(view), 'decrypt');
         return allHoldings(holdings, opened, wireHoldings(view));
       },
     };

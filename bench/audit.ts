@@ -118,6 +118,7 @@ export async function auditFigures(options: AuditFigureOptions): Promise<Finding
         findings.push({
           name: throughputName,
           value: perSecond,
+          unit: 'messages/s',
           goal: '>= 1000',
           met: perSecond >= 1000,
           detail: `${LONG_CHAT.toLocaleString('en-US')} messages in ${(longMs / 1000).toFixed(2)} s (every message a DH ratchet step)`,

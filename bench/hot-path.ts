@@ -174,6 +174,8 @@ function alternatingRatchet(crypto: CryptoBackend, rng: Rng) {
 export interface Finding {
   name: string;
   value: number | null;
+  /** What `value` counts, when it is not a ratio (`messages/s`). */
+  unit?: string;
   goal: string;
   met: boolean | null;
   detail: string;
@@ -292,7 +294,7 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
 }
 
 export function formatFinding(f: Finding): string {
-  const value = f.value === null ? 'n/a' : `${fmt(f.value)}x`;
+  const value = f.value === null ? 'n/a' : f.unit === undefined ? `${fmt(f.value)}x` : `${Math.round(f.value).toLocaleString('en-US')} ${f.unit}`;
   const verdict = f.met === null ? '' : f.met ? ' (goal met)' : ' (goal missed)';
   return `${f.name}: ${value}, goal ${f.goal}${verdict}; ${f.detail}`;
 }

@@ -10,6 +10,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { main } from '../harness/cli/main.ts';
 import type { Report } from '../harness/report/types.ts';
@@ -52,4 +53,5 @@ async function run(): Promise<number> {
   }
 }
 
-process.exitCode = await run();
+// Only as a script (the tests import `longChatYaml`).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await run();

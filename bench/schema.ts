@@ -37,6 +37,8 @@ export const benchFailureSchema = z.strictObject({
 export const findingSchema = z.strictObject({
   name: z.string().min(1),
   value: z.number().finite().nullable(),
+  /** Absent for a ratio. */
+  unit: z.string().min(1).optional(),
   goal: z.string(),
   met: z.boolean().nullable(),
   detail: z.string(),

@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caseBlocked, crossValidate, runPlan, type Timing } from '../bench/core.ts';
 import { aeadPlan } from '../bench/aead.ts';
+import { alternatingChat } from '../bench/audit.ts';
+import { longChatYaml } from '../bench/long-chat.ts';
+import { loadOptions } from '../harness/cli/catalogue.ts';
+import { parseScenario } from '../harness/scenario/load.ts';
 import { dhPlan } from '../bench/dh.ts';
 import { countingBackend, countRatchetMessage } from '../bench/hot-path.ts';
 import { protocolPlan } from '../bench/protocol.ts';
@@ -142,6 +146,16 @@ test('audit findings: the throughput of a long chat is measured, the workers fig
   t.like(workers, { value: null, met: null });
   t.regex(workers!.detail, /full runs only/);
   t.true(benchDocumentSchema.safeParse(JSON.parse(JSON.stringify(benchDocument(run)))).success);
+});
+
+test('the long chats of the scale figures are valid scenarios: alternating senders, a seizure halfway', (t) => {
+  const scenario = parseScenario(longChatYaml(10), 'chat-10.yaml', loadOptions);
+  const sends = scenario.steps.filter((s) => s.kind === 'send');
+  t.is(sends.length, 10);
+  t.deepEqual(sends.slice(0, 2).map((s) => (s.kind === 'send' ? s.from : '')), ['alice.phone', 'bob.phone']);
+  t.is(scenario.marks['seizure'], 6);
+  t.deepEqual(scenario.adversaries['stolen-device'], { device: 'bob.phone', at: 'seizure' });
+  t.is(alternatingChat(20).steps.length, 20);
 });
 
 test('audit findings need the node backend', async (t) => {
