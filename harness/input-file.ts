@@ -15,7 +15,7 @@
  *   `MAX_PROBLEMS_PER_FILE`; `addZodIssues` adds a zod schema's issues to it as readable
  *   messages (`missing required key 'x': ...`, `..., got 'y'`, `unknown key 'z'`).
  *
- * Two YAML parsers: js-yaml (core schema, YAML 1.2) reads a well-formed file quickly and in
+ * Two YAML parsers: js-yaml (with the YAML 1.2 core schema of `./yaml-core-schema.ts`) reads a well-formed file quickly and in
  * little memory; the `yaml` library, whose document keeps every node's position, decides
  * whenever js-yaml refuses a file (so every syntax error is reported one way) and locates the
  * problems a schema finds, parsing the file again only then. A 100,000-step scenario loads
@@ -29,12 +29,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 
-import { CORE_SCHEMA, load as loadYamlQuickly } from 'js-yaml';
+import { load as loadYamlQuickly } from 'js-yaml';
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 
 import { InputError } from './errors.ts';
+import { YAML_1_2_CORE_SCHEMA } from './yaml-core-schema.ts';
 import type { InputProblem } from './errors.ts';
 
 /** Problems reported per file; more are counted in one last `N more problem(s) not shown`. */
@@ -231,7 +232,7 @@ function quickYaml(text: string): { data: unknown } | null {
   if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under a limit there
   let data: unknown;
   try {
-    data = loadYamlQuickly(text, { schema: CORE_SCHEMA });
+    data = loadYamlQuickly(text, { schema: YAML_1_2_CORE_SCHEMA });
   } catch {
     return null;
   }

@@ -30,3 +30,20 @@ test('a history restored from its file lists the same messages', async (t) => {
   const restored = await MessageHistory.open({ secureDelete: true }, file);
   t.deepEqual(restored.list().map((e) => e.id), ['m0', 'm2', 'm3', 'm5']);
 });
+
+test('messages written in batches give the same file, byte for byte, as one transaction each', async (t) => {
+  const build = async (eachOnItsOwn: boolean) => {
+    const history = await MessageHistory.open({ secureDelete: false });
+    for (let i = 0; i < 300; i++) {
+      const body = new Uint8Array(40 + ((i * 37) % 900)).fill(i % 251);
+      history.add({ id: `m${i % 290}`, direction: i % 2 ? 'in' : 'out', conversation: 'bob', sender: 'bob.phone', body, at: i });
+      // A lookup writes what is pending: each insert becomes its own transaction.
+      if (eachOnItsOwn) history.has('nothing');
+      if (i % 97 === 96) history.delete([`m${i - 50}`]);
+    }
+    return history.exportFile();
+  };
+  const batched = await build(false);
+  t.true(batched.length > 100_000);
+  t.deepEqual(batched, await build(true));
+});

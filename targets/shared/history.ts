@@ -50,10 +50,20 @@ const SCHEMA = `
  */
 const CONNECTION = 'PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE;';
 
+/**
+ * New messages are written in transactions of up to this many. Anything that reads the
+ * database (a lookup, a deletion, the file for a device image) writes what is pending first,
+ * so nothing can observe the difference: SQLite lays the rows out on the same pages whether
+ * each insert is its own transaction or they share one (`test/history.test.ts` compares the
+ * files byte for byte).
+ */
+const WRITE_BATCH = 64;
+
 export class MessageHistory {
   readonly #insert: Statement;
   readonly #exists: Statement;
   readonly #deleteOne: Statement;
+  #pending: HistoryEntry[] = [];
 
   private constructor(private readonly db: Database) {
     // Prepared once: compiling the SQL costs more than running it.
@@ -72,11 +82,12 @@ export class MessageHistory {
   }
 
   add(entry: HistoryEntry): void {
-    // A message already stored (a duplicate delivery) keeps its first copy.
-    this.#insert.run([entry.id, entry.direction, entry.conversation, entry.sender, entry.body, entry.at]);
+    this.#pending.push(entry);
+    if (this.#pending.length >= WRITE_BATCH) this.#write();
   }
 
   has(id: string): boolean {
+    this.#write();
     try {
       this.#exists.bind([id]);
       return this.#exists.step();
@@ -86,6 +97,7 @@ export class MessageHistory {
   }
 
   delete(ids: readonly string[] | 'all'): void {
+    this.#write();
     if (ids === 'all') {
       this.db.run('DELETE FROM messages');
       return;
@@ -94,6 +106,7 @@ export class MessageHistory {
   }
 
   list(): HistoryEntry[] {
+    this.#write();
     const rows = this.db.exec('SELECT id, direction, conversation, sender, body, at FROM messages ORDER BY at, id');
     const result = rows[0];
     if (!result) return [];
@@ -109,10 +122,28 @@ export class MessageHistory {
 
   /** The database file as it would lie on the device's flash. */
   exportFile(): Uint8Array {
+    this.#write();
     return this.db.export();
   }
 
   close(): void {
+    this.#write();
     this.db.close();
+  }
+
+  /** Writes the pending messages, in one transaction. */
+  #write(): void {
+    if (this.#pending.length === 0) return;
+    const entries = this.#pending;
+    this.#pending = [];
+    this.db.run('BEGIN');
+    try {
+      // A message already stored (a duplicate delivery) keeps its first copy.
+      for (const e of entries) this.#insert.run([e.id, e.direction, e.conversation, e.sender, e.body, e.at]);
+      this.db.run('COMMIT');
+    } catch (error) {
+      this.db.run('ROLLBACK');
+      throw error;
+    }
   }
 }
