@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { MessageClass, MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
 import { fileReporter } from './file-reporter.ts';
 import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { selectMessages } from './message-selection.ts';
 
 const HTML_REFERENCES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -127,6 +128,7 @@ details.run .body { padding: 8px 14px 14px; }
 .badge.leaks { background: #fff3d6; color: var(--warn); }
 .badge.claim-broken { background: var(--bad); color: #fff; }
 .timeline { list-style: none; display: flex; flex-wrap: wrap; gap: 6px; align-items: stretch; padding: 10px 0; margin: 0; }
+.selection { font-style: italic; margin: 6px 0 0; }
 .chip { --c: var(--c-unrelated); display: inline-flex; align-items: center; gap: 5px; padding: 2px 8px; border-radius: 12px;
   border: 2px solid var(--c); color: var(--c); background: #fff; font-size: 12px; font-weight: 600; white-space: pre-wrap; word-break: break-all; max-width: 100%; }
 .chip.c-exposed { --c: var(--c-exposed); }
@@ -425,7 +427,8 @@ function timeline(run: RunReport): string {
   }
   // Marks before the strike at the same step: the strike happens at the mark.
   markers.sort((a, b) => a.step - b.step);
-  const messages = run.messages.map((m, i) => ({ m, i })).sort((a, b) => a.m.step - b.m.step || a.i - b.i);
+  const { shown, note } = selectMessages(run.messages);
+  const messages = shown.map((m, i) => ({ m, i })).sort((a, b) => a.m.step - b.m.step || a.i - b.i);
   const items: string[] = [];
   let next = 0;
   for (const { m } of messages) {
@@ -433,7 +436,8 @@ function timeline(run: RunReport): string {
     items.push(chip(m));
   }
   while (next < markers.length) items.push(markers[next++]!.html);
-  return `<ol class="timeline" aria-label="messages in step order">${items.join('')}</ol>`;
+  const list = `<ol class="timeline" aria-label="messages in step order">${items.join('')}</ol>`;
+  return note === null ? list : `<p class="selection">${escapeHtml(note)}</p>${list}`;
 }
 
 function chip(m: MessageReport): string {

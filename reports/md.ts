@@ -11,6 +11,7 @@
 import type { MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
 import { fileReporter } from './file-reporter.ts';
 import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { selectMessages } from './message-selection.ts';
 
 const MD_REFERENCES: Record<string, string> = {
   '&': '&amp;',
@@ -183,7 +184,11 @@ function runDetails(run: RunReport): string[] {
   // A run that did not apply lists every property as not applicable for the reason in its notes.
   const informative = run.properties.some((p) => p.claimed || p.verdict !== 'not-applicable');
   if (informative) out.push(...propertiesTable(run.properties), '');
-  if (run.messages.length > 0) out.push(...messagesTable(run.messages), '');
+  if (run.messages.length > 0) {
+    const { shown, note } = selectMessages(run.messages);
+    if (note !== null) out.push(`_${mdEscape(note)}_`, '');
+    if (shown.length > 0) out.push(...messagesTable(shown), '');
+  }
   out.push('</details>');
   return out;
 }

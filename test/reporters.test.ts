@@ -392,3 +392,27 @@ test('sarif: fingerprints are stable across renders and distinct across findings
   const expected = createHash('sha256').update('escrow|stolen-phone|stolen-device|forward-secrecy').digest('hex');
   t.is(first.runs[0]!.results[0]!.partialFingerprints['keyholeFinding/v1'], expected);
 });
+
+// ---------------------------------------------------------------- long runs
+
+test('md and html list a long run by its leaked and undelivered messages, saying how many they leave out', (t) => {
+  const report = cleanReport();
+  const run = report.runs.find((r) => r.messages.length > 0) ?? report.runs[0]!;
+  const template = run.messages[0] ?? { id: 'x', from: 'alice.phone', to: 'bob', step: 0, delivered: true, verified: false, class: 'unrelated' as const, leaked: false, via: null };
+  run.messages = Array.from({ length: 1200 }, (_, i) => ({
+    ...template,
+    id: `long-${i}`,
+    step: i,
+    leaked: i === 10 || i === 700,
+    via: i === 10 || i === 700 ? 'cleartext' : null,
+    delivered: i !== 999,
+  }));
+  run.summary = { messages: 1200, leaked: 2 };
+  const md = renderMarkdown(report);
+  t.regex(md, /_the 3 leaked or undelivered messages are listed, of 1,200; every message is in report.json_/);
+  t.deepEqual(md.match(/\| long-\d+ \|/g), ['| long-10 |', '| long-700 |', '| long-999 |']);
+  const html = renderHtml(report);
+  t.true(html.includes('the 3 leaked or undelivered messages are listed, of 1,200; every message is in report.json'));
+  t.false(html.includes('long-11'));
+  t.true(html.includes('long-700'));
+});
