@@ -6,14 +6,16 @@
  *
  * With n threads, this thread runs work too, beside n - 1 worker threads: it has the sources
  * loaded already, while a worker spends seconds loading them before its first run. Every
- * thread takes the next run from a shared counter (an atomic add on a SharedArrayBuffer), so a
- * thread never waits for another to hand it work. A worker receives the runs by name (target,
+ * thread takes its next run itself from a shared queue (`RunQueue`, on a SharedArrayBuffer), so
+ * a thread never waits for another to hand it work: this thread from the front of the matrix,
+ * the workers from the back, so that the last runs, where one thread may finish before the
+ * other, are from the middle rather than from the end, where the costliest targets are. A worker receives the runs by name (target,
  * adversary, crypto backend) plus the scenarios as plain data, and looks the design and the
  * adversary up in the registries. A worker that dies makes the run it was in an `error` run;
  * the other threads take the runs still to do (and with no run in this thread, a fresh worker).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 
 import { adversaries } from '../attacks/registry.ts';
 import { targets } from '../targets/registry.ts';
@@ -21,13 +23,10 @@ import type { CryptoBackend, CryptoBackendName } from './crypto/backend.ts';
 import { cryptoBackend } from './crypto/index.ts';
 import type { RunReport } from './report/types.ts';
 import { executeRun, type RunSpec } from './runner.ts';
+import { startWorker, takePrestarted, WORKER_ENTRY, type StartedWorker } from './worker-pool.ts';
 import type { Scenario } from './scenario/types.ts';
 
-export const MAX_WORKERS = 64;
-
-/** Loads TypeScript in each worker, as `node --import ./register.js` does in the main thread. */
-const REGISTER = new URL('../register.js', import.meta.url).href;
-const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+export { MAX_WORKERS } from './worker-pool.ts';
 
 /** A worker's slot in the `running` array while it has no run. */
 const IDLE = -1;
@@ -48,15 +47,15 @@ export interface ExecuteOptions {
   runInThisThread?: boolean;
 }
 
-/** What a worker is started with. */
+/** What a worker is given, as its first message. */
 export interface WorkerInit {
   seed: number;
   crypto: CryptoBackendName;
   scenarios: Scenario[];
   /** The runs of the audit, by position; `scenario` indexes `scenarios`. */
   runs: { target: string; scenario: number; adversary: string }[];
-  /** Int32Array[1]: the next run to take, shared by every thread. */
-  next: SharedArrayBuffer;
+  /** The `RunQueue` every thread takes runs from. */
+  queue: SharedArrayBuffer;
   /** Int32Array[workers]: the run each worker is in (IDLE when none). */
   running: SharedArrayBuffer;
   slot: number;
@@ -98,26 +97,26 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
   const inThisThread = options.runInThisThread ?? true;
   const workerCount = Math.min(inThisThread ? options.workers - 1 : options.workers, total);
   const scenarios = [...new Set(specs.map((s) => s.scenario))];
-  const next = new Int32Array(new SharedArrayBuffer(4));
+  const queue = RunQueue.create(total);
   const running = new Int32Array(new SharedArrayBuffer(4 * Math.max(workerCount, 1))).fill(IDLE);
   const init: Omit<WorkerInit, 'slot'> = {
     seed: options.seed,
     crypto: options.crypto.name,
     scenarios,
     runs: specs.map((s) => ({ target: s.design.name, scenario: scenarios.indexOf(s.scenario), adversary: s.adversary.name })),
-    next: next.buffer as SharedArrayBuffer,
+    queue: queue.buffer,
     running: running.buffer as SharedArrayBuffer,
   };
   const entry = options.workerEntry ?? WORKER_ENTRY;
   const results: (RunReport | undefined)[] = new Array(total);
   let handedOn = 0;
   let failure: Error | null = null;
-  const live = new Set<Worker>();
+  const live = new Set<StartedWorker['worker']>();
   const exited: Promise<void>[] = [];
 
   const fail = (error: Error) => {
     failure ??= error;
-    Atomics.store(next, 0, total); // nothing more is taken
+    queue.close(); // nothing more is taken
     for (const worker of live) void worker.terminate();
   };
   // Hand finished runs on in spec order, however the threads finish.
@@ -132,16 +131,17 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
     }
   };
 
-  const spawn = (slot: number) => {
-    let worker: Worker;
+  const spawn = (slot: number, fresh = false) => {
+    let started: StartedWorker;
     try {
-      worker = new Worker(entry, { execArgv: ['--import', REGISTER], workerData: { ...init, slot } satisfies WorkerInit });
+      started = (fresh ? undefined : takePrestarted(entry)) ?? startWorker(entry);
     } catch (error) {
       fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
+    const { worker } = started;
     live.add(worker);
-    let crash: Error | undefined;
+    worker.postMessage({ ...init, slot } satisfies WorkerInit);
     worker.on('message', (reply: WorkerReply) => {
       if (reply.type === 'failed') {
         const error = new Error(`run ${describeSpec(specs[reply.index]!)} failed in a worker thread: ${reply.error}`);
@@ -152,26 +152,21 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
       results[reply.index] = reply.run;
       flush();
     });
-    worker.on('error', (error) => {
-      crash = error;
-    });
     exited.push(
-      new Promise<void>((resolve) => {
-        worker.on('exit', (code) => {
-          live.delete(worker);
-          const index = Atomics.exchange(running, slot, IDLE);
-          if (failure === null && index === IDLE && crash) {
-            // Not in a run: the worker itself is broken (it could not load, say).
-            fail(new Error(`a worker thread crashed outside any run: ${crash.message}`));
-          } else if (failure === null && index !== IDLE && results[index] === undefined) {
-            const why = crash ? `the worker thread crashed: ${crash.message}` : `the worker thread exited (code ${code}) during the run`;
-            results[index] = crashedRun(specs[index]!, why);
-            flush();
-            // Without this thread taking runs, a fresh worker takes over the runs still to do.
-            if (!inThisThread && Atomics.load(next, 0) < total) spawn(slot);
-          }
-          resolve();
-        });
+      started.exited.then((code) => {
+        const crash = started.error();
+        live.delete(worker);
+        const index = Atomics.exchange(running, slot, IDLE);
+        if (failure === null && index === IDLE && crash) {
+          // Not in a run: the worker itself is broken (it could not load, say).
+          fail(new Error(`a worker thread crashed outside any run: ${crash.message}`));
+        } else if (failure === null && index !== IDLE && results[index] === undefined) {
+          const why = crash ? `the worker thread crashed: ${crash.message}` : `the worker thread exited (code ${code}) during the run`;
+          results[index] = crashedRun(specs[index]!, why);
+          flush();
+          // Without this thread taking runs, a fresh worker takes over the runs still to do.
+          if (!inThisThread && queue.remaining() > 0) spawn(slot, true);
+        }
       }),
     );
   };
@@ -179,7 +174,7 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
   for (let slot = 0; slot < workerCount; slot++) spawn(slot);
 
   if (inThisThread) {
-    for (let index = Atomics.add(next, 0, 1); index < total; index = Atomics.add(next, 0, 1)) {
+    for (let index = queue.takeFront(); index !== null; index = queue.takeFront()) {
       results[index] = await executeRun(specs[index]!, options.seed, options.crypto);
       flush();
       // Let the workers' finished runs in (and the progress line move) between runs.
@@ -194,6 +189,58 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
   }
   flush();
   return results as RunReport[];
+}
+
+/**
+ * The runs still to do, as the range [front, back) of run indices, shared by every thread:
+ * Int32Array [lock, front, back]. Taking a run holds the lock for a few instructions (a spin
+ * lock: a claim is rare and brief, and Atomics.wait is not allowed on the main thread).
+ */
+export class RunQueue {
+  readonly #cells: Int32Array;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.#cells = new Int32Array(buffer);
+  }
+
+  static create(total: number): RunQueue {
+    const queue = new RunQueue(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
+    Atomics.store(queue.#cells, 2, total);
+    return queue;
+  }
+
+  takeFront(): number | null {
+    return this.#take((front, back) => (front < back ? [front, front + 1, back] : null));
+  }
+
+  takeBack(): number | null {
+    return this.#take((front, back) => (front < back ? [back - 1, front, back - 1] : null));
+  }
+
+  remaining(): number {
+    return this.#take((front, back) => [back - front, front, back])!;
+  }
+
+  /** Nothing more is taken. */
+  close(): void {
+    this.#take((front) => [0, front, front]);
+  }
+
+  #take(step: (front: number, back: number) => [number, number, number] | null): number | null {
+    const cells = this.#cells;
+    while (Atomics.compareExchange(cells, 0, 0, 1) !== 0) {
+      // another thread is taking a run
+    }
+    try {
+      const result = step(Atomics.load(cells, 1), Atomics.load(cells, 2));
+      if (result === null) return null;
+      Atomics.store(cells, 1, result[1]);
+      Atomics.store(cells, 2, result[2]);
+      return result[0];
+    } finally {
+      Atomics.store(cells, 0, 0);
+    }
+  }
 }
 
 function describeSpec(spec: RunSpec): string {
@@ -236,27 +283,29 @@ export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'cr
 export function serveTasks(handle: (task: RunTask, init: WorkerInit) => Promise<RunReport> = runTask): void {
   if (isMainThread || !parentPort) throw new Error('serveTasks runs in a worker thread only');
   const port = parentPort;
-  const init = workerData as WorkerInit;
-  const next = new Int32Array(init.next);
+  port.once('message', (init: WorkerInit) => void serve(port, init, handle));
+}
+
+async function serve(port: NonNullable<typeof parentPort>, init: WorkerInit, handle: (task: RunTask, init: WorkerInit) => Promise<RunReport>): Promise<void> {
+  const queue = new RunQueue(init.queue);
   const running = new Int32Array(init.running);
-  void (async () => {
-    for (let index = Atomics.add(next, 0, 1); index < init.runs.length; index = Atomics.add(next, 0, 1)) {
-      // Recorded before anything can fail, so that the main thread knows which run a crash hit.
-      Atomics.store(running, init.slot, index);
-      const run = init.runs[index]!;
-      const task: RunTask = { index, target: run.target, scenario: init.scenarios[run.scenario]!, adversary: run.adversary };
-      try {
-        port.postMessage({ type: 'done', index, run: await handle(task, init) } satisfies WorkerReply);
-      } catch (error) {
-        port.postMessage({
-          type: 'failed',
-          index,
-          error: error instanceof Error ? error.message : String(error),
-          stack: error instanceof Error ? error.stack : undefined,
-        } satisfies WorkerReply);
-        return;
-      }
-      Atomics.store(running, init.slot, IDLE);
+  for (let index = queue.takeBack(); index !== null; index = queue.takeBack()) {
+    // Recorded before anything can fail, so that the main thread knows which run a crash hit.
+    Atomics.store(running, init.slot, index);
+    const run = init.runs[index]!;
+    const task: RunTask = { index, target: run.target, scenario: init.scenarios[run.scenario]!, adversary: run.adversary };
+    try {
+      port.postMessage({ type: 'done', index, run: await handle(task, init) } satisfies WorkerReply);
+    } catch (error) {
+      port.postMessage({
+        type: 'failed',
+        index,
+        error: error instanceof Error ? error.message : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      } satisfies WorkerReply);
+      return;
     }
-  })();
+    Atomics.store(running, init.slot, IDLE);
+  }
+  // Done: with nothing more to listen for, the thread's event loop empties and it exits.
 }

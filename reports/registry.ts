@@ -19,4 +19,4 @@ export const reporters: Record<string, ReporterEntry> = {
   sarif: sarifReporter,
 };
 
-export const DEFAULT_REPORTERS = ['list', 'json', 'md', 'html'] as const;
+export { DEFAULT_REPORTERS } from './defaults.ts';

@@ -11,7 +11,9 @@ import { cryptoBackend } from '../harness/crypto/index.ts';
 import { InputError } from '../harness/errors.ts';
 import type { Report } from '../harness/report/types.ts';
 import { runMatrix } from '../harness/runner.ts';
-import { executeSpecs } from '../harness/workers.ts';
+import { executeSpecs, RunQueue } from '../harness/workers.ts';
+import { workersRequested } from '../harness/worker-pool.ts';
+import fc from 'fast-check';
 import { targets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
 
@@ -114,4 +116,36 @@ test('--workers 0 on the command line exits 2', (t) => {
   const result = keyhole(['audit', '--workers', '0', '-r', 'json', '-o', tempDir()]);
   t.is(result.status, 2);
   t.regex(result.stderr, /--workers: expected an integer from 1 to 64, got '0'/);
+});
+
+test('the run queue hands out every run once, from either end, until it is empty or closed', (t) => {
+  fc.assert(
+    fc.property(fc.nat(40), fc.array(fc.boolean(), { maxLength: 60 }), (total, fromBack) => {
+      const queue = RunQueue.create(total);
+      const taken: number[] = [];
+      for (const back of fromBack) {
+        const index = back ? queue.takeBack() : queue.takeFront();
+        if (index !== null) taken.push(index);
+      }
+      for (let index = queue.takeFront(); index !== null; index = queue.takeFront()) taken.push(index);
+      t.deepEqual([...taken].sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i));
+      t.is(queue.remaining(), 0);
+    }),
+  );
+  const queue = RunQueue.create(5);
+  t.is(queue.takeFront(), 0);
+  t.is(queue.takeBack(), 4);
+  t.is(new RunQueue(queue.buffer).takeBack(), 3); // another thread's view of the same queue
+  t.is(queue.remaining(), 2);
+  queue.close();
+  t.is(queue.takeFront(), null);
+  t.is(queue.takeBack(), null);
+});
+
+test('--workers is read off the command line before anything loads, for audits only', (t) => {
+  t.is(workersRequested(['audit', '--workers', '3']), 3);
+  t.is(workersRequested(['run', 'a.yaml', '--workers=2', '--quiet']), 2);
+  t.is(workersRequested(['audit']), null);
+  t.is(workersRequested(['bench', '--workers', '2']), null);
+  t.is(workersRequested(['audit', '--workers', 'x']), null);
 });

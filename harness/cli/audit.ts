@@ -27,7 +27,9 @@ export interface AuditFlags {
   quiet?: boolean;
 }
 
-export const EXIT = { ok: 0, violated: 1, input: 2, harness: 3 } as const;
+import { EXIT } from './exit.ts';
+
+export { EXIT };
 
 export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise<number> {
   // Every flag and input file is checked before the first run.

@@ -6,10 +6,12 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatProblem, InputError } from '../errors.ts';
 import { TOOL_VERSION } from '../version.ts';
-import { audit, DEFAULT_REPORTERS, EXIT } from './audit.ts';
-import { catalogue, renderCatalogue } from './list.ts';
-import { merge } from './merge.ts';
-import { bench } from './bench.ts';
+import { DEFAULT_REPORTERS } from '../../reports/defaults.ts';
+import { MAX_WORKERS, prestartWorkers, workersRequested } from '../worker-pool.ts';
+import { EXIT } from './exit.ts';
+
+// Each command's module is loaded when the command runs: an audit with --workers starts its
+// worker threads first, so that they load the sources while this thread loads its own.
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('keyhole')
@@ -34,7 +36,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads', '1')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
-    .action(async (scenarios: string[], flags) => setExit(await audit(scenarios, flags)));
+    .action(async (scenarios: string[], flags) => {
+      const { audit } = await import('./audit.ts');
+      setExit(await audit(scenarios, flags));
+    });
 
   program
     .command('merge')
@@ -45,13 +50,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON), checked on the merged report')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
     .option('--quiet', 'no summary output')
-    .action(async (files: string[], flags) => setExit(await merge(files, flags)));
+    .action(async (files: string[], flags) => {
+      const { merge } = await import('./merge.ts');
+      setExit(await merge(files, flags));
+    });
 
   program
     .command('list')
     .description('print every built-in target, adversary and scenario')
     .option('--json', 'print as JSON')
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
+      const { catalogue, renderCatalogue } = await import('./list.ts');
       const list = catalogue();
       process.stdout.write(flags.json ? `${JSON.stringify(list, null, 2)}\n` : renderCatalogue(list, process.stdout.isTTY === true));
       setExit(EXIT.ok);
@@ -66,13 +75,18 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--filter <regex>', 'only tasks whose name matches')
     .option('--crypto <names>', 'comma list of backends: node, noble (default: all)')
     .option('--quiet', 'no progress output')
-    .action(async (flags) => setExit(await bench(flags)));
+    .action(async (flags) => {
+      const { bench } = await import('./bench.ts');
+      setExit(await bench(flags));
+    });
 
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
+  const workers = workersRequested(argv);
+  if (workers !== null && workers > 1 && workers <= MAX_WORKERS) prestartWorkers(workers - 1);
   const program = buildProgram((c) => (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,63 @@
+/**
+ * Worker threads for `--workers n`, startable before anything else is loaded. A worker spends
+ * seconds loading the TypeScript sources; started as the command begins (`prestartWorkers`),
+ * it loads them while this thread loads its own, and is ready when the first run is. A worker
+ * waits for its `WorkerInit` as a message (see ./workers.ts), so it can start before the runs
+ * are known. This module imports nothing of the harness, so that importing it is cheap.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** Loads TypeScript in each worker, as `node --import ./register.js` does in the main thread. */
+const REGISTER = new URL('../register.js', import.meta.url).href;
+export const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+
+export const MAX_WORKERS = 64;
+
+/** A worker thread and what became of it, recorded from its start (before anyone listens). */
+export interface StartedWorker {
+  readonly worker: Worker;
+  /** The error it threw, if it did. */
+  readonly error: () => Error | undefined;
+  /** Resolves with its exit code when it ends. */
+  readonly exited: Promise<number>;
+}
+
+export function startWorker(entry: URL = WORKER_ENTRY): StartedWorker {
+  const worker = new Worker(entry, { execArgv: ['--import', REGISTER] });
+  let error: Error | undefined;
+  worker.on('error', (e) => {
+    error = e;
+  });
+  const exited = new Promise<number>((resolve) => worker.on('exit', resolve));
+  return { worker, error: () => error, exited };
+}
+
+const prestarted: StartedWorker[] = [];
+
+/** Starts `count` workers now; `takePrestarted` hands them to the audit. Unused ones do not keep the process alive. */
+export function prestartWorkers(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const started = startWorker();
+    started.worker.unref();
+    prestarted.push(started);
+  }
+}
+
+/** A worker started earlier with `entry`, if one is left. */
+export function takePrestarted(entry: URL): StartedWorker | undefined {
+  if (entry.href !== WORKER_ENTRY.href) return undefined;
+  const started = prestarted.shift();
+  started?.worker.ref();
+  return started;
+}
+
+/** The `n` of `--workers n` on a command line that runs an audit, or null. */
+export function workersRequested(argv: readonly string[]): number | null {
+  if (argv[0] !== 'audit' && argv[0] !== 'run') return null;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = arg === '--workers' ? argv[i + 1] : arg.startsWith('--workers=') ? arg.slice('--workers='.length) : undefined;
+    if (value !== undefined) return /^\d{1,2}$/.test(value) ? Number(value) : null;
+  }
+  return null;
+}
