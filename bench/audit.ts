@@ -43,12 +43,28 @@ const LONG_CHAT = 2_000;
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../register.js', import.meta.url));
 
+/**
+ * A scenario, as a file holds it: two users with a phone each and `messages` sends, each a
+ * reply to the one before (so each takes a DH ratchet step); with `seizure`, Bob's phone is
+ * seized halfway (a mark and the stolen-device parameters).
+ */
+export function chatScenario(messages: number, { seizure }: { seizure: boolean }): Record<string, unknown> {
+  const steps: unknown[] = [];
+  for (let i = 0; i < messages; i++) {
+    steps.push({ send: i % 2 === 0 ? { from: 'alice', to: 'bob' } : { from: 'bob', to: 'alice' } });
+    if (seizure && i === Math.floor(messages / 2)) steps.push({ mark: 'seizure' });
+  }
+  return {
+    name: `chat-${messages}`,
+    users: { alice: ['phone'], bob: ['phone'] },
+    steps,
+    ...(seizure && { adversaries: { 'stolen-device': { device: 'bob.phone', at: 'seizure' } } }),
+  };
+}
+
 /** Two users, one phone each, `messages` messages each answering the one before. */
 export function alternatingChat(messages: number): Scenario {
-  const steps = Array.from({ length: messages }, (_, i) => ({
-    send: i % 2 === 0 ? { from: 'alice', to: 'bob' } : { from: 'bob', to: 'alice' },
-  }));
-  return validateScenario({ name: `chat-${messages}`, users: { alice: ['phone'], bob: ['phone'] }, steps }, `<bench chat of ${messages}>`, loadOptions);
+  return validateScenario(chatScenario(messages, { seizure: false }), `<bench chat of ${messages}>`, loadOptions);
 }
 
 /** Milliseconds one run of the chat takes on this thread (median of `repeats`). */

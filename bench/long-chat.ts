@@ -12,17 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { dump } from 'js-yaml';
+
 import { main } from '../harness/cli/main.ts';
+import { chatScenario } from './audit.ts';
 import type { Report } from '../harness/report/types.ts';
 
+/** The chat with a seizure, as a YAML file (one step a line). */
 export function longChatYaml(messages: number): string {
-  const lines = [`name: chat-${messages}`, 'users:', '  alice: [phone]', '  bob: [phone]', 'steps:'];
-  for (let i = 0; i < messages; i++) {
-    lines.push(i % 2 === 0 ? '  - send: { from: alice, to: bob }' : '  - send: { from: bob, to: alice }');
-    if (i === Math.floor(messages / 2)) lines.push('  - mark: seizure');
-  }
-  lines.push('adversaries:', '  stolen-device: { device: bob.phone, at: seizure }');
-  return `${lines.join('\n')}\n`;
+  return dump(chatScenario(messages, { seizure: true }), { flowLevel: 3 });
 }
 
 async function run(): Promise<number> {

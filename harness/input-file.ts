@@ -15,10 +15,10 @@
  *   `MAX_PROBLEMS_PER_FILE`; `addZodIssues` adds a zod schema's issues to it as readable
  *   messages (`missing required key 'x': ...`, `..., got 'y'`, `unknown key 'z'`).
  *
- * Two YAML parsers: js-yaml (with the YAML 1.2 core schema of `./yaml-core-schema.ts`) reads a well-formed file quickly and in
- * little memory; the `yaml` library, whose document keeps every node's position, decides
- * whenever js-yaml refuses a file (so every syntax error is reported one way) and locates the
- * problems a schema finds, parsing the file again only then. A 100,000-step scenario loads
+ * Two YAML parsers: js-yaml (with the YAML 1.2 core schema of `./yaml-core-schema.ts`) reads
+ * a well-formed file quickly and in little memory; the `yaml` library, whose document keeps
+ * every node's position, decides whenever js-yaml refuses a file (so every syntax error is
+ * reported one way) and locates the problems a schema finds, parsing the file again only then. A 100,000-step scenario loads
  * in about a second rather than in half a minute and a gigabyte. Files with YAML anchors go
  * the careful way from the start, where alias expansion is limited.
  *
@@ -172,9 +172,8 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
     if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`);
     // JSON.parse silently keeps the last of duplicate keys; both YAML parsers find them.
     if (quickYaml(text) !== null) return { data, locate: locateLater(text, file, kind) };
-    // Parsed by the `yaml` library too, for positions, and only when shallow enough for it.
+    // Otherwise the `yaml` library decides (only shallow enough input reaches it), with positions.
     const { doc, locate } = parseYaml(text, file, kind);
-    // JSON.parse silently keeps the last of duplicate keys; the YAML parser finds them.
     const duplicates = doc.errors.filter((error) => error.code === 'DUPLICATE_KEY');
     if (duplicates.length > 0) {
       throw new InputError(
@@ -226,7 +225,8 @@ export function unusableData(data: unknown, kind: Pick<InputKind, 'what' | 'shap
 /**
  * js-yaml's reading of a file it accepts, or null: it refused the file (a syntax error, a
  * duplicate key, several documents, nesting too deep for its recursion), the data is nested
- * deeper than `MAX_NESTING`, or the file has an anchor. Null sends the file to `parseYaml`, which gives the located message.
+ * deeper than `MAX_NESTING`, or the file has an anchor. Null sends the file to `parseYaml`,
+ * which gives the located message.
  */
 function quickYaml(text: string): { data: unknown } | null {
   if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under a limit there

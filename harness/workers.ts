@@ -4,15 +4,17 @@
  * Runs are independent and fully determined by the seed, so any number of threads gives the
  * same runs as one; results are handed on (`onRun`) and returned in the order of the specs.
  *
- * With n threads, this thread runs work too, beside n - 1 worker threads: it has the sources
- * loaded already, while a worker spends seconds loading them before its first run. Every
- * thread takes its next run itself from a shared queue (`RunQueue`, on a SharedArrayBuffer), so
- * a thread never waits for another to hand it work: this thread from the front of the matrix,
- * the workers from the back, so that the last runs, where one thread may finish before the
- * other, are from the middle rather than from the end, where the costliest targets are. A worker receives the runs by name (target,
- * adversary, crypto backend) plus the scenarios as plain data, and looks the design and the
- * adversary up in the registries. A worker that dies makes the run it was in an `error` run;
- * the other threads take the runs still to do (and with no run in this thread, a fresh worker).
+ * With n threads, this thread runs work too, beside n - 1 worker threads (started early by
+ * `./worker-pool.ts`, so that they load the sources while this thread loads its own). Every
+ * thread takes its next run itself from a shared queue (`RunQueue`, on a SharedArrayBuffer),
+ * so none waits for another to hand it work: this thread from the front of the matrix, the
+ * workers from the back, so that the last runs, where one thread may finish before another,
+ * come from the middle rather than from the end, where the costliest targets are.
+ *
+ * A worker receives the runs by name (target, adversary, crypto backend) plus the scenarios
+ * as plain data, and looks the design and the adversary up in the registries. A worker that
+ * dies makes the run it was in an `error` run; the other threads take the runs still to do
+ * (and with no run in this thread, a fresh worker).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
@@ -131,10 +133,10 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
     }
   };
 
-  const spawn = (slot: number, fresh = false) => {
+  const spawn = (slot: number) => {
     let started: StartedWorker;
     try {
-      started = (fresh ? undefined : takePrestarted(entry)) ?? startWorker(entry);
+      started = takePrestarted(entry) ?? startWorker(entry);
     } catch (error) {
       fail(error instanceof Error ? error : new Error(String(error)));
       return;
@@ -165,7 +167,7 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
           results[index] = crashedRun(specs[index]!, why);
           flush();
           // Without this thread taking runs, a fresh worker takes over the runs still to do.
-          if (!inThisThread && queue.remaining() > 0) spawn(slot, true);
+          if (!inThisThread && queue.remaining() > 0) spawn(slot);
         }
       }),
     );
@@ -181,7 +183,7 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
       await nextTurn();
     }
   }
-  // Workers exit once the counter runs out; a respawned worker adds itself to `exited`.
+  // Workers exit once the queue is empty; a respawned worker adds itself to `exited`.
   for (let waited = 0; waited < exited.length; waited++) await exited[waited];
   if (failure) throw failure;
   for (let index = 0; index < total; index++) {

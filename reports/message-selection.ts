@@ -11,22 +11,19 @@ export const MESSAGES_LISTED_IN_FULL = 500;
 export interface MessageSelection {
   /** In the run's order. */
   shown: MessageReport[];
-  /** How many messages are not shown. */
-  omitted: number;
   /** Why some are not shown, for the reader; null when all are. */
   note: string | null;
 }
 
 export function selectMessages(messages: readonly MessageReport[], limit = MESSAGES_LISTED_IN_FULL): MessageSelection {
-  if (messages.length <= limit) return { shown: [...messages], omitted: 0, note: null };
+  if (messages.length <= limit) return { shown: [...messages], note: null };
   const telling = messages.filter((m) => m.leaked || !m.delivered);
   const shown = telling.slice(0, limit);
-  const omitted = messages.length - shown.length;
   const what =
     telling.length === 0
       ? `none of the ${messages.length.toLocaleString('en-US')} messages leaked or went undelivered, so none is listed`
       : telling.length > limit
         ? `the first ${limit.toLocaleString('en-US')} of ${telling.length.toLocaleString('en-US')} leaked or undelivered messages are listed, of ${messages.length.toLocaleString('en-US')}`
         : `the ${telling.length.toLocaleString('en-US')} leaked or undelivered messages are listed, of ${messages.length.toLocaleString('en-US')}`;
-  return { shown, omitted, note: `${what}; every message is in report.json` };
+  return { shown, note: `${what}; every message is in report.json` };
 }

@@ -12,6 +12,7 @@ import type { ReporterEntry } from '../../reports/types.ts';
 import { builtInScenarios, loadOptions, pick, pickAdversaries, pickTargets } from './catalogue.ts';
 import { createProgress, progressWanted } from './progress.ts';
 import type { Report } from '../report/types.ts';
+import { EXIT } from './exit.ts';
 
 export interface AuditFlags {
   targets?: string;
@@ -26,8 +27,6 @@ export interface AuditFlags {
   workers?: string;
   quiet?: boolean;
 }
-
-import { EXIT } from './exit.ts';
 
 export { EXIT };
 
