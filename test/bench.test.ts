@@ -9,14 +9,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { caseBlocked, crossValidate, runPlan, type Timing } from '../bench/core.ts';
+import { caseBlocked, crossValidate, runPlan, type PlanContext, type Timing } from '../bench/core.ts';
 import { aeadPlan } from '../bench/aead.ts';
 import { alternatingChat } from '../bench/audit.ts';
 import { longChatYaml } from '../bench/long-chat.ts';
 import { loadOptions } from '../harness/cli/catalogue.ts';
 import { parseScenario } from '../harness/scenario/load.ts';
 import { dhPlan } from '../bench/dh.ts';
-import { countingBackend, countRatchetMessage } from '../bench/hot-path.ts';
+import { countingBackend, countRatchetMessage, median, sideBySide } from '../bench/hot-path.ts';
 import { protocolPlan } from '../bench/protocol.ts';
 import { benchDocument } from '../bench/report.ts';
 import { benchDocumentSchema } from '../bench/schema.ts';
@@ -185,6 +185,42 @@ test('the counting proxy sees the DH ratchet step of every alternating ratchet m
   const counting = countingBackend(noble);
   counting.backend.hmacSha256(new Uint8Array(32), new Uint8Array(100));
   t.deepEqual(counting.calls, [{ method: 'hmacSha256', size: 100 }]);
+});
+
+test('side by side: the two loops take turns, the order flips every round, each rate is messages over its time', async (t) => {
+  // A clock that moves only when a message is sent: 1 ms per message of the first loop, 2 ms of the second.
+  let clock = 0;
+  const order: string[] = [];
+  const first = async () => {
+    clock += 1;
+    order.push('a');
+  };
+  const second = async () => {
+    clock += 2;
+    order.push('b');
+  };
+  const measured = await sideBySide(first, second, { rounds: 3, messages: 2, warmup: 1 }, () => clock);
+  t.deepEqual(order.join(''), 'ab' + 'aabb' + 'bbaa' + 'aabb');
+  t.deepEqual(measured.rates, [
+    [1000, 1000, 1000],
+    [500, 500, 500],
+  ]);
+  t.deepEqual(measured.ratios, [2, 2, 2]);
+  t.is(median([3, 1, 2]), 2);
+  t.is(median([4, 1, 2, 3]), 2.5);
+});
+
+test('the signal / libsignal finding times both side by side, when both alternating rows ran', async (t) => {
+  const tiny = { rounds: 3, messages: 2, warmup: 2 };
+  const alternatingOf = (...names: string[]) => (context: PlanContext) => protocolPlan(context, names.map((n) => targets[n]!));
+  const run = await runBench({ backends: [node], quick: true, filter: /alternating/, plans: [alternatingOf('signal', 'libsignal')], sideBySide: tiny });
+  const finding = run.findings.find((f) => f.name.startsWith('signal (node) / libsignal'))!;
+  t.true(typeof finding.value === 'number' && finding.value > 0);
+  t.is(finding.met, finding.value! >= 1.5);
+  t.regex(finding.detail, /^median of 3 rounds of 2 messages each, the two timed in turn \(round ratios [\d.]+x\.\.[\d.]+x\); \d+ vs \d+ messages\/s .*the table rows, timed apart: [\d.]+x$/);
+
+  const alone = await runBench({ backends: [node], quick: true, filter: /alternating/, plans: [alternatingOf('signal')], sideBySide: tiny });
+  t.like(alone.findings.find((f) => f.name.startsWith('signal (node) / libsignal')), { value: null, met: null, detail: 'not measured: libsignal was not measured (filter, or its check failed)' });
 });
 
 /** The real command line, in a child process that does not block the other tests. */

@@ -9,7 +9,7 @@ import { aeadPlan } from '../../bench/aead.ts';
 import { auditFigures, selectedAuditFindings } from '../../bench/audit.ts';
 import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type GroupName, type GroupPlan, type PlanContext, runPlan } from '../../bench/core.ts';
 import { dhPlan } from '../../bench/dh.ts';
-import { hotPath, type Finding } from '../../bench/hot-path.ts';
+import { hotPath, SIDE_BY_SIDE, type Finding, type SideBySidePlan } from '../../bench/hot-path.ts';
 import { kdfPlan } from '../../bench/kdf.ts';
 import { kemPlan } from '../../bench/kem.ts';
 import { protocolPlan } from '../../bench/protocol.ts';
@@ -84,6 +84,8 @@ export async function runBench(options: {
   quick: boolean;
   filter: RegExp | null;
   plans?: readonly ((context: PlanContext) => GroupPlan)[];
+  /** How signal and libsignal are timed side by side; by default, by --quick. */
+  sideBySide?: SideBySidePlan;
   progress?: (line: string) => void;
 }): Promise<BenchOutcome> {
   const context: PlanContext = { backends: options.backends, raw: true, quick: options.quick };
@@ -103,11 +105,13 @@ export async function runBench(options: {
   }
   let findings: Finding[] = [];
   if (results.some((r) => r.group === 'protocol')) {
-    options.progress?.('hot path: ratchet message and primitive calls');
+    options.progress?.('hot path: signal and libsignal side by side, ratchet message and primitive calls');
     // The bare ratchet message: a longer budget and warm-up than a primitive (it is JavaScript the JIT must optimise first).
     findings = await hotPath(results, {
       backends: options.backends,
       timing: { ...timing, time: timing.time * 4, warmupTime: options.quick ? 300 : 1000, warmupIterations: 10 },
+      sideBySide: options.sideBySide ?? SIDE_BY_SIDE[options.quick ? 'quick' : 'full'],
+      quick: options.quick,
     });
   }
   if (selectedAuditFindings(options.filter).length > 0) {

@@ -89,12 +89,15 @@ export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: U
 export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, message: RatchetMessage): Uint8Array {
   const header = decodeHeader(message.header);
   const ad = concatBytes(state.associatedData, message.header);
-  const skippedId = skippedKeyId(header.dh, header.n);
-  const skippedKey = state.skipped[skippedId];
-  if (skippedKey) {
-    const plaintext = openMessage(crypto, LABELS.messageKeys, skippedKey, message.ciphertext, ad);
-    delete state.skipped[skippedId];
-    return plaintext;
+  // (Most sessions hold no skipped key: then no lookup, whose long string key costs more than it seems.)
+  if (hasSkippedKeys(state)) {
+    const skippedId = skippedKeyId(header.dh, header.n);
+    const skippedKey = state.skipped[skippedId];
+    if (skippedKey) {
+      const plaintext = openMessage(crypto, LABELS.messageKeys, skippedKey, message.ciphertext, ad);
+      delete state.skipped[skippedId];
+      return plaintext;
+    }
   }
 
   const draft: RatchetState = {
@@ -116,11 +119,21 @@ export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, me
   const plaintext = openMessage(crypto, LABELS.messageKeys, nextMessageKey(crypto, chain), message.ciphertext, ad);
 
   // Commit: the message was authentic.
-  Object.assign(state, draft, { skipped: state.skipped });
-  for (const [id, key] of newlySkipped) state.skipped[id] = key;
-  const ids = Object.keys(state.skipped);
-  for (let i = 0; i < ids.length - LIMITS.maxMessageKeys; i++) delete state.skipped[ids[i]!];
+  state.rootKey = draft.rootKey;
+  state.sending = draft.sending;
+  state.receiving = draft.receiving;
+  state.previousCounter = draft.previousCounter;
+  if (newlySkipped.length > 0) {
+    for (const [id, key] of newlySkipped) state.skipped[id] = key;
+    const ids = Object.keys(state.skipped);
+    for (let i = 0; i < ids.length - LIMITS.maxMessageKeys; i++) delete state.skipped[ids[i]!];
+  }
   return plaintext;
+}
+
+function hasSkippedKeys(state: RatchetState): boolean {
+  for (const _ in state.skipped) return true;
+  return false;
 }
 
 /**
