@@ -10,7 +10,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Rng } from '../../harness/rng.ts';
-import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
+import { equalBytes, pack, unpack } from '../shared/codec.ts';
 import { SignalError } from './errors.ts';
 import { openMessage, sealMessage } from './message-cipher.ts';
 import { generateDh, LABELS, LIMITS, type DhKeyPair } from './primitives.ts';
@@ -82,13 +82,13 @@ export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: U
   if (!chain) throw new SignalError('no-session', 'no sending chain yet: the session has not received a message');
   const messageKey = nextMessageKey(crypto, chain);
   const header = pack({ dh: state.sending.ratchet.publicKey, pn: state.previousCounter, n: chain.index - 1 } satisfies Header);
-  return { header, ciphertext: sealMessage(crypto, LABELS.messageKeys, messageKey, plaintext, concatBytes(state.associatedData, header)) };
+  return { header, ciphertext: sealMessage(crypto, LABELS.messageKeys, messageKey, plaintext, [state.associatedData, header]) };
 }
 
 /** §3.5 RatchetDecrypt, transactional. */
 export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, message: RatchetMessage): Uint8Array {
   const header = decodeHeader(message.header);
-  const ad = concatBytes(state.associatedData, message.header);
+  const ad = [state.associatedData, message.header];
   // (Most sessions hold no skipped key: then no lookup, whose long string key costs more than it seems.)
   if (hasSkippedKeys(state)) {
     const skippedId = skippedKeyId(header.dh, header.n);
@@ -151,7 +151,7 @@ export function decryptOwn(state: RatchetState, crypto: CryptoBackend, message: 
   const walker = { ...chain };
   let messageKey = nextMessageKey(crypto, walker);
   while (walker.index <= header.n) messageKey = nextMessageKey(crypto, walker);
-  return openMessage(crypto, LABELS.messageKeys, messageKey, message.ciphertext, concatBytes(state.associatedData, message.header));
+  return openMessage(crypto, LABELS.messageKeys, messageKey, message.ciphertext, [state.associatedData, message.header]);
 }
 
 export function decodeHeader(bytes: Uint8Array): Header {

@@ -83,7 +83,7 @@ export function encryptGroup(crypto: CryptoBackend, key: OwnSenderKey, plaintext
   const iteration = key.iteration;
   key.chainKey = crypto.hmacSha256(key.chainKey, CHAIN_KEY_SEED);
   key.iteration++;
-  const ciphertext = sealMessage(crypto, LABELS.senderKeyMessageKeys, messageKey, plaintext, concatBytes(associatedData, header(key.keyId, iteration)));
+  const ciphertext = sealMessage(crypto, LABELS.senderKeyMessageKeys, messageKey, plaintext, [associatedData, header(key.keyId, iteration)]);
   const signature = crypto.ed25519Sign(key.signingSeed, signedBytes(key.keyId, iteration, ciphertext, associatedData));
   return pack({ keyId: key.keyId, iteration, ciphertext, signature } satisfies SenderKeyMessage);
 }
@@ -100,7 +100,7 @@ export function decryptGroup(crypto: CryptoBackend, key: PeerSenderKey, bytes: U
     crypto.ed25519Verify(key.signingPublicKey, signedBytes(message.keyId, message.iteration, message.ciphertext, associatedData), message.signature);
   if (!signatureValid) throw new SignalError('invalid-message', 'sender key signature does not verify');
 
-  const ad = concatBytes(associatedData, header(message.keyId, message.iteration));
+  const ad = [associatedData, header(message.keyId, message.iteration)];
   const skippedKey = key.skipped[message.iteration];
   if (skippedKey) {
     const plaintext = openMessage(crypto, LABELS.senderKeyMessageKeys, skippedKey, message.ciphertext, ad);
