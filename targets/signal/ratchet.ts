@@ -118,7 +118,7 @@ export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, me
   skipMessageKeys(crypto, draft, header.n, newlySkipped);
   const plaintext = openMessage(crypto, LABELS.messageKeys, nextMessageKey(crypto, chain), message.ciphertext, ad);
 
-  // Commit: the message was authentic.
+  // Commit: the message was authentic. (Every field decrypting may change; skipped keys last.)
   state.rootKey = draft.rootKey;
   state.sending = draft.sending;
   state.receiving = draft.receiving;
