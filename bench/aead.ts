@@ -15,6 +15,7 @@ import { chacha20poly1305, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import { concatBytes, equalBytes } from '../targets/shared/codec.ts';
 import { filled, rawName, SIZES, type BenchCase, type Check, type GroupPlan, type PlanContext } from './core.ts';
 
 /** One AEAD as a pair of functions: `encrypt(pt)` and `decrypt(ct)` with fixed key and nonce. */
@@ -39,28 +40,20 @@ const IV = filled(16, 15);
 const TAG = 16;
 const MAC = 32;
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** node:crypto's AEAD call sequence, nothing else (the `node-raw` rows). */
 function nodeRawAead(cipher: 'aes-256-gcm' | 'chacha20-poly1305'): Aead {
   return {
+    // (Both branches make the same call: node's typings have one overload per cipher family,
+    // and a union of the two names matches none of them.)
     encrypt(plaintext) {
       const c = cipher === 'aes-256-gcm' ? createCipheriv(cipher, KEY, NONCE, { authTagLength: TAG }) : createCipheriv(cipher, KEY, NONCE, { authTagLength: TAG });
-      return concat(c.update(plaintext), c.final(), c.getAuthTag());
+      return concatBytes(c.update(plaintext), c.final(), c.getAuthTag());
     },
     decrypt(ciphertext) {
       const split = ciphertext.length - TAG;
       const d = cipher === 'aes-256-gcm' ? createDecipheriv(cipher, KEY, NONCE, { authTagLength: TAG }) : createDecipheriv(cipher, KEY, NONCE, { authTagLength: TAG });
       d.setAuthTag(ciphertext.subarray(split));
-      return concat(d.update(ciphertext.subarray(0, split)), d.final());
+      return concatBytes(d.update(ciphertext.subarray(0, split)), d.final());
     },
   };
 }
@@ -69,21 +62,14 @@ function backendCbcHmac(b: CryptoBackend): Aead {
   return {
     encrypt(plaintext) {
       const ct = b.aes256CbcEncrypt(KEY, IV, plaintext);
-      return concat(ct, b.hmacSha256(MAC_KEY, ct));
+      return concatBytes(ct, b.hmacSha256(MAC_KEY, ct));
     },
     decrypt(sealed) {
       const ct = sealed.subarray(0, sealed.length - MAC);
-      if (!bytesEqual(b.hmacSha256(MAC_KEY, ct), sealed.subarray(sealed.length - MAC))) throw new Error('bad MAC');
+      if (!equalBytes(b.hmacSha256(MAC_KEY, ct), sealed.subarray(sealed.length - MAC))) throw new Error('bad MAC');
       return b.aes256CbcDecrypt(KEY, IV, ct);
     },
   };
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
 }
 
 const ALGORITHMS: readonly Algorithm[] = [
@@ -144,14 +130,14 @@ const ALGORITHMS: readonly Algorithm[] = [
           out[rawName('node')] = {
             encrypt(pt) {
               const c = createCipheriv('aes-256-cbc', KEY, IV);
-              const ct = concat(c.update(pt), c.final());
-              return concat(ct, createHmac('sha256', MAC_KEY).update(ct).digest());
+              const ct = concatBytes(c.update(pt), c.final());
+              return concatBytes(ct, createHmac('sha256', MAC_KEY).update(ct).digest());
             },
             decrypt(sealed) {
               const ct = sealed.subarray(0, sealed.length - MAC);
               if (!timingSafeEqual(createHmac('sha256', MAC_KEY).update(ct).digest(), sealed.subarray(sealed.length - MAC))) throw new Error('bad MAC');
               const d = createDecipheriv('aes-256-cbc', KEY, IV);
-              return concat(d.update(ct), d.final());
+              return concatBytes(d.update(ct), d.final());
             },
           };
         }
@@ -159,11 +145,11 @@ const ALGORITHMS: readonly Algorithm[] = [
           out[rawName('noble')] = {
             encrypt(pt) {
               const ct = cbc(KEY, IV).encrypt(pt);
-              return concat(ct, hmac(sha256, MAC_KEY, ct));
+              return concatBytes(ct, hmac(sha256, MAC_KEY, ct));
             },
             decrypt(sealed) {
               const ct = sealed.subarray(0, sealed.length - MAC);
-              if (!bytesEqual(hmac(sha256, MAC_KEY, ct), sealed.subarray(sealed.length - MAC))) throw new Error('bad MAC');
+              if (!equalBytes(hmac(sha256, MAC_KEY, ct), sealed.subarray(sealed.length - MAC))) throw new Error('bad MAC');
               return cbc(KEY, IV).decrypt(ct);
             },
           };

@@ -19,7 +19,7 @@ import { targets } from '../targets/registry.ts';
 import { Bench } from 'tinybench';
 import { collectGarbage, filled, SIZES, typicalMs, type BenchResult, type Timing } from './core.ts';
 import { HKDF_OUTPUTS, HMAC_SIZES } from './kdf.ts';
-import { establishedPair, MESSAGE_BYTES, OWN_CRYPTO, PROTOCOL_TASKS, warmUpSharedCode, type BenchNetwork } from './protocol.ts';
+import { establishedPair, MESSAGE_BYTES, OWN_CRYPTO, PROTOCOL_TASKS, warmUpSharedCode } from './protocol.ts';
 
 export interface PrimitiveCall {
   method: string;
@@ -262,16 +262,6 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** One alternating conversation of an established pair: each call sends the next message. */
-function alternatingMessages(net: BenchNetwork): () => Promise<void> {
-  const body = filled(MESSAGE_BYTES, 3);
-  let turn = 0;
-  return () => {
-    const aliceSends = turn++ % 2 === 0;
-    return net.send(aliceSends ? 'alice' : 'bob', aliceSends ? 'bob' : 'alice', body);
-  };
-}
-
 /** ns per call of `fn`, timed as the benchmark rows are (tinybench, median). */
 async function time(fn: () => unknown, timing: Timing): Promise<number> {
   const bench = new Bench({ ...timing, throws: true });
@@ -325,7 +315,8 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
       const signalNet = await establishedPair(targets['signal']!, node, 'side-by-side');
       const libsignalNet = await establishedPair(targets['libsignal']!, node, 'side-by-side');
       const plan = options.sideBySide;
-      const measured = await sideBySide(alternatingMessages(signalNet), alternatingMessages(libsignalNet), plan);
+      const body = filled(MESSAGE_BYTES, 3);
+      const measured = await sideBySide(() => signalNet.reply(body), () => libsignalNet.reply(body), plan);
       const value = median(measured.ratios);
       const [low, high] = [Math.min(...measured.ratios), Math.max(...measured.ratios)];
       const [signalRate, libsignalRate] = measured.rates.map(median) as [number, number];

@@ -73,6 +73,7 @@ export class BenchNetwork {
   received: ReceivedMessage | null = null;
   #clock = 0;
   #sequence = 0;
+  #turn = 0;
   readonly #escrowKey: BoxPublicKey | null;
 
   constructor(
@@ -118,6 +119,12 @@ export class BenchNetwork {
     if ((this.received as ReceivedMessage | null)?.id !== id) throw new Error(`${this.design.name}: ${to} did not receive ${id}`);
     // The provider keeps everything it stored for the server adversary; a benchmark needs none of it.
     this.provider.stored.length = 0;
+  }
+
+  /** The next message of a conversation in which alice and bob reply to each other, alice first. */
+  reply(body: Uint8Array): Promise<void> {
+    const aliceSends = this.#turn++ % 2 === 0;
+    return this.send(aliceSends ? 'alice' : 'bob', aliceSends ? 'bob' : 'alice', body);
   }
 
   async #deliver(envelope: Envelope, body: Uint8Array): Promise<void> {
@@ -241,7 +248,6 @@ export function protocolPlan(context: PlanContext, designs?: readonly Design[]):
       }
       let net: BenchNetwork | null = null;
       let overhead: number | undefined;
-      let turn = 0;
       const alternating = task === PROTOCOL_TASKS.alternating;
       cases.push({
         ...base,
@@ -259,8 +265,7 @@ export function protocolPlan(context: PlanContext, designs?: readonly Design[]):
         overheadBytes: () => overhead,
         fn: alternating
           ? async () => {
-              const aliceSends = turn++ % 2 === 0;
-              await net!.send(aliceSends ? 'alice' : 'bob', aliceSends ? 'bob' : 'alice', body);
+              await net!.reply(body);
             }
           : async () => {
               await net!.send('alice', 'bob', body);
