@@ -94,7 +94,7 @@ function judgeConversation(conversation: string, sequence: readonly JudgedMessag
   if (healedAt < 0) {
     return {
       kind: 'inconclusive',
-      detail: `in ${conversation}, every later message the adversary tried leaked, and it ended within two round trips of ${device}'s first send: too short to tell whether it heals (${listMessages(leaks)})`,
+      detail: `in ${conversation}, every message the adversary tried from ${device}'s first send on leaked, and the conversation ended within two round trips of that send: too short to tell whether it heals (${listMessages(leaks)})`,
     };
   }
   return { kind: 'healed', leaked: leaks.length };
