@@ -118,7 +118,7 @@ export interface Design {
    * The client cannot open what its own device sent, though its state holds the keys (a
    * library that does not expose them). Attacks on a device image then cannot try those
    * messages, and the judge leaves them out of post-compromise security instead of taking
-   * them for healing.
+   * them for healing (they still count as the device's sends, which open its healing window).
    */
   cannotOpenSent?: boolean;
   /** The design has an escrow authority ("exceptional access"): the harness makes its key pair; clients get the public key. */

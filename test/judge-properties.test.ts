@@ -14,14 +14,15 @@ const NOBODY: Position = { strikeStep: null, compromisedDevice: null, removedMem
 const BOB_PHONE_AT_3: Position = { strikeStep: 3, compromisedDevice: 'bob.phone', removedMember: null };
 const PASSIVE = { name: 'server', active: false, metadata: [] as const };
 
-/** A two-user ledger: alternating messages m0..m(n-1) at steps 0..n-1, all accepted. */
+/** A two-user ledger: messages m0..m(n-1) at steps 0..n-1, all accepted; a sender is a user (its phone) or a device. */
 function chat(senders: string[]): Ledger {
   const ledger = new Ledger();
   for (const user of ['alice', 'bob']) ledger.devices.push({ address: `${user}.phone`, user, addedAt: -1, removedAt: null });
   senders.forEach((sender, step) => {
-    const recipient = sender === 'alice' ? 'bob' : 'alice';
-    addMessage(ledger, { id: `m${step}`, step, from: `${sender}.phone`, to: recipient });
-    accept(ledger, `${recipient}.phone`, `m${step}`, `${sender}.phone`, step);
+    const from = (sender.includes('.') ? sender : `${sender}.phone`) as DeviceAddress;
+    const recipient = from.startsWith('alice.') ? 'bob' : 'alice';
+    addMessage(ledger, { id: `m${step}`, step, from, to: recipient });
+    accept(ledger, `${recipient}.phone`, `m${step}`, from, step);
   });
   return ledger;
 }
@@ -56,13 +57,14 @@ function leakedAs(...ids: string[]) {
   return ids.map((id) => ({ bytes: new TextEncoder().encode(`text [${markerOf(id)}]`), via: 'decrypt' }));
 }
 
-function verdict(ledger: Ledger, property: PropertyName, options: { position?: Position; leaked?: string[]; claims?: Claim[] } = {}) {
+function verdict(ledger: Ledger, property: PropertyName, options: { position?: Position; leaked?: string[]; claims?: Claim[]; untriedSender?: DeviceAddress } = {}) {
   const report = judge({
     ledger,
     holdings: leakedAs(...(options.leaked ?? [])),
     position: options.position ?? NOBODY,
     adversary: PASSIVE,
     claims: options.claims ?? [],
+    untriedSender: options.untriedSender ?? null,
   });
   return report.properties.find((p) => p.property === property)!;
 }
@@ -145,6 +147,71 @@ test('post-compromise security is violated when leaks last beyond two round trip
 test('post-compromise security is inconclusive when the conversation ends still leaking within two round trips', (t) => {
   const result = verdict(chat(['alice', 'bob', 'alice', 'bob', 'alice', 'bob']), 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5'] });
   t.is(result.verdict, 'inconclusive');
+});
+
+// The window counts from the compromised device's first send after the strike (SPEC §5):
+// healing needs its fresh keys (DR §3.5: a new ratchet key; RFC 9420 §16.6: a commit updating its leaf).
+
+test('a seized phone that never sends again cannot heal: post-compromise security is inconclusive, not violated', (t) => {
+  // Strike at 3; Bob answers from his laptop only, and every later message leaks for six legs.
+  const ledger = chat(['alice', 'bob', 'alice', 'alice', 'bob.laptop', 'alice', 'bob.laptop', 'alice', 'bob.laptop']);
+  const result = verdict(ledger, 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5', 'm6', 'm7', 'm8'] });
+  t.is(result.verdict, 'inconclusive');
+  t.is(result.healedAfter, null);
+  t.regex(result.detail, /bob\.phone sent nothing in bob and alice after the strike/);
+  t.regex(result.detail, /m3 \(decrypt\)/);
+});
+
+test('a seized phone that never sends again, but nothing leaked: post-compromise security holds', (t) => {
+  const ledger = chat(['alice', 'bob', 'alice', 'alice', 'bob.laptop', 'alice']);
+  const result = verdict(ledger, 'post-compromise-security', { position: BOB_PHONE_AT_3 });
+  t.is(result.verdict, 'holds');
+  t.is(result.healedAfter, 0);
+});
+
+test('leaks before the seized phone\'s first send are no finding: the window opens at that send, not at the strike', (t) => {
+  // m3..m7 leak over five legs (Alice and Bob's laptop) before the phone sends m8; then nothing leaks.
+  const ledger = chat(['alice', 'bob', 'alice', 'alice', 'bob.laptop', 'alice', 'bob.laptop', 'alice', 'bob', 'alice', 'bob', 'alice']);
+  const result = verdict(ledger, 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5', 'm6', 'm7'] });
+  t.is(result.verdict, 'holds', result.detail);
+  t.is(result.healedAfter, 5);
+});
+
+test('leaks that go on beyond two round trips of the seized phone\'s first send violate post-compromise security', (t) => {
+  // The phone sends m4; m4..m8 leak over five legs.
+  const ledger = chat(['alice', 'bob', 'alice', 'alice', 'bob', 'alice', 'bob', 'alice', 'bob', 'alice']);
+  const result = verdict(ledger, 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5', 'm6', 'm7', 'm8'] });
+  t.is(result.verdict, 'violated');
+  t.regex(result.detail, /over 5 one-way legs from bob\.phone's first send: m4 \(decrypt\)/);
+  t.is(result.healedAfter, null);
+});
+
+test('a seized phone that sends once, with no answer yet while leaks go on: the window never closes, inconclusive', (t) => {
+  const ledger = chat(['alice', 'bob', 'alice', 'bob', 'bob', 'bob']);
+  const result = verdict(ledger, 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4', 'm5'] });
+  t.is(result.verdict, 'inconclusive');
+  t.regex(result.detail, /too short to tell/);
+});
+
+test('a message its sender refused to send is no evidence of healing', (t) => {
+  // Bob's phone sends m3, Alice's m4 leaks, her m5 never left her phone (safety-number mismatch).
+  const ledger = chat(['alice', 'bob', 'alice', 'bob', 'alice', 'alice']);
+  ledger.messageById('m5')!.refused = 'safety number with bob did not match';
+  const result = verdict(ledger, 'post-compromise-security', { position: BOB_PHONE_AT_3, leaked: ['m3', 'm4'] });
+  t.is(result.verdict, 'inconclusive', result.detail);
+});
+
+test('the seized phone\'s own messages it could not try count as its sends, not as healing', (t) => {
+  // A library that cannot open its device's sent messages: m3 and m5 are Bob's, untried.
+  const ledger = chat(['alice', 'bob', 'alice', 'bob', 'alice', 'bob', 'alice']);
+  const untried = { position: BOB_PHONE_AT_3, untriedSender: 'bob.phone' as DeviceAddress };
+  const healed = verdict(ledger, 'post-compromise-security', { ...untried, leaked: ['m4'] });
+  t.is(healed.verdict, 'holds', healed.detail);
+  t.is(healed.healedAfter, 1);
+  const stream = chat(['alice', 'bob', 'alice', 'bob', 'bob', 'bob']);
+  const onlyOwn = verdict(stream, 'post-compromise-security', untried);
+  t.is(onlyOwn.verdict, 'inconclusive');
+  t.regex(onlyOwn.detail, /could not try any later message/);
 });
 
 test('post-compromise security is not applicable without a compromised device', (t) => {

@@ -4,13 +4,17 @@
  * member that is not the admin trying to add someone; and the same report for the same seed.
  */
 import test from 'ava';
+import { loadOptions } from '../harness/cli/catalogue.ts';
+import { Rng } from '../harness/rng.ts';
+import { loadScenarioFile } from '../harness/scenario/load.ts';
 import { mls } from '../targets/mls.ts';
-import { HEALING_STOLEN_PHONE_PATTERN, builtIn, leakPattern, message, property, run } from './helpers/audit.ts';
-import { setUpWorld } from './helpers/world.ts';
+import { HEALING_STOLEN_PHONE_PATTERN, builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
+import { setUpWorld, text } from './helpers/world.ts';
 
 const familyGroup = builtIn('family-group');
 const stolenPhone = builtIn('stolen-phone');
 const offlineLaptop = builtIn('offline-laptop');
+const theory = (name: string) => loadScenarioFile(new URL(`./theory/${name}.yaml`, import.meta.url).pathname, loadOptions);
 
 test('family group: a removed member keeps what it got as a member, nothing after, nor after a new member joins', async (t) => {
   const report = await run('mls', familyGroup, 'removed-member');
@@ -65,6 +69,91 @@ test('seized phone: deleted messages stay gone, the next message leaks, then a f
   const pcs = property(report, 'post-compromise-security');
   t.is(pcs.verdict, 'holds');
   t.is(pcs.healedAfter, 1);
+});
+
+// --- a sender's own messages (RFC 9420 §9.1-9.2) --------------------------------------
+
+test('an image opens what its device sends later in the epoch, never what it sent before, nor after its next commit (RFC 9420 §9.2)', async (t) => {
+  const scenario = scenarioFromYaml(`
+name: pair
+users: { alice: [phone], bob: [phone] }
+steps:
+  - mark: start
+`);
+  const harness = await setUpWorld(mls, scenario);
+  harness.holdDeliveries();
+  const deliverAll = async () => {
+    for (const envelope of harness.held.splice(0)) await harness.deliver(envelope);
+  };
+  await harness.send('alice.phone', 'bob', 'hello', 'hello bob');
+  await deliverAll();
+  // Bob read Alice, so he commits a fresh update path before replying; the image is taken after.
+  await harness.send('bob.phone', 'alice', 'reply', 'before imaging');
+  const reply = harness.held.filter((e) => e.from === 'bob.phone').at(-1)!;
+  await deliverAll();
+  const image = await harness.client('bob.phone').exportState();
+  await harness.send('bob.phone', 'alice', 'next', 'after imaging, same epoch');
+  const next = harness.held.at(-1)!;
+  await deliverAll();
+  // Alice commits before her answer (its path encrypted to Bob's leaf key, which the image
+  // holds); Bob, having read it, commits a fresh update path before his next message.
+  await harness.send('alice.phone', 'bob', 'answer', 'an answer');
+  const toBob = [...harness.held];
+  await deliverAll();
+  await harness.send('bob.phone', 'alice', 'healed', 'after his own commit');
+  const healed = harness.held.at(-1)!;
+
+  const clone = await harness.world.view(mls, Rng.fromSeed(1, 'attacker')).restoreDevice('bob.phone', image);
+  await t.throwsAsync(() => clone.openSent(reply), { message: /in the past/ }, 'a consumed generation is deleted: forward secrecy');
+  t.is(text((await clone.openSent(next))!), 'after imaging, same epoch');
+  await t.throwsAsync(() => clone.openSent(next), { message: /in the past/ }, 'each generation opens once, then it is consumed');
+  const received = [];
+  for (const envelope of toBob) received.push(await clone.receive(envelope));
+  t.deepEqual(received.map((r) => r && text(r.body)), [null, 'an answer'], 'the copy follows Alice\'s commit');
+  await t.throwsAsync(() => clone.openSent(healed), { message: /unable to authenticate/ }, 'the fresh path secret of Bob\'s own commit never reaches the copy');
+});
+
+test('seized right after sending: the image reads the sender\'s next messages of the epoch and the answer, then his own commit heals (RFC 9420 §9.2, §16.6)', async (t) => {
+  const report = await run('mls', theory('mls-sender-reads-own-epoch'), 'stolen-device');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(leakPattern(report), [
+    'hello:exposed:leaked(device-image)',
+    'reply:exposed:leaked(device-image)',
+    'more.1:after:leaked(decrypt)',
+    'more.2:after:leaked(decrypt)',
+    'answer:after:leaked(decrypt)',
+    'healed:after:clean',
+    'after-heal:after:clean',
+    'last:after:clean',
+  ]);
+  const pcs = property(report, 'post-compromise-security');
+  t.is(pcs.verdict, 'holds', pcs.detail);
+  t.is(pcs.healedAfter, 3);
+});
+
+test('seized in a group right after sending: the image reads the member\'s next message and the others\' commits until its own commit heals (RFC 9420 §9.2, §16.6)', async (t) => {
+  const report = await run('mls', theory('mls-group-sender-reads-own-epoch'), 'stolen-device');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(
+    report.messages.filter((m) => m.class === 'after').map((m) => `${m.id}:${m.leaked ? m.via : 'clean'}`),
+    ['b1:decrypt', 'c1:decrypt', 'a1:decrypt', 'b2:clean', 'c2:clean', 'a2:clean', 'b3:clean'],
+  );
+  const pcs = property(report, 'post-compromise-security');
+  t.is(pcs.verdict, 'holds', pcs.detail);
+  t.is(pcs.healedAfter, 3);
+});
+
+test('a victim streaming one way: every message leaks from its own leaf ratchet, and with no round trip the verdict is inconclusive (SPEC §5)', async (t) => {
+  const report = await run('mls', theory('mls-one-way-stream'), 'stolen-device');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(
+    report.messages.filter((m) => m.class === 'after').map((m) => `${m.id}:${m.leaked ? m.via : 'clean'}`),
+    ['stream.1:decrypt', 'stream.2:decrypt', 'stream.3:decrypt', 'stream.4:decrypt', 'stream.5:decrypt'],
+  );
+  const pcs = property(report, 'post-compromise-security');
+  t.is(pcs.verdict, 'inconclusive', pcs.detail);
+  t.is(pcs.healedAfter, null);
+  t.is(property(report, 'confidentiality').verdict, 'violated');
 });
 
 test('quantum: the X-Wing suite is claimed, but without a rebuildable device the run is inconclusive, never clean', async (t) => {

@@ -17,7 +17,8 @@
  *   stolen copy of its state falls behind at its next turn).
  * - Two commits made in the same epoch (both sent before either arrived) are settled without
  *   a delivery service: everyone keeps the one from the lowest leaf index.
- * - `openSent` is always null: MLS deletes a sender's generation key once it encrypts.
+ * - `openSent` opens this device's own application messages from its leaf's ratchet in the
+ *   secret tree, as a copy of its state can (RFC 9420 §9.1-9.2: only consumed secrets are deleted).
  */
 import {
   createApplicationMessage,
@@ -352,12 +353,25 @@ export class MlsClient implements Client {
   }
 
   /**
-   * MLS cannot open its own application messages: the sender's generation key is deleted
-   * as soon as it encrypts (RFC 9420 §9.2), and ts-mls keeps no copy. So an image never
-   * reveals what the device sent.
+   * Open an application message this device sent. The secret tree holds a ratchet for every
+   * leaf, this device's own included (RFC 9420 §9); the deletion schedule (§9.2) deletes a
+   * ratchet secret once its key and nonce are derived, but keeps the next one, so the state
+   * holds the generation its next message will use. A copy of the state derives the key and
+   * nonce of every message the device sends later in the epoch, for the generation that
+   * message's sender data carries (§9.1), as a receiver does for any other sender. What it
+   * sent before the copy stays closed (those generations are consumed), and so does what it
+   * sends after its own next commit: the commit's fresh path secret never reaches the copy.
    */
-  async openSent(_envelope: Envelope): Promise<Uint8Array | null> {
-    return null;
+  async openSent(envelope: Envelope): Promise<Uint8Array | null> {
+    const decoded = decodeMlsMessage(envelope.body, 0)?.[0];
+    if (decoded?.wireformat !== 'mls_private_message' || decoded.privateMessage.contentType !== 'application') return null;
+    const pm = decoded.privateMessage;
+    const record = this.#groups.get(utf8.decode(pm.groupId));
+    if (!record) return null;
+    const opened = await this.#openApplication(record.state, pm);
+    if (!opened || opened.from !== this.#context.address) return null;
+    record.state = opened.state;
+    return decodePayload(opened.message).body;
   }
 
   // --- internals: groups --------------------------------------------------------------
