@@ -29,7 +29,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-a, --adversaries <names>', 'comma list of adversary names (default: all built-in)')
     .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
     .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
-    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif, github', DEFAULT_REPORTERS.join(','))
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON)')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
     .option('--shard <i/n>', 'run only the i-th of n equal slices of the run matrix (1-based; default: the whole matrix)')
@@ -46,9 +46,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('merge shard reports (--shard i/n) into one report and its other formats')
     .argument('<report.json...>', 'the report.json of every shard')
     .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
-    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif, github', DEFAULT_REPORTERS.join(','))
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON), checked on the merged report')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
+    .option('--scenario <path>', 'a scenario file or folder the audit ran, so that annotations (github) point at its steps (repeatable)', collect, [])
     .option('--quiet', 'no summary output')
     .action(async (files: string[], flags) => {
       const { merge } = await import('./merge.ts');
@@ -81,6 +82,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** A repeatable option's values, in order. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export async function main(argv: string[]): Promise<number> {
