@@ -169,7 +169,7 @@ export async function writeReports(report: Report, active: ReturnType<typeof cre
 /* Flags                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-function parseSeed(value: string): number {
+export function parseSeed(value: string): number {
   const seed = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seed)) {
     throw new InputError({ file: '<command line>', path: '--seed', message: `expected a non-negative integer, got '${value}'` });
@@ -185,7 +185,7 @@ export function parseWorkers(value: string): number {
   return workers;
 }
 
-function cryptoFlag(name: string) {
+export function cryptoFlag(name: string) {
   try {
     return cryptoBackend(name);
   } catch (error) {

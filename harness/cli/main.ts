@@ -57,6 +57,21 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command('init')
+    .description('run the audit and write a starter keyhole-policy.yaml from its results and a CI workflow (.github/workflows/keyhole.yml); never overwrites a file')
+    .argument('[scenario...]', 'scenario files (.yaml, .yml, .json) or folders of them; none: the built-in scenarios')
+    .option('-t, --targets <names>', 'comma list of target names (default: all built-in)')
+    .option('-a, --adversaries <names>', 'comma list of adversary names (default: all built-in)')
+    .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
+    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads', '1')
+    .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
+    .option('--quiet', 'no progress output')
+    .action(async (scenarios: string[], flags) => {
+      const { init } = await import('./init.ts');
+      setExit(await init(scenarios, flags));
+    });
+
+  program
     .command('list')
     .description('print every built-in target, adversary and scenario')
     .option('--json', 'print as JSON')
