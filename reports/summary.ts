@@ -8,7 +8,7 @@
  * from the report is clipped before it is escaped (so a line has a bounded length), every
  * part of the summary writes into a budget of its own and refuses a line that would pass
  * it, and a list that outgrows its budget ends in "… and N more". The budgets add up to less
- * than the limit. GitHub refuses comments over 65,536 characters.
+ * than the limit (the lists share theirs). GitHub refuses comments over 65,536 characters.
  *
  * Text from the report goes through `mdEscape`, as in report.md.
  */
@@ -24,10 +24,8 @@ export const SUMMARY_MAX_CHARS = 60_000;
 export const SUMMARY_BUDGETS = {
   head: 2_000,
   matrix: 16_000,
-  violations: 12_000,
-  failedRuns: 6_000,
-  policy: 10_000,
-  baseline: 10_000,
+  /** Shared by the lists of violated claims, failed runs, policy failures and regressions. */
+  lists: 38_000,
   foot: 1_000,
 } as const;
 
@@ -63,24 +61,21 @@ export function renderSummary(report: Report): string {
   const where = (target: string, scenario: string, adversary: string) =>
     link(target, scenario, adversary, `**${name(target)}** · ${name(scenario)} · ${name(adversary)}`);
 
-  const parts: string[][] = [headPart(report), matrixPart(report)];
-
-  parts.push(
-    listPart(SUMMARY_BUDGETS.violations, report.violations.length === 0 ? [] : [`### Violated claims (${report.violations.length})`], report.violations, (v) =>
+  const lists: FindingList[] = [];
+  if (report.violations.length > 0) {
+    lists.push(findingList([`### Violated claims (${report.violations.length})`], report.violations, (v) =>
       `- ✗ ${where(v.target, v.scenario, v.adversary)} · **${name(v.property)}**: ${detail(v.detail)}`,
-    ),
-  );
+    ));
+  }
   const errors = report.runs.filter((r) => r.status === 'error');
-  parts.push(
-    listPart(SUMMARY_BUDGETS.failedRuns, errors.length === 0 ? [] : [`### Failed runs (${errors.length})`], errors, (r) =>
-      `- ⚠ ${where(r.target, r.scenario, r.adversary)}: ${detail(r.error ?? 'unknown error')}`,
-    ),
-  );
+  if (errors.length > 0) {
+    lists.push(findingList([`### Failed runs (${errors.length})`], errors, (r) => `- ⚠ ${where(r.target, r.scenario, r.adversary)}: ${detail(r.error ?? 'unknown error')}`));
+  }
   if (report.policy) {
     const { file, failures } = report.policy;
     const title = `### Policy ${name(file)}${failures.length > 0 ? `: ${failures.length} failed` : ''}`;
-    parts.push(
-      listPart(SUMMARY_BUDGETS.policy, failures.length === 0 ? [title, '', '✓ every expectation holds'] : [title], failures, (f) => {
+    lists.push(
+      findingList(failures.length === 0 ? [title, '', '✓ every expectation holds'] : [title], failures, (f) => {
         const property = f.property === null ? '' : ` · **${name(f.property)}**`;
         return `- ✗ expect[${f.entry}] ${where(f.target, f.scenario, f.adversary)}${property}: expected ${detail(f.expected)}, got ${detail(f.actual)}`;
       }),
@@ -91,8 +86,18 @@ export function renderSummary(report: Report): string {
     const title = `### Baseline ${name(file)}${regressions.length > 0 ? `: ${regressions.length} regression${regressions.length === 1 ? '' : 's'}` : ''}`;
     const head = regressions.length === 0 ? [title, '', '✓ nothing got worse'] : [title];
     const tail = notes.length === 0 ? [] : ['', `<sub>${notes.length} note${notes.length === 1 ? '' : 's'} on the comparison: see report.md</sub>`];
-    parts.push(listPart(SUMMARY_BUDGETS.baseline, head, regressions, (r) => `- ✗ ${link(r.target, r.scenario, r.adversary, detail(r.description))}`, tail));
+    lists.push(findingList(head, regressions, (r) => `- ✗ ${link(r.target, r.scenario, r.adversary, detail(r.description))}`, tail));
   }
+
+  const parts: string[][] = [headPart(report), matrixPart(report)];
+  // The lists share one budget: each gets an equal share of what is left, and what a short
+  // list does not use goes to the lists after it.
+  let left = SUMMARY_BUDGETS.lists;
+  lists.forEach((list, i) => {
+    const lines = listPart(Math.floor(left / (lists.length - i)), list);
+    left -= lines.reduce((sum, line) => sum + line.length + 1, 0);
+    parts.push(lines);
+  });
   parts.push(footPart());
   return `${parts.flat().join('\n').trimEnd()}\n`;
 }
@@ -196,22 +201,33 @@ function legendLine(hiddenColumns: number): string {
   );
 }
 
-/** A heading, then one line per item while the budget lasts, then `… and N more`, then `tail` (short lines). */
-function listPart<T>(budget: number, head: string[], items: readonly T[], line: (item: T) => string, tail: string[] = []): string[] {
-  if (head.length === 0) return [];
+/** A list of findings: a heading, one line per item, and short lines after them. */
+interface FindingList {
+  head: string[];
+  count: number;
+  line(index: number): string;
+  tail: string[];
+}
+
+function findingList<T>(head: string[], items: readonly T[], line: (item: T) => string, tail: string[] = []): FindingList {
+  return { head, count: items.length, line: (index) => line(items[index]!), tail };
+}
+
+/** The heading, then one line per item while the budget lasts, then `… and N more`, then the tail. */
+function listPart(budget: number, list: FindingList): string[] {
   const part = new Budget(budget);
-  for (const text of head) part.add(text);
+  for (const text of list.head) part.add(text);
   part.add('');
-  const reserve = MORE_LINE_RESERVE + tail.reduce((sum, text) => sum + text.length + 1, 0) + 1;
-  for (let i = 0; i < items.length; i++) {
-    const text = line(items[i]!);
+  const reserve = MORE_LINE_RESERVE + list.tail.reduce((sum, text) => sum + text.length + 1, 0) + 1;
+  for (let i = 0; i < list.count; i++) {
+    const text = list.line(i);
     if (text.length + 1 > part.left - reserve) {
-      part.add(`- … and ${items.length - i} more: every one is in report.md and index.html`);
+      part.add(`- … and ${list.count - i} more: every one is in report.md and index.html`);
       break;
     }
     part.add(text);
   }
-  for (const text of tail) part.add(text);
+  for (const text of list.tail) part.add(text);
   part.add('');
   return part.lines;
 }
