@@ -5,7 +5,9 @@
  * - `readInputFile(path, kind)`: checks the path (a regular file, a known extension, not
  *   too large) and returns its text; refuses binary files and bad UTF-8.
  * - `parseInput(text, file, kind)`: YAML, or strict JSON for a name ending in `.json`, into
- *   plain data plus `locate`, which turns a path inside the data into a `line:column`.
+ *   plain data plus `locate`, which turns a path inside the data into a `line:column`, and
+ *   `lineOf`, the line where a mapping or list inside it starts (a scenario's steps),
+ *   recorded while parsing so that asking costs nothing.
  *   Refuses empty files, several YAML documents, duplicate keys (also in JSON), nesting
  *   deeper than `MAX_NESTING` (before anything recursive could exhaust the stack) and
  *   alias bombs.
@@ -50,6 +52,8 @@ export type Segment = string | number;
 export type Path = readonly Segment[];
 /** Where the node at `path` is: `line:column`, 1-based; undefined when unknown. `atKey`: its key, not its value. */
 export type Locate = (path: Path, atKey: boolean) => string | undefined;
+/** The 1-based line where the mapping or list at `path` starts; undefined when unknown (or not a mapping or list). */
+export type LineOf = (path: Path) => number | undefined;
 
 /** What kind of input file is read, for the checks and the messages. */
 export interface InputKind {
@@ -134,6 +138,7 @@ export interface ParsedInput {
   /** Plain data: mappings, lists, strings, numbers, booleans, null (or undefined: nothing). */
   data: unknown;
   locate: Locate;
+  lineOf: LineOf;
 }
 
 /**
@@ -171,7 +176,9 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
     }
     if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`);
     // JSON.parse silently keeps the last of duplicate keys; both YAML parsers find them.
-    if (quickYaml(text) !== null) return { data, locate: locateLater(text, file, kind) };
+    // js-yaml's reading of the same text has the same structure, so its lines are the file's.
+    const quick = quickYaml(text);
+    if (quick !== null) return { data, locate: locateLater(text, file, kind), lineOf: quick.lineOf };
     // Otherwise the `yaml` library decides (only shallow enough input reaches it), with positions.
     const { doc, locate } = parseYaml(text, file, kind);
     const duplicates = doc.errors.filter((error) => error.code === 'DUPLICATE_KEY');
@@ -184,11 +191,12 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
         })),
       );
     }
-    return { data, locate: doc.errors.length === 0 ? locate : () => undefined };
+    const located = doc.errors.length === 0 ? locate : () => undefined;
+    return { data, locate: located, lineOf: lineOfLocate(located) };
   }
 
   const quick = quickYaml(text);
-  if (quick !== null) return { data: quick.data, locate: locateLater(text, file, kind) };
+  if (quick !== null) return { data: quick.data, locate: locateLater(text, file, kind), lineOf: quick.lineOf };
 
   const { doc, locate } = parseYaml(text, file, kind);
   if (doc.errors.length > 0) {
@@ -206,7 +214,7 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
   } catch (error) {
     fail(`YAML: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { data, locate };
+  return { data, locate, lineOf: lineOfLocate(locate) };
 }
 
 /**
@@ -226,18 +234,52 @@ export function unusableData(data: unknown, kind: Pick<InputKind, 'what' | 'shap
  * js-yaml's reading of a file it accepts, or null: it refused the file (a syntax error, a
  * duplicate key, several documents, nesting too deep for its recursion), the data is nested
  * deeper than `MAX_NESTING`, or the file has an anchor. Null sends the file to `parseYaml`,
- * which gives the located message.
+ * which gives the located message. The line of every mapping and list is recorded on the
+ * way, from js-yaml's node events, by the object it becomes (the nesting of the events
+ * depends on the syntax: a flow mapping at the top is read once as a possible key).
  */
-function quickYaml(text: string): { data: unknown } | null {
+function quickYaml(text: string): { data: unknown; lineOf: LineOf } | null {
   if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under a limit there
+  const lines = new Map<object, number>();
+  /** The (0-based) line where each node being read opened, outermost first. */
+  const opened: number[] = [];
   let data: unknown;
   try {
-    data = loadYamlQuickly(text, { schema: YAML_1_2_CORE_SCHEMA });
+    data = loadYamlQuickly(text, {
+      schema: YAML_1_2_CORE_SCHEMA,
+      // A node opens where its content is about to start (a list item's after its `-`) and closes with its value built.
+      listener: (event, state) => {
+        if (event === 'open') {
+          opened.push(state.line);
+          return;
+        }
+        const line = opened.pop()!;
+        const node: unknown = state.result;
+        if (typeof node === 'object' && node !== null && !lines.has(node)) lines.set(node, line + 1);
+      },
+    });
   } catch {
     return null;
   }
   // Too deep: the careful path says where.
-  return nestingDepth(data) > MAX_NESTING ? null : { data };
+  if (nestingDepth(data) > MAX_NESTING) return null;
+  const lineOf: LineOf = (path) => {
+    let node: unknown = data;
+    for (const segment of path) {
+      if (typeof node !== 'object' || node === null || !Object.hasOwn(node, segment)) return undefined;
+      node = (node as Record<string, unknown>)[segment as string];
+    }
+    return typeof node === 'object' && node !== null ? lines.get(node) : undefined;
+  };
+  return { data, lineOf };
+}
+
+/** `lineOf` from a `locate` (the careful path, where the document already knows every node's place). */
+function lineOfLocate(locate: Locate): LineOf {
+  return (path) => {
+    const where = locate(path, false);
+    return where === undefined ? undefined : Number(where.slice(0, where.indexOf(':')));
+  };
 }
 
 /** `locate` that parses the file with positions on its first call (only files with problems pay for it). */

@@ -1,7 +1,10 @@
 /**
- * `md`: report.md, a summary fit for a pull-request comment. A one-line verdict, the
+ * `md`: report.md, the whole report in Markdown. A one-line verdict, the
  * target x adversary matrix, the violated claims and failed runs, then every run in a
  * collapsible `<details>` block (properties and messages).
+ *
+ * The md reporter also writes `report-summary.md` beside it (`./summary.ts`): the verdict,
+ * the breaches matrix and the findings, in a size a comment always holds.
  *
  * Everything taken from the report goes through `mdEscape`, which turns the characters
  * that mean something to Markdown or HTML into character references, and newlines into
@@ -9,40 +12,13 @@
  * can neither inject markup nor break a table.
  */
 import type { MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
-import { fileReporter } from './file-reporter.ts';
+import { filesReporter } from './file-reporter.ts';
 import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { mdEscape, verdictLine } from './md-text.ts';
 import { selectMessages } from './message-selection.ts';
+import { renderSummary, SUMMARY_FILE } from './summary.ts';
 
-const MD_REFERENCES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '|': '&#124;',
-  '`': '&#96;',
-  '\\': '&#92;',
-  '*': '&#42;',
-  _: '&#95;',
-  '[': '&#91;',
-  ']': '&#93;',
-  '~': '&#126;',
-  '#': '&#35;',
-  '@': '&#64;',
-  $: '&#36;',
-};
-
-/**
- * Escapes text for Markdown and HTML at once (inline, table cells, `<summary>`): special
- * characters become character references, line breaks `<br>`, other control characters
- * a space.
- */
-export function mdEscape(value: unknown): string {
-  return String(value)
-    .replace(/[&<>"'|`\\*_[\]~#@$]/g, (ch) => MD_REFERENCES[ch]!)
-    .replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ');
-}
+export { findingCounts, mdEscape } from './md-text.ts';
 
 export function renderMarkdown(report: Report): string {
   const out: string[] = [];
@@ -117,22 +93,6 @@ export function renderMarkdown(report: Report): string {
     for (const run of report.runs) out.push(...runDetails(run), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
-}
-
-function verdictLine(report: Report): string {
-  const parts = findingCounts(report);
-  return parts.length === 0 ? '**✓ every design kept its claims**' : `**✗ ${parts.join(', ')}**`;
-}
-
-/** What makes `keyhole audit` exit 1, counted: violated claims, failed runs, policy failures, regressions. */
-export function findingCounts(report: Report): string[] {
-  const count = (n: number, noun: string) => (n > 0 ? [`${n} ${noun}${n === 1 ? '' : 's'}`] : []);
-  return [
-    ...count(report.violations.length, 'violated claim'),
-    ...count(report.runs.filter((r) => r.status === 'error').length, 'failed run'),
-    ...count(report.policy?.failures.length ?? 0, 'failed policy expectation'),
-    ...count(report.baseline?.regressions.length ?? 0, 'regression'),
-  ];
 }
 
 function matrixTable(report: Report): string[] {
@@ -219,4 +179,7 @@ function messagesTable(messages: MessageReport[]): string[] {
   return rows;
 }
 
-export const mdReporter = fileReporter('report.md, a summary for pull-request comments', 'report.md', renderMarkdown);
+export const mdReporter = filesReporter('report.md, every run in detail, and report-summary.md, a summary for pull-request comments', {
+  'report.md': renderMarkdown,
+  [SUMMARY_FILE]: renderSummary,
+});

@@ -2,6 +2,7 @@
  * The built-in reporters. Keys are the names `--reporter` accepts; adding one is one new
  * file and one line here.
  */
+import { githubReporter } from './github.ts';
 import { htmlReporter } from './html.ts';
 import { jsonReporter } from './json.ts';
 import { junitReporter } from './junit.ts';
@@ -17,6 +18,7 @@ export const reporters: Record<string, ReporterEntry> = {
   html: htmlReporter,
   junit: junitReporter,
   sarif: sarifReporter,
+  github: githubReporter,
 };
 
 export { DEFAULT_REPORTERS } from './defaults.ts';

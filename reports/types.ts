@@ -10,17 +10,30 @@ export interface ReporterOptions {
   /** Where terminal reporters print. */
   stdout: NodeJS.WritableStream;
   color: boolean;
+  /** Where the audit's scenarios were read from, by scenario name (those read from files). */
+  scenarioSources?: ReadonlyMap<string, ScenarioSource>;
 }
 
-export interface Reporter {
+/** Where a scenario is written, for reporters that point at its steps (`github`). */
+export interface ScenarioSource {
+  /** The scenario file, as the audit was given it. */
+  file: string;
+  /** The 1-based line of each step in it, by step index; null where not known. */
+  stepLines: readonly (number | null)[];
+}
+
+/** What `onEnd` returns: the path of the written file, of each written file, or null. */
+export type Written = string | readonly string[] | null;
+
+export interface Reporter<W extends Written = Written> {
   onRun?(run: RunReport): void;
-  /** Render the finished report; returns the path of a written file, if any. */
-  onEnd(report: Report): Promise<string | null>;
+  /** Render the finished report; returns the path of each written file, if any. */
+  onEnd(report: Report): Promise<W>;
 }
 
-export interface ReporterEntry {
+export interface ReporterEntry<W extends Written = Written> {
   description: string;
-  /** The file it writes under `--out`, if it writes one. */
+  /** The file it writes under `--out`, if it writes one (the first, if it writes several). */
   file: string | null;
-  create(options: ReporterOptions): Reporter;
+  create(options: ReporterOptions): Reporter<W>;
 }

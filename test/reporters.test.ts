@@ -19,20 +19,21 @@ const ESCAPED_PROBE = '&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;';
 
 // ---------------------------------------------------------------- registry
 
-test('the registry keeps list and json and adds md, html, junit and sarif with their files', async (t) => {
+test('the registry keeps list and json and adds md, html, junit, sarif and github with their files', async (t) => {
   t.truthy(reporters.list);
   t.is(reporters.json?.file, 'report.json');
-  const expected = { md: 'report.md', html: 'index.html', junit: 'junit.xml', sarif: 'report.sarif' };
+  t.is(reporters.github?.file, null);
+  const expected = { md: ['report.md', 'report-summary.md'], html: ['index.html'], junit: ['junit.xml'], sarif: ['report.sarif'] };
   const outDir = mkdtempSync(join(tmpdir(), 'keyhole-reporters-'));
   try {
-    for (const [name, file] of Object.entries(expected)) {
+    for (const [name, files] of Object.entries(expected)) {
       const entry = reporters[name];
       if (!entry) return t.fail(`reporter ${name} is not registered`);
-      t.is(entry.file, file, name);
+      t.is(entry.file, files[0], name);
       t.true(entry.description.length > 0);
-      const path = await entry.create({ outDir, stdout: process.stdout, color: false }).onEnd(reportWithLeaks());
-      t.is(path, join(outDir, file));
-      t.true(readFileSync(join(outDir, file), 'utf8').length > 100, `${file} was written`);
+      const written = await entry.create({ outDir, stdout: process.stdout, color: false }).onEnd(reportWithLeaks());
+      t.deepEqual(typeof written === 'string' ? [written] : written, files.map((file) => join(outDir, file)));
+      for (const file of files) t.true(readFileSync(join(outDir, file), 'utf8').length > 100, `${file} was written`);
     }
   } finally {
     rmSync(outDir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { InputError } from '../harness/errors.ts';
-import { loadScenarioFile, loadScenarios, MAX_PROBLEMS_PER_FILE, parseScenario } from '../harness/scenario/load.ts';
+import { loadScenarioFile, loadScenarios, MAX_PROBLEMS_PER_FILE, parseScenario, validateScenario } from '../harness/scenario/load.ts';
 import type { LoadOptions } from '../harness/scenario/load.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
 import { expectInputError } from './helpers/errors.ts';
@@ -75,6 +75,7 @@ const allStepsExpected: Scenario = {
     'removed-member': { group: 'family', user: 'bob' },
     'malicious-server': {},
   },
+  stepLines: [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25],
 };
 
 test('a scenario with every step kind parses into the normalized form', (t) => {
@@ -83,8 +84,30 @@ test('a scenario with every step kind parses into the normalized form', (t) => {
 
 test('the same scenario written as JSON gives the same result', (t) => {
   const data = parseYaml(readFileSync(`${FIXTURES}/all-steps.yaml`, 'utf8'));
-  const scenario = parseScenario(JSON.stringify(data, null, '\t'), 'all-steps.json', options);
-  t.deepEqual(scenario, { ...allStepsExpected, source: 'all-steps.json' });
+  const json = JSON.stringify(data, null, '\t');
+  const scenario = parseScenario(json, 'all-steps.json', options);
+  // Each step of the steps list opens a line of its own: `\t\t{`.
+  const stepLines = json.split('\n').flatMap((line, index) => (line === '\t\t{' ? [index + 1] : []));
+  t.is(stepLines.length, allStepsExpected.steps.length);
+  t.deepEqual(scenario, { ...allStepsExpected, source: 'all-steps.json', stepLines });
+});
+
+test('each step keeps the line it is written on, in block and flow YAML, JSON and YAML with anchors', (t) => {
+  const flow = parseScenario('name: a\nusers: {a: [p], b: [p]}\nsteps: [ {send: {from: a, to: b}},\n  {send: {from: b, to: a}},\n\n  {mark: x}]\n', 'flow.yaml', options);
+  t.deepEqual(flow.stepLines, [3, 4, 6]);
+  const json = parseScenario('{"name": "a", "users": {"a": ["p"], "b": ["p"]}, "steps": [{"send": {"from": "a", "to": "b"}},\n\n{"send": {"from": "b", "to": "a"}}]}', 'one.json', options);
+  t.deepEqual(json.stepLines, [1, 3]);
+  // An anchor sends the file the careful way (the `yaml` library's document): the same lines.
+  const text = readFileSync(`${FIXTURES}/all-steps.yaml`, 'utf8').replace('- mark: seizure', '- mark: &m seizure');
+  t.deepEqual(parseScenario(text, 'anchored.yaml', options).stepLines, allStepsExpected.stepLines);
+  const block = parseScenario('name: a\nusers:\n  a: [p]\n  b: [p]\nsteps:\n  # hello\n  -\n    send: { from: a, to: b }\n  - mark: x\n', 'block.yaml', options);
+  t.deepEqual(block.stepLines, [8, 9]);
+});
+
+test('a scenario given as data, not read from a file, has no step lines', (t) => {
+  const data = parseYaml(readFileSync(`${FIXTURES}/all-steps.yaml`, 'utf8'));
+  const { stepLines: _, ...expected } = allStepsExpected;
+  t.deepEqual(validateScenario(data, expected.source, options), expected);
 });
 
 test('ids: defaults, explicit ids and counts', (t) => {

@@ -8,7 +8,8 @@ import { loadScenarios } from '../scenario/load.ts';
 import { parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
-import type { ReporterEntry } from '../../reports/types.ts';
+import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { builtInScenarios, loadOptions, pick, pickAdversaries, pickTargets } from './catalogue.ts';
 import { createProgress, progressWanted } from './progress.ts';
 import type { Report } from '../report/types.ts';
@@ -44,7 +45,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
 
   const matrix = runMatrix({ targets, scenarios, adversaries });
   const specs = shard ? shardOf(matrix, shard) : matrix;
-  const active = createReporters(reporterEntries, flags.out);
+  const active = createReporters(reporterEntries, flags.out, scenarios);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
   let runs;
@@ -140,16 +141,26 @@ export function pickReporters(list: string): ReporterEntry[] {
   return pick(reporters, list, '--reporter');
 }
 
-export function createReporters(entries: readonly ReporterEntry[], outDir: string) {
+/** `scenarios`: those the audit ran, so that reporters can point at the steps of the ones read from files. */
+export function createReporters(entries: readonly ReporterEntry[], outDir: string, scenarios: readonly Scenario[] = []) {
   const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
-  return entries.map((entry) => entry.create({ outDir, stdout: process.stdout, color }));
+  const scenarioSources = sourcesOf(scenarios);
+  return entries.map((entry) => entry.create({ outDir, stdout: process.stdout, color, scenarioSources }));
+}
+
+function sourcesOf(scenarios: readonly Scenario[]): Map<string, ScenarioSource> {
+  const sources = new Map<string, ScenarioSource>();
+  for (const scenario of scenarios) {
+    if (scenario.stepLines) sources.set(scenario.name, { file: scenario.source, stepLines: scenario.stepLines });
+  }
+  return sources;
 }
 
 export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, quiet: boolean | undefined): Promise<void> {
   const written: string[] = [];
   for (const reporter of active) {
-    const path = await reporter.onEnd(report);
-    if (path) written.push(path);
+    const paths = await reporter.onEnd(report);
+    if (paths) written.push(...(typeof paths === 'string' ? [paths] : paths));
   }
   if (!quiet && written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
 }
@@ -158,7 +169,7 @@ export async function writeReports(report: Report, active: ReturnType<typeof cre
 /* Flags                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-function parseSeed(value: string): number {
+export function parseSeed(value: string): number {
   const seed = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seed)) {
     throw new InputError({ file: '<command line>', path: '--seed', message: `expected a non-negative integer, got '${value}'` });
@@ -174,7 +185,7 @@ export function parseWorkers(value: string): number {
   return workers;
 }
 
-function cryptoFlag(name: string) {
+export function cryptoFlag(name: string) {
   try {
     return cryptoBackend(name);
   } catch (error) {

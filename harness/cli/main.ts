@@ -29,7 +29,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-a, --adversaries <names>', 'comma list of adversary names (default: all built-in)')
     .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
     .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
-    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif, github', DEFAULT_REPORTERS.join(','))
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON)')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
     .option('--shard <i/n>', 'run only the i-th of n equal slices of the run matrix (1-based; default: the whole matrix)')
@@ -46,13 +46,29 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('merge shard reports (--shard i/n) into one report and its other formats')
     .argument('<report.json...>', 'the report.json of every shard')
     .option('-o, --out <dir>', 'where report files go', 'keyhole-report')
-    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif', DEFAULT_REPORTERS.join(','))
+    .option('-r, --reporter <names>', 'comma list of: list, json, md, html, junit, sarif, github', DEFAULT_REPORTERS.join(','))
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON), checked on the merged report')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
+    .option('--scenario <path>', 'a scenario file or folder the audit ran, so that annotations (github) point at its steps (repeatable)', collect, [])
     .option('--quiet', 'no summary output')
     .action(async (files: string[], flags) => {
       const { merge } = await import('./merge.ts');
       setExit(await merge(files, flags));
+    });
+
+  program
+    .command('init')
+    .description('run the audit and write a starter keyhole-policy.yaml from its results and a CI workflow (.github/workflows/keyhole.yml); never overwrites a file')
+    .argument('[scenario...]', 'scenario files (.yaml, .yml, .json) or folders of them; none: the built-in scenarios')
+    .option('-t, --targets <names>', 'comma list of target names (default: all built-in)')
+    .option('-a, --adversaries <names>', 'comma list of adversary names (default: all built-in)')
+    .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
+    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads', '1')
+    .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
+    .option('--quiet', 'no progress output')
+    .action(async (scenarios: string[], flags) => {
+      const { init } = await import('./init.ts');
+      setExit(await init(scenarios, flags));
     });
 
   program
@@ -81,6 +97,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** A repeatable option's values, in order. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -5,21 +5,26 @@
  * Every input is checked: schema `keyhole-report/1`, one seed, one tool version, no run twice.
  * Shard reports say which shard they are (`shard`), so the runs go back to their matrix
  * order whatever order the files come in, and a missing shard is an error. Reports without
- * `shard` (audits of different targets, say) are joined in the order given.
+ * `shard` (audits of different targets, say) are joined in the order given. `--scenario`
+ * names the scenario files the audit ran, for reporters that point at their steps (github).
  */
 import { InputError } from '../errors.ts';
 import type { InputProblem } from '../errors.ts';
 import { readReportFile, runKey, runName } from '../report/read.ts';
 import type { Report, RunReport } from '../report/types.ts';
 import { assembleReport } from '../runner.ts';
+import { loadScenarios } from '../scenario/load.ts';
 import { matrixIndex, shardSize } from '../shard.ts';
 import { applyChecks, createReporters, exitStatus, loadChecks, pickReporters, printChecks, writeReports } from './audit.ts';
+import { loadOptions } from './catalogue.ts';
 
 export interface MergeFlags {
   out: string;
   reporter: string;
   policy?: string;
   baseline?: string;
+  /** Scenario files or folders the audit ran (`--scenario`, repeatable): where the github reporter points. */
+  scenario?: string[];
   quiet?: boolean;
 }
 
@@ -31,6 +36,7 @@ export interface ReportFile {
 export async function merge(files: string[], flags: MergeFlags): Promise<number> {
   const reporterEntries = pickReporters(flags.reporter);
   const checks = loadChecks(flags);
+  const scenarios = flags.scenario && flags.scenario.length > 0 ? loadScenarios(flags.scenario, loadOptions) : [];
   const problems: InputProblem[] = [];
   const inputs: ReportFile[] = [];
   for (const file of files) {
@@ -44,7 +50,7 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   if (problems.length > 0) throw new InputError(problems);
   const report = mergeReports(inputs);
   applyChecks(report, checks);
-  await writeReports(report, createReporters(reporterEntries, flags.out), flags.quiet);
+  await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), flags.quiet);
   printChecks(report, flags.quiet);
   return exitStatus(report);
 }

@@ -5,7 +5,8 @@
  * Every problem is an `InputProblem` with the file, the path inside it (`steps[3].send.to`)
  * and what was expected, plus the line:column of the offending node where it is known.
  * All problems of a file are reported together (up to `MAX_PROBLEMS_PER_FILE`), never a
- * stack trace.
+ * stack trace. A scenario read from text keeps the line of each step (`stepLines`), so that
+ * a finding can point at the step that sent the message.
  */
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,7 +28,7 @@ import {
   readInputFile,
   unusableData,
 } from '../input-file.ts';
-import type { InputKind, Locate, Path, Segment } from '../input-file.ts';
+import type { InputKind, LineOf, Locate, Path, Segment } from '../input-file.ts';
 import { scenarioFileSchema } from './schema.ts';
 import type { RawScenario, RawStep } from './schema.ts';
 import { deviceAddress } from './types.ts';
@@ -70,7 +71,7 @@ export function loadScenarioFile(path: string, options: LoadOptions): Scenario {
  */
 export function parseScenario(text: string, file: string, options: LoadOptions): Scenario {
   const parsed = parseInput(text, file, SCENARIO_INPUT);
-  return checkScenario(parsed.data, file, options, parsed.locate);
+  return checkScenario(parsed.data, file, options, parsed.locate, parsed.lineOf);
 }
 
 /**
@@ -78,7 +79,7 @@ export function parseScenario(text: string, file: string, options: LoadOptions):
  * a plain object). `source` names it in errors and becomes `Scenario.source`.
  */
 export function validateScenario(data: unknown, source: string, options: LoadOptions): Scenario {
-  return checkScenario(data, source, options, () => undefined);
+  return checkScenario(data, source, options, () => undefined, null);
 }
 
 /**
@@ -205,7 +206,8 @@ function list(items: Iterable<string>, none = 'none'): string {
   return all.length > 12 ? `${all.slice(0, 12).join(', ')}, ... (${all.length} in all)` : all.join(', ');
 }
 
-function checkScenario(data: unknown, file: string, options: LoadOptions, locate: Locate): Scenario {
+/** `lineOf`: the lines of text that was parsed; null for data that was not read from text. */
+function checkScenario(data: unknown, file: string, options: LoadOptions, locate: Locate, lineOf: LineOf | null): Scenario {
   const problems = new Problems(file, locate);
   const unusable = unusableData(data, SCENARIO_INPUT);
   if (unusable) {
@@ -221,6 +223,7 @@ function checkScenario(data: unknown, file: string, options: LoadOptions, locate
   }
   const scenario = new Checker(result.data!, file, options, problems).run();
   problems.throwIfAny();
+  if (lineOf) scenario.stepLines = result.data!.steps.map((_, index) => lineOf(['steps', index]) ?? null);
   return scenario;
 }
 

@@ -39,6 +39,11 @@ export interface Scenario {
   marks: Record<string, number>;
   /** Adversary parameters as written, checked against each adversary's own schema. */
   adversaries: Record<string, Record<string, unknown>>;
+  /**
+   * The 1-based line in `source` where each step is written, by step index (null where it is
+   * not known); absent when the scenario was not read from a file.
+   */
+  stepLines?: (number | null)[];
 }
 
 export function deviceAddress(user: string, device: string): DeviceAddress {
