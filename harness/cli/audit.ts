@@ -5,7 +5,8 @@ import { InputError } from '../errors.ts';
 import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../policy.ts';
 import { assembleReport, runMatrix } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
-import { parseShard, shardOf } from '../shard.ts';
+import { runKey } from '../report/read.ts';
+import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry } from '../../reports/types.ts';
@@ -43,6 +44,9 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
   const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
 
   const matrix = runMatrix({ targets, scenarios, adversaries });
+  if (shard && matrix.length > MAX_MATRIX_RUNS) {
+    throw new InputError({ file: '<command line>', path: '--shard', message: `the matrix has ${matrix.length} runs; a sharded audit may have at most ${MAX_MATRIX_RUNS}` });
+  }
   const specs = shard ? shardOf(matrix, shard) : matrix;
   const active = createReporters(reporterEntries, flags.out);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
@@ -62,7 +66,10 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     progress.end();
   }
   const report = assembleReport(runs, seed, startedAt, Date.now() - startedAt.getTime());
-  if (shard) report.shard = { index: shard.index, count: shard.count, matrixSize: matrix.length };
+  if (shard) {
+    const keys = matrix.map((spec) => runKey({ target: spec.design.name, scenario: spec.scenario.name, adversary: spec.adversary.name }));
+    report.shard = { index: shard.index, count: shard.count, matrixSize: matrix.length, matrixId: matrixId(keys) };
+  }
   // Names of the whole matrix, so that a name of another shard does not count as "matched no run".
   applyChecks(report, checks, {
     targets: targets.map((t) => t.name),
