@@ -1,19 +1,22 @@
-/** A reporter that renders the whole report to one file under `--out` at the end. */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/**
+ * A reporter that renders the whole report to one file under `--out` at the end, written
+ * through a temporary file renamed into place (`out-dir.ts`): never through a link.
+ */
+import { mkdir } from 'node:fs/promises';
 import type { Report } from '../harness/report/types.ts';
+import { writeReportFile } from './out-dir.ts';
 import type { ReporterEntry } from './types.ts';
 
-export function fileReporter(description: string, file: string, render: (report: Report) => string): ReporterEntry {
+/** `signature`: text near the start of every file it renders, by which an earlier run's file is known. */
+export function fileReporter(description: string, file: string, render: (report: Report) => string, signature: string): ReporterEntry {
   return {
     description,
     file,
+    signature,
     create: ({ outDir }) => ({
       async onEnd(report) {
         await mkdir(outDir, { recursive: true });
-        const path = join(outDir, file);
-        await writeFile(path, render(report));
-        return path;
+        return writeReportFile(outDir, file, render(report));
       },
     }),
   };

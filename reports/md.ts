@@ -219,4 +219,4 @@ function messagesTable(messages: MessageReport[]): string[] {
   return rows;
 }
 
-export const mdReporter = fileReporter('report.md, a summary for pull-request comments', 'report.md', renderMarkdown);
+export const mdReporter = fileReporter('report.md, a summary for pull-request comments', 'report.md', renderMarkdown, '# keyhole report');

@@ -22,5 +22,10 @@ export interface ReporterEntry {
   description: string;
   /** The file it writes under `--out`, if it writes one. */
   file: string | null;
+  /**
+   * Text every file it writes holds in its first `SIGNATURE_PROBE_BYTES` bytes: a file of
+   * that name holding it is a report of an earlier run (removed when this run does not write it).
+   */
+  signature?: string;
   create(options: ReporterOptions): Reporter;
 }

@@ -8,6 +8,7 @@ import { loadScenarios } from '../scenario/load.ts';
 import { runKey } from '../report/read.ts';
 import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
+import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry } from '../../reports/types.ts';
 import { builtInScenarios, loadOptions, pick, pickAdversaries, pickTargets } from './catalogue.ts';
@@ -48,6 +49,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     throw new InputError({ file: '<command line>', path: '--shard', message: `the matrix has ${matrix.length} runs; a sharded audit may have at most ${MAX_MATRIX_RUNS}` });
   }
   const specs = shard ? shardOf(matrix, shard) : matrix;
+  const outDir = openOutDir(flags.out, reporterEntries);
   const active = createReporters(reporterEntries, flags.out);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
@@ -76,7 +78,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     scenarios: scenarios.map((s) => s.name),
     adversaries: adversaries.map((a) => a.name),
   });
-  await writeReports(report, active, flags.quiet);
+  await writeReports(report, active, outDir, flags.quiet);
   printChecks(report, flags.quiet);
   return exitStatus(report);
 }
@@ -147,18 +149,32 @@ export function pickReporters(list: string): ReporterEntry[] {
   return pick(reporters, list, '--reporter');
 }
 
+/** The `--out` folder, checked (and made) before anything runs; null when no chosen reporter writes a file. */
+export function openOutDir(out: string, entries: readonly ReporterEntry[]): OutDir | null {
+  return prepareOutDir(out, entries, Object.values(reporters));
+}
+
 export function createReporters(entries: readonly ReporterEntry[], outDir: string) {
   const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
   return entries.map((entry) => entry.create({ outDir, stdout: process.stdout, color }));
 }
 
-export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, quiet: boolean | undefined): Promise<void> {
+/**
+ * Renders every report: the terminal ones print, the file ones write into `outDir` (whose
+ * report places are checked again first, so that nothing is written when one is taken),
+ * then the files an earlier run left there that this run did not write are removed.
+ */
+export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, outDir: OutDir | null, quiet: boolean | undefined): Promise<void> {
+  outDir?.checkPlaces();
   const written: string[] = [];
   for (const reporter of active) {
     const path = await reporter.onEnd(report);
     if (path) written.push(path);
   }
-  if (!quiet && written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
+  const removed = outDir?.removeStale() ?? [];
+  if (quiet) return;
+  if (written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
+  if (removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${removed.join(', ')}\n`);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -18,7 +18,7 @@ import { readReport, reportBudget, runKey, runName } from '../report/read.ts';
 import type { Report, RunReport, ShardInfo } from '../report/types.ts';
 import { assembleReport } from '../runner.ts';
 import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../shard.ts';
-import { applyChecks, createReporters, exitStatus, loadChecks, pickReporters, printChecks, writeReports } from './audit.ts';
+import { applyChecks, createReporters, exitStatus, loadChecks, openOutDir, pickReporters, printChecks, writeReports } from './audit.ts';
 
 export interface MergeFlags {
   out: string;
@@ -52,8 +52,9 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   }
   if (problems.length > 0) throw new InputError(problems);
   const report = mergeReports(inputs);
+  const outDir = openOutDir(flags.out, reporterEntries);
   applyChecks(report, checks);
-  await writeReports(report, createReporters(reporterEntries, flags.out), flags.quiet);
+  await writeReports(report, createReporters(reporterEntries, flags.out), outDir, flags.quiet);
   printChecks(report, flags.quiet);
   return exitStatus(report);
 }
