@@ -1,5 +1,5 @@
 /**
- * Reading and parsing the harness's input files (scenario files, policy files): the part
+ * Reading and parsing the harness's input files (scenario, policy and report files): the part
  * that does not depend on what the file describes.
  *
  * - `readInputFile(path, kind)`: the one reader of every file keyhole is given (scenarios,
