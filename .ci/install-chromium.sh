@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian's chromium for the browser test (test/html-browser.test.ts) when it is missing.
-# playwright-core drives it at /usr/bin/chromium; no browser is downloaded by npm.
+# `npm test` runs it (through test/helpers/chromium.ts) when the machine has no Chromium or
+# Chrome and the user may install system packages; playwright-core then drives /usr/bin/chromium.
+# No browser is downloaded by npm.
 set -euo pipefail
 
 if [ -x /usr/bin/chromium ]; then

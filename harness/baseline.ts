@@ -12,7 +12,7 @@ import type { BaselineOutcome, Regression, Report } from './report/types.ts';
 
 /** Reads the baseline report; anything unreadable or not a keyhole report is an `InputError`. */
 export function loadBaseline(path: string): Report {
-  return readReportFile(path, 'a baseline report');
+  return readReportFile(path, 'baseline report');
 }
 
 export function compareWithBaseline(baseline: Report, current: Pick<Report, 'runs' | 'seed'>, file: string): BaselineOutcome {

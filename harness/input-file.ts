@@ -1,9 +1,13 @@
 /**
- * Reading and parsing the harness's input files (scenario files, policy files): the part
+ * Reading and parsing the harness's input files (scenario, policy and report files): the part
  * that does not depend on what the file describes.
  *
- * - `readInputFile(path, kind)`: checks the path (a regular file, a known extension, not
- *   too large) and returns its text; refuses binary files and bad UTF-8.
+ * - `readInputFile(path, kind)`: the one reader of every file keyhole is given (scenarios,
+ *   policies, baseline and shard reports): checks the path (a regular file, never a named
+ *   pipe or a device; a known extension; not too large) and returns its text; refuses binary
+ *   files and bad UTF-8. It reads no more than the size limit, whatever the file claims.
+ * - `checkJsonSize(text, file, limits, kind)`: refuses JSON text nested too deeply or holding
+ *   too many values, in one pass before `JSON.parse` builds anything.
  * - `parseInput(text, file, kind)`: YAML, or strict JSON for a name ending in `.json`, into
  *   plain data plus `locate`, which turns a path inside the data into a `line:column`, and
  *   `lineOf`, the line where a mapping or list inside it starts (a scenario's steps),
@@ -28,7 +32,8 @@
  * it (`steps[3].send.to`, see `formatPath`), what was expected and, where known, the
  * `(line L:C)` of the offending node. Never a stack trace.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { extname } from 'node:path';
 
 import { load as loadYamlQuickly } from 'js-yaml';
@@ -61,43 +66,95 @@ export interface InputKind {
   what: string;
   /** The shape of the whole file, named when it is empty: `a mapping with the key expect`. */
   shape: string;
-  /** The accepted file name endings, lowercase, with the dot; `.json` is parsed as strict JSON. */
-  extensions: readonly string[];
+  /** The accepted file name endings, lowercase, with the dot; `.json` is parsed as strict JSON. Absent: any name. */
+  extensions?: readonly string[];
   /** Larger files are refused before they are read. */
   maxBytes: number;
+  /** Said after the limit when a file is too large (what the limit is, when it is not plain). */
+  maxBytesNote?: string;
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Reading                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Reads an input file's text after checking what the path is. Throws `InputError`. */
+/**
+ * Flags for opening an input file: read only; a named pipe opens at once instead of waiting
+ * for a writer (it is then refused), and a terminal does not become the controlling one.
+ * Windows has neither flag (and no such files).
+ */
+const OPEN_FOR_READING = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
+/**
+ * Reads an input file's text after checking what the path is. Throws `InputError`.
+ *
+ * The path is checked before it is opened (a FIFO or a device is never opened) and the open
+ * file again (the path may have changed in between); at most `kind.maxBytes` are read, so
+ * a file that grows while it is read is refused as too large rather than read on.
+ */
 export function readInputFile(path: string, kind: InputKind): string {
   const fail = (message: string): never => {
     throw new InputError({ file: path, path: '', message });
   };
-  let stats;
+  const tooLarge = (size: string): never => fail(`is too large (${size} bytes; at most ${kind.maxBytes}${kind.maxBytesNote ? `, ${kind.maxBytesNote}` : ''})`);
+  const checkStats = (stats: Stats) => {
+    if (stats.isDirectory()) fail(`is a folder; expected a ${kind.what} file${kind.extensions ? ` (${kind.extensions.join(', ')})` : ''}`);
+    if (!stats.isFile()) fail(`is not a regular file (${fileType(stats)}); expected a ${kind.what} file`);
+    if (stats.size > kind.maxBytes) tooLarge(String(stats.size));
+  };
   try {
-    stats = statSync(path);
+    checkStats(statSync(path));
   } catch (error) {
+    if (error instanceof InputError) throw error;
     return fail(describeFsError(error, kind));
   }
-  if (stats.isDirectory()) fail(`is a folder; expected a ${kind.what} file (${kind.extensions.join(', ')})`);
-  if (!stats.isFile()) fail(`is not a regular file; expected a ${kind.what} file`);
-  if (!hasExtension(path, kind)) fail(`expected a ${kind.what} file ending in ${kind.extensions.join(', ')}`);
-  if (stats.size > kind.maxBytes) fail(`is too large (${stats.size} bytes; at most ${kind.maxBytes})`);
+  if (kind.extensions && !hasExtension(path, kind)) fail(`expected a ${kind.what} file ending in ${kind.extensions.join(', ')}`);
   let bytes: Buffer;
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, OPEN_FOR_READING);
+    const stats = fstatSync(fd);
+    checkStats(stats);
+    bytes = readAtMost(fd, stats.size, kind.maxBytes);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     return fail(describeFsError(error, kind));
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+  if (bytes.length > kind.maxBytes) tooLarge(`more than ${kind.maxBytes}`);
   return decodeText(bytes, path);
+}
+
+/** What a file that is not a regular one is, for the message refusing it. */
+function fileType(stats: Stats): string {
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** The bytes of an open file, up to `max + 1` of them (one more than allowed says it is too large). */
+function readAtMost(fd: number, expectedSize: number, max: number): Buffer {
+  let buffer = Buffer.allocUnsafe(Math.min(expectedSize, max) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > max) break;
+      const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, max + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const read = readSync(fd, buffer, length, buffer.length - length, null);
+    if (read === 0) break;
+    length += read;
+  }
+  return buffer.subarray(0, length);
 }
 
 /** Whether a file name ends in one of `kind.extensions` (in any case). */
 export function hasExtension(path: string, kind: Pick<InputKind, 'extensions'>): boolean {
-  return kind.extensions.includes(extname(path).toLowerCase());
+  return kind.extensions?.includes(extname(path).toLowerCase()) ?? true;
 }
 
 /** A file system error (from stat, read or readdir) as the rest of a problem's message. */
@@ -133,6 +190,58 @@ function decodeText(bytes: Buffer, file: string): string {
 /* ------------------------------------------------------------------------------------------ */
 /* Parsing                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
+
+/** How much JSON text may hold, checked by `checkJsonSize`. */
+export interface JsonLimits {
+  /** Lists and mappings inside each other. */
+  maxNesting: number;
+  /** Values: every list, mapping and item of either (a mapping's key and its value are one). */
+  maxValues: number;
+  /** Said after the value limit (what the limit is, when it is not plain). */
+  maxValuesNote?: string;
+}
+
+/**
+ * Refuses JSON text nested deeper than `limits.maxNesting` or holding more than
+ * `limits.maxValues` values, with the line and column where the limit is passed; returns
+ * how many values the text holds. One pass over the text, before `JSON.parse` builds
+ * anything: what parsing costs grows with the number of values (about a hundred bytes
+ * each), not with the file's size alone, and later code walks the data recursively.
+ * Counting each `[` and `{` and each `,` outside strings bounds the values (every value but
+ * the first of a list or mapping follows a comma). Text that is not JSON is left to
+ * `JSON.parse` to refuse.
+ */
+export function checkJsonSize(text: string, file: string, limits: JsonLimits, kind: Pick<InputKind, 'what'>): number {
+  let depth = 0;
+  let values = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c /* \ */ ? 2 : 1;
+      continue;
+    }
+    if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      depth++;
+      values++;
+      if (depth > limits.maxNesting) {
+        throw new InputError({ file, path: '', message: `nested too deeply (more than ${limits.maxNesting} levels); expected a ${kind.what} (line ${lineColumn(text, i)})` });
+      }
+    } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) {
+      depth--;
+    } else if (ch === 0x2c /* , */) {
+      values++;
+    }
+    if (values > limits.maxValues) {
+      throw new InputError({
+        file,
+        path: '',
+        message: `holds too many values (more than ${limits.maxValues}${limits.maxValuesNote ? `, ${limits.maxValuesNote}` : ''}); expected a ${kind.what} (line ${lineColumn(text, i)})`,
+      });
+    }
+  }
+  return values;
+}
 
 export interface ParsedInput {
   /** Plain data: mappings, lists, strings, numbers, booleans, null (or undefined: nothing). */

@@ -4,7 +4,15 @@
  * and a slow target is spread over every shard instead of landing on one. Each shard keeps
  * the matrix order; `keyhole merge` puts the runs back where they were with `matrixIndex`.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+
 import { InputError } from './errors.ts';
+
+/** Shards of one audit at most: more than any CI matrix runs (GitHub Actions allows 256 jobs). */
+export const MAX_SHARDS = 1000;
+/** Runs in the matrix of a sharded audit at most (the built-in matrix has a few hundred). */
+export const MAX_MATRIX_RUNS = 100_000;
 
 export interface Shard {
   /** 1-based. */
@@ -22,6 +30,7 @@ export function parseShard(value: string): Shard {
   const index = Number(match[1]);
   const count = Number(match[2]);
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1) fail('n must be a positive integer');
+  if (count > MAX_SHARDS) fail(`n must be at most ${MAX_SHARDS}`);
   if (index < 1 || index > count) fail(`i must be from 1 to ${count}`);
   return { index, count };
 }
@@ -39,4 +48,14 @@ export function shardSize(matrixSize: number, shard: Shard): number {
 /** Where the `position`-th run of a shard (0-based) stands in the whole matrix. */
 export function matrixIndex(shard: Shard, position: number): number {
   return shard.index - 1 + position * shard.count;
+}
+
+/**
+ * The identity of a whole matrix, recorded in every shard's report (`shard.matrixId`) so that
+ * `merge` refuses shards of another audit: the SHA-256 (hex) of its run keys (`runKey`:
+ * target, scenario, adversary) in matrix order, one a line. `merge` computes it again from
+ * the runs it puts together, so a shard whose runs do not belong to that matrix is refused too.
+ */
+export function matrixId(runKeys: readonly string[]): string {
+  return bytesToHex(sha256(utf8ToBytes(runKeys.join('\n'))));
 }

@@ -166,7 +166,7 @@ export function repositoryPath(file: string, workspace: string, cwd: string): st
 export function githubReporterFor(host: () => GithubHost): ReporterEntry<null> {
   return {
     description: 'GitHub Actions: an annotation per finding, report-summary.md as the job summary',
-    file: null,
+    files: [],
     create: ({ stdout, scenarioSources }) => ({
       async onEnd(report) {
         const { env, stderr, cwd } = host();

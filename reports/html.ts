@@ -484,4 +484,4 @@ function propertiesTable(properties: PropertyReport[]): string {
   ].join('\n');
 }
 
-export const htmlReporter = fileReporter('index.html, one self-contained page with a heat map and timelines', 'index.html', renderHtml);
+export const htmlReporter = fileReporter('index.html, one self-contained page with a heat map and timelines', 'index.html', renderHtml, '<title>keyhole report</title>');

@@ -6,4 +6,4 @@ export function renderJson(report: Report): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
-export const jsonReporter = fileReporter('report.json (schema keyhole-report/1)', 'report.json', renderJson);
+export const jsonReporter = fileReporter('report.json (schema keyhole-report/1)', 'report.json', renderJson, '"schema": "keyhole-report/1"');

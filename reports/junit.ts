@@ -188,4 +188,4 @@ export function renderJunit(report: Report): string {
   return lines.join('\n');
 }
 
-export const junitReporter = fileReporter('junit.xml, one testcase per claim', 'junit.xml', renderJunit);
+export const junitReporter = fileReporter('junit.xml, one testcase per claim', 'junit.xml', renderJunit, '<testsuites name="keyhole"');

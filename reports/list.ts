@@ -55,7 +55,7 @@ function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.create
 
 export const listReporter: ReporterEntry = {
   description: 'a target x adversary matrix in the terminal',
-  file: null,
+  files: [],
   create: ({ stdout, color }) => ({
     async onEnd(report) {
       stdout.write(renderList(report, color));

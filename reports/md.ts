@@ -179,7 +179,7 @@ function messagesTable(messages: MessageReport[]): string[] {
   return rows;
 }
 
-export const mdReporter = filesReporter('report.md, every run in detail, and report-summary.md, a summary for pull-request comments', {
-  'report.md': renderMarkdown,
-  [SUMMARY_FILE]: renderSummary,
-});
+export const mdReporter = filesReporter('report.md, every run in detail, and report-summary.md, a summary for pull-request comments', [
+  { name: 'report.md', render: renderMarkdown, signature: '# keyhole report' },
+  { name: SUMMARY_FILE, render: renderSummary, signature: '## keyhole summary' },
+]);

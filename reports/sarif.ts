@@ -181,4 +181,4 @@ function endTime(report: Report): { endTimeUtc?: string } {
   return Number.isFinite(start) ? { endTimeUtc: new Date(start + report.timing.durationMs).toISOString() } : {};
 }
 
-export const sarifReporter = fileReporter('report.sarif (SARIF 2.1.0), one result per violated claim', 'report.sarif', renderSarif);
+export const sarifReporter = fileReporter('report.sarif (SARIF 2.1.0), one result per violated claim', 'report.sarif', renderSarif, '"name": "keyhole"');

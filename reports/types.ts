@@ -31,9 +31,19 @@ export interface Reporter<W extends Written = Written> {
   onEnd(report: Report): Promise<W>;
 }
 
+/** A file a reporter writes under `--out`. */
+export interface ReportFile {
+  name: string;
+  /**
+   * Text every copy of the file holds in its first `SIGNATURE_PROBE_BYTES` bytes: a file of
+   * that name holding it is a report of an earlier run (removed when this run does not write it).
+   */
+  signature: string;
+}
+
 export interface ReporterEntry<W extends Written = Written> {
   description: string;
-  /** The file it writes under `--out`, if it writes one (the first, if it writes several). */
-  file: string | null;
+  /** The files it writes under `--out`, in order (none for a terminal reporter). */
+  files: readonly ReportFile[];
   create(options: ReporterOptions): Reporter<W>;
 }

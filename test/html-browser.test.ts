@@ -1,9 +1,10 @@
 /**
- * Opens the html reporter's index.html in headless Chromium (Debian's `chromium`, driven by
- * playwright-core) and checks what a reader sees: the heat map, a run's timeline, the legend,
- * and that no script hidden in report text runs.
+ * Opens the html reporter's index.html in headless Chromium (the machine's Chromium or Chrome,
+ * or Debian's `chromium` installed for it: see `helpers/chromium.ts`; driven by playwright-core)
+ * and checks what a reader sees: the heat map, a run's timeline, the legend, and that no
+ * script hidden in report text runs.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,8 +14,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 import { htmlReporter } from '../reports/html.ts';
 import { ALERT_PAYLOAD, ERROR_TEXT, PIPE_ID, PROBE_PAYLOAD, TICK_ID, reportWithLeaks } from './fixtures/report-with-leaks.ts';
+import { provideChromium } from './helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -31,17 +32,12 @@ let outDir: string;
 let url: string;
 
 test.before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: this test needs Debian's chromium. Run \`apt-get install -y chromium\` ` +
-        '(or `bash .ci/install-chromium.sh`, which CI runs).',
-    );
-  }
+  const executablePath = provideChromium();
   outDir = mkdtempSync(join(tmpdir(), 'keyhole-html-'));
   const path = await htmlReporter.create({ outDir, stdout: process.stdout, color: false }).onEnd(reportWithLeaks());
   if (path === null) throw new Error('the html reporter wrote no file');
   url = pathToFileURL(path).href;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
 });
 
 test.after.always(async () => {

@@ -21,15 +21,15 @@ const ESCAPED_PROBE = '&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;';
 
 test('the registry keeps list and json and adds md, html, junit, sarif and github with their files', async (t) => {
   t.truthy(reporters.list);
-  t.is(reporters.json?.file, 'report.json');
-  t.is(reporters.github?.file, null);
+  t.deepEqual(reporters.json?.files.map((file) => file.name), ['report.json']);
+  t.deepEqual(reporters.github?.files, []);
   const expected = { md: ['report.md', 'report-summary.md'], html: ['index.html'], junit: ['junit.xml'], sarif: ['report.sarif'] };
   const outDir = mkdtempSync(join(tmpdir(), 'keyhole-reporters-'));
   try {
     for (const [name, files] of Object.entries(expected)) {
       const entry = reporters[name];
       if (!entry) return t.fail(`reporter ${name} is not registered`);
-      t.is(entry.file, files[0], name);
+      t.deepEqual(entry.files.map((file) => file.name), files, name);
       t.true(entry.description.length > 0);
       const written = await entry.create({ outDir, stdout: process.stdout, color: false }).onEnd(reportWithLeaks());
       t.deepEqual(typeof written === 'string' ? [written] : written, files.map((file) => join(outDir, file)));

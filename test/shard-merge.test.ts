@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { mergeReports, type ReportFile } from '../harness/cli/merge.ts';
+import { runKey } from '../harness/report/read.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
-import { matrixIndex, parseShard, shardOf, shardSize } from '../harness/shard.ts';
+import { matrixId, matrixIndex, MAX_MATRIX_RUNS, MAX_SHARDS, parseShard, shardOf, shardSize } from '../harness/shard.ts';
 import { keyhole } from './helpers/cli.ts';
 import { expectInputError } from './helpers/errors.ts';
 
@@ -29,7 +30,7 @@ function withoutTiming(report: Report): Omit<Report, 'timing'> {
 test('--shard values: i/n with 1 <= i <= n', (t) => {
   t.deepEqual(parseShard('1/2'), { index: 1, count: 2 });
   t.deepEqual(parseShard(' 3 / 3 '), { index: 3, count: 3 });
-  for (const bad of ['0/2', '3/2', 'x', '1/0', '1', '-1/2', '1.5/2', '1/2/3', '']) {
+  for (const bad of ['0/2', '3/2', 'x', '1/0', '1', '-1/2', '1.5/2', '1/2/3', '', `1/${MAX_SHARDS + 1}`]) {
     const error = expectInputError(t, () => parseShard(bad));
     t.is(error.problems[0]!.path, '--shard', bad);
     t.regex(error.message, /expected i\/n with 1 <= i <= n/);
@@ -63,7 +64,9 @@ test('shards 1/2 and 2/2 merged give exactly the whole run\'s report.json apart 
   const first = readReport(join(one, 'report.json'));
   const second = readReport(join(two, 'report.json'));
   t.true(full.runs.length >= 4);
-  t.deepEqual(first.shard, { index: 1, count: 2, matrixSize: full.runs.length });
+  t.deepEqual(first.shard, { index: 1, count: 2, matrixSize: full.runs.length, matrixId: matrixId(full.runs.map(runKey)) });
+  t.is(second.shard!.matrixId, first.shard!.matrixId);
+  t.false('shard' in full, 'the identity of the matrix is in shard reports only');
   t.true(Math.abs(first.runs.length - second.runs.length) <= 1);
   t.deepEqual([...first.runs, ...second.runs].length, full.runs.length);
 
@@ -104,7 +107,7 @@ function shardReport(index: number, count: number, overrides: Partial<Report> = 
     timing: { startedAt: new Date(index * 1000).toISOString(), durationMs: 10 },
     runs: shardOf(matrix, { index, count }),
     violations: [],
-    shard: { index, count, matrixSize: matrix.length },
+    shard: { index, count, matrixSize: matrix.length, matrixId: matrixId(matrix.map(runKey)) },
     ...overrides,
   };
 }
@@ -172,4 +175,64 @@ test('--shard 3/2 on the command line exits 2', (t) => {
   const result = keyhole(['audit', '--shard', '3/2', '-r', 'json', '-o', tempDir()]);
   t.is(result.status, 2);
   t.regex(result.stderr, /<command line>: --shard: i must be from 1 to 2; expected i\/n/);
+});
+
+/* ---------------------------------------------------------------------------------------- */
+/* Shard reports that lie                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Every case must finish well within this (a hang is killed) and within a 1 GiB heap. */
+const HOSTILE = { timeoutMs: 60_000, maxHeapMiB: 1024 };
+
+test('shards of another audit are refused, naming both files', (t) => {
+  // Same seed, same shard count, same matrix size: only the adversaries differ.
+  const [one, two, out] = [tempDir(), tempDir(), tempDir()];
+  const audit = ['audit', '-t', 'static-e2ee', 'attacks/scenarios/stolen-phone.yaml', '-r', 'json', '--quiet'];
+  t.true([0, 1].includes(keyhole([...audit, '-a', 'network,server', '-o', one, '--shard', '1/2']).status!));
+  t.true([0, 1].includes(keyhole([...audit, '-a', 'network,stolen-device', '-o', two, '--shard', '2/2']).status!));
+  const [first, second] = [join(one, 'report.json'), join(two, 'report.json')];
+  const result = keyhole(['merge', first, second, '-o', out, '-r', 'json'], HOSTILE);
+  t.is(result.status, 2, result.stderr);
+  t.regex(result.stderr, new RegExp(`${second}: shard\\.matrixId: a shard of another audit: its matrix \\(sha256 [0-9a-f]{12}, 2 runs\\) is not the matrix of ${first} \\(sha256 [0-9a-f]{12}, 2 runs\\)`));
+  t.notRegex(result.stderr, /\n\s+at /);
+  t.throws(() => readFileSync(join(out, 'report.json')), undefined, 'nothing merged');
+});
+
+test('a shard report claiming a billion shards is refused', (t) => {
+  const dir = tempDir();
+  const file = join(dir, 'report.json');
+  writeFileSync(file, JSON.stringify(shardReport(1, 2, { shard: { index: 1, count: 1_000_000_000, matrixSize: 6, matrixId: matrixId(matrix.map(runKey)) } })));
+  const result = keyhole(['merge', file, '-o', join(dir, 'out'), '-r', 'json'], HOSTILE);
+  t.is(result.status, 2, result.stderr);
+  t.true(result.stderr.includes(`${file}: shard.count: expected at most ${MAX_SHARDS} shards`), result.stderr);
+});
+
+test('a shard report claiming a matrix of five billion runs is refused', (t) => {
+  const dir = tempDir();
+  const file = join(dir, 'report.json');
+  writeFileSync(file, JSON.stringify(shardReport(1, 2, { shard: { index: 1, count: 2, matrixSize: 5_000_000_000, matrixId: matrixId(matrix.map(runKey)) } })));
+  const result = keyhole(['merge', file, '-o', join(dir, 'out'), '-r', 'json'], HOSTILE);
+  t.is(result.status, 2, result.stderr);
+  t.true(result.stderr.includes(`${file}: shard.matrixSize: expected at most ${MAX_MATRIX_RUNS} runs`), result.stderr);
+});
+
+test('a shard whose runs were swapped for another audit\'s, its shard section kept, is refused', (t) => {
+  const other = matrix.map((run) => ({ ...run, adversary: `${run.adversary}-other` }));
+  const forged = shardReport(2, 2, { runs: shardOf(other, { index: 2, count: 2 }) });
+  const error = expectInputError(t, () => mergeReports(files(shardReport(1, 2), forged)));
+  t.deepEqual(error.problems.map((p) => [p.file, p.path]), [['r1.json', 'shard.matrixId']]);
+  t.regex(error.message, /the runs of the 2 shard reports given are not the matrix they name \(sha256 [0-9a-f]{12}; their runs make sha256 [0-9a-f]{12}\)/);
+});
+
+test('a shard report that does not say which matrix it is a shard of is refused', (t) => {
+  const old = shardReport(2, 2);
+  delete old.shard!.matrixId;
+  const error = expectInputError(t, () => mergeReports(files(shardReport(1, 2), old)));
+  t.deepEqual(error.problems.map((p) => [p.file, p.path]), [['r2.json', 'shard.matrixId']]);
+});
+
+test('a thousand missing shards are counted, not listed', (t) => {
+  const first = shardReport(1, MAX_SHARDS, { runs: matrix.slice(0, 1) });
+  const error = expectInputError(t, () => mergeReports(files(first)));
+  t.regex(error.message, new RegExp(`missing shard report\\(s\\) 2/${MAX_SHARDS}, 3/${MAX_SHARDS},.* 11/${MAX_SHARDS} and ${MAX_SHARDS - 11} more; merge needs`));
 });

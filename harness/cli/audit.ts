@@ -5,8 +5,10 @@ import { InputError } from '../errors.ts';
 import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../policy.ts';
 import { assembleReport, runMatrix } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
-import { parseShard, shardOf } from '../shard.ts';
+import { runKey } from '../report/read.ts';
+import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
+import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -44,7 +46,11 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
   const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
 
   const matrix = runMatrix({ targets, scenarios, adversaries });
+  if (shard && matrix.length > MAX_MATRIX_RUNS) {
+    throw new InputError({ file: '<command line>', path: '--shard', message: `the matrix has ${matrix.length} runs; a sharded audit may have at most ${MAX_MATRIX_RUNS}` });
+  }
   const specs = shard ? shardOf(matrix, shard) : matrix;
+  const outDir = openOutDir(flags.out, reporterEntries);
   const active = createReporters(reporterEntries, flags.out, scenarios);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
@@ -63,14 +69,17 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     progress.end();
   }
   const report = assembleReport(runs, seed, startedAt, Date.now() - startedAt.getTime());
-  if (shard) report.shard = { index: shard.index, count: shard.count, matrixSize: matrix.length };
+  if (shard) {
+    const keys = matrix.map((spec) => runKey({ target: spec.design.name, scenario: spec.scenario.name, adversary: spec.adversary.name }));
+    report.shard = { index: shard.index, count: shard.count, matrixSize: matrix.length, matrixId: matrixId(keys) };
+  }
   // Names of the whole matrix, so that a name of another shard does not count as "matched no run".
   applyChecks(report, checks, {
     targets: targets.map((t) => t.name),
     scenarios: scenarios.map((s) => s.name),
     adversaries: adversaries.map((a) => a.name),
   });
-  await writeReports(report, active, flags.quiet);
+  await writeReports(report, active, outDir, flags.quiet);
   printChecks(report, flags.quiet);
   return exitStatus(report);
 }
@@ -141,6 +150,11 @@ export function pickReporters(list: string): ReporterEntry[] {
   return pick(reporters, list, '--reporter');
 }
 
+/** The `--out` folder, checked (and made) before anything runs; null when no chosen reporter writes a file. */
+export function openOutDir(out: string, entries: readonly ReporterEntry[]): OutDir | null {
+  return prepareOutDir(out, entries, Object.values(reporters));
+}
+
 /** `scenarios`: those the audit ran, so that reporters can point at the steps of the ones read from files. */
 export function createReporters(entries: readonly ReporterEntry[], outDir: string, scenarios: readonly Scenario[] = []) {
   const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
@@ -156,13 +170,22 @@ function sourcesOf(scenarios: readonly Scenario[]): Map<string, ScenarioSource> 
   return sources;
 }
 
-export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, quiet: boolean | undefined): Promise<void> {
+/**
+ * Renders every report: the terminal ones print, the file ones write into `outDir` (whose
+ * report places are checked again first, so that nothing is written when one is taken),
+ * then the files an earlier run left there that this run did not write are removed.
+ */
+export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, outDir: OutDir | null, quiet: boolean | undefined): Promise<void> {
+  outDir?.checkPlaces();
   const written: string[] = [];
   for (const reporter of active) {
     const paths = await reporter.onEnd(report);
     if (paths) written.push(...(typeof paths === 'string' ? [paths] : paths));
   }
-  if (!quiet && written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
+  const removed = outDir?.removeStale() ?? [];
+  if (quiet) return;
+  if (written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
+  if (removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${removed.join(', ')}\n`);
 }
 
 /* ------------------------------------------------------------------------------------------ */

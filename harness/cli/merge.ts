@@ -2,20 +2,25 @@
  * `keyhole merge <report.json...> -o <dir>`: the reports of the shards of one audit
  * (`--shard i/n`) back into the report of the whole audit, and its other formats.
  *
- * Every input is checked: schema `keyhole-report/1`, one seed, one tool version, no run twice.
- * Shard reports say which shard they are (`shard`), so the runs go back to their matrix
- * order whatever order the files come in, and a missing shard is an error. Reports without
- * `shard` (audits of different targets, say) are joined in the order given. `--scenario`
- * names the scenario files the audit ran, for reporters that point at their steps (github).
+ * Nothing in an input is trusted. Each is read as every input file is, and all of them
+ * together may hold no more than one report.json (`MAX_REPORT_BYTES`, `MAX_REPORT_VALUES`),
+ * so that the merged report can be read again. Every input is checked: schema
+ * `keyhole-report/1`, one seed, one tool version, no run twice. Shard reports say which
+ * shard they are (`shard`: index, count, matrix size within `harness/shard.ts`'s limits, and
+ * the identity of the whole matrix), so the runs go back to their matrix order whatever
+ * order the files come in; a missing shard, a shard of another matrix, or runs that do not
+ * make up the matrix their shards name are errors, checked before anything is laid out.
+ * Reports without `shard` (audits of different targets, say) are joined in the order given.
+ * `--scenario` names the scenario files the audit ran, for reporters that point at their steps (github).
  */
 import { InputError } from '../errors.ts';
 import type { InputProblem } from '../errors.ts';
-import { readReportFile, runKey, runName } from '../report/read.ts';
-import type { Report, RunReport } from '../report/types.ts';
+import { readReport, reportBudget, runKey, runName } from '../report/read.ts';
+import type { Report, RunReport, ShardInfo } from '../report/types.ts';
 import { assembleReport } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
-import { matrixIndex, shardSize } from '../shard.ts';
-import { applyChecks, createReporters, exitStatus, loadChecks, pickReporters, printChecks, writeReports } from './audit.ts';
+import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../shard.ts';
+import { applyChecks, createReporters, exitStatus, loadChecks, openOutDir, pickReporters, printChecks, writeReports } from './audit.ts';
 import { loadOptions } from './catalogue.ts';
 
 export interface MergeFlags {
@@ -37,11 +42,15 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   const reporterEntries = pickReporters(flags.reporter);
   const checks = loadChecks(flags);
   const scenarios = flags.scenario && flags.scenario.length > 0 ? loadScenarios(flags.scenario, loadOptions) : [];
+  if (files.length > MAX_SHARDS) {
+    throw new InputError({ file: '<command line>', path: '', message: `expected at most ${MAX_SHARDS} reports to merge, got ${files.length}` });
+  }
   const problems: InputProblem[] = [];
   const inputs: ReportFile[] = [];
+  const budget = reportBudget('all the reports given to merge');
   for (const file of files) {
     try {
-      inputs.push({ file, report: readReportFile(file, 'a shard report') });
+      inputs.push({ file, report: readReport(file, 'shard report', budget) });
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       problems.push(...error.problems);
@@ -49,8 +58,9 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   }
   if (problems.length > 0) throw new InputError(problems);
   const report = mergeReports(inputs);
+  const outDir = openOutDir(flags.out, reporterEntries);
   applyChecks(report, checks);
-  await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), flags.quiet);
+  await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
   printChecks(report, flags.quiet);
   return exitStatus(report);
 }
@@ -106,47 +116,89 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
   return merged;
 }
 
-/** The runs of all shards in matrix order; problems when shards are missing, doubled or from other audits. */
+/** How many missing shards a message names; the rest are counted. */
+const MISSING_SHARDS_NAMED = 10;
+
+/**
+ * The runs of all shards in matrix order; problems when shards are missing, doubled or from
+ * other audits. Every number of every shard section is checked against the first one's and
+ * against its runs before anything the size of the matrix is made.
+ */
 function orderShards(inputs: readonly ReportFile[], problems: InputProblem[]): RunReport[] {
-  const { count, matrixSize } = inputs[0]!.report.shard!;
-  const byIndex = new Map<number, string>();
-  const slots: (RunReport | undefined)[] = new Array(matrixSize);
-  for (const { file, report } of inputs) {
+  const first = inputs[0]!;
+  const expected = first.report.shard!;
+  const { count, matrixSize } = expected;
+  const describeShard = (shard: ShardInfo) => `shard ${shard.index}/${shard.count} of ${shard.matrixSize} runs`;
+  const byIndex = new Map<number, ReportFile>();
+  const before = problems.length;
+  for (const input of inputs) {
+    const { file, report } = input;
     const shard = report.shard!;
-    if (shard.count !== count || shard.matrixSize !== matrixSize) {
+    if (shard.matrixId === undefined) {
+      problems.push({ file, path: 'shard.matrixId', message: 'missing: the report does not say which matrix it is a shard of (written by an older keyhole?); run the shards again' });
+      continue;
+    }
+    if (shard.index > shard.count) {
+      problems.push({ file, path: 'shard.index', message: `expected a shard from 1 to ${shard.count}, got ${shard.index}` });
+      continue;
+    }
+    if (input !== first && expected.matrixId !== undefined && shard.matrixId !== expected.matrixId) {
       problems.push({
         file,
-        path: 'shard',
-        message: `shard ${shard.index}/${shard.count} of ${shard.matrixSize} runs does not fit shard ${inputs[0]!.report.shard!.index}/${count} of ${matrixSize} runs (${inputs[0]!.file}); expected shards of one audit`,
+        path: 'shard.matrixId',
+        message: `a shard of another audit: its matrix (${shortId(shard.matrixId)}, ${shard.matrixSize} runs) is not the matrix of ${first.file} (${shortId(expected.matrixId)}, ${matrixSize} runs); expected shards of one audit (same targets, scenarios and adversaries)`,
       });
       continue;
     }
-    if (shard.index > count) {
-      problems.push({ file, path: 'shard.index', message: `expected a shard from 1 to ${count}, got ${shard.index}` });
+    if (shard.count !== count || shard.matrixSize !== matrixSize) {
+      problems.push({ file, path: 'shard', message: `${describeShard(shard)} does not fit ${describeShard(expected)} (${first.file}); expected shards of one audit` });
       continue;
     }
     const other = byIndex.get(shard.index);
     if (other !== undefined) {
-      problems.push({ file, path: 'shard.index', message: `shard ${shard.index}/${count} is given twice (also ${other})` });
+      problems.push({ file, path: 'shard.index', message: `shard ${shard.index}/${count} is given twice (also ${other.file})` });
       continue;
     }
-    byIndex.set(shard.index, file);
-    const expected = shardSize(matrixSize, shard);
-    if (report.runs.length !== expected) {
-      problems.push({ file, path: 'runs', message: `shard ${shard.index}/${count} of a matrix of ${matrixSize} runs has ${expected} runs, found ${report.runs.length}` });
-      continue;
+    byIndex.set(shard.index, input);
+    const size = shardSize(matrixSize, shard);
+    if (report.runs.length !== size) {
+      problems.push({ file, path: 'runs', message: `shard ${shard.index}/${count} of a matrix of ${matrixSize} runs has ${size} runs, found ${report.runs.length}` });
     }
-    report.runs.forEach((run, position) => {
-      slots[matrixIndex(shard, position)] = run;
-    });
   }
-  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((index) => !byIndex.has(index));
+  if (problems.length > before) return [];
+  const missing: number[] = [];
+  for (let index = 1; index <= count && missing.length <= MISSING_SHARDS_NAMED; index++) if (!byIndex.has(index)) missing.push(index);
   if (missing.length > 0) {
+    const named = missing.slice(0, MISSING_SHARDS_NAMED).map((i) => `${i}/${count}`);
+    const more = count - byIndex.size - named.length;
     problems.push({
       file: '<command line>',
       path: '',
-      message: `missing shard report(s) ${missing.map((i) => `${i}/${count}`).join(', ')}; merge needs the reports of all ${count} shards`,
+      message: `missing shard report(s) ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}; merge needs the reports of all ${count} shards`,
+    });
+    return [];
+  }
+
+  // Every shard is there once with the right number of runs: together they fill the matrix exactly.
+  const slots: RunReport[] = new Array(matrixSize);
+  for (const { report } of byIndex.values()) {
+    report.runs.forEach((run, position) => {
+      slots[matrixIndex(report.shard!, position)] = run;
     });
   }
-  return slots.filter((run): run is RunReport => run !== undefined);
+  const found = matrixId(slots.map(runKey));
+  if (found !== expected.matrixId) {
+    problems.push({
+      file: first.file,
+      path: 'shard.matrixId',
+      message: `the runs of the ${count} shard reports given are not the matrix they name (${shortId(expected.matrixId!)}; their runs make ${shortId(found)}); a report was changed, or its runs are of another audit`,
+    });
+    return [];
+  }
+  return slots;
+}
+
+/** The first digits of a matrix identity, enough to tell two apart in a message. */
+function shortId(id: string): string {
+  return `sha256 ${id.slice(0, 12)}`;
 }

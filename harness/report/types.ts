@@ -86,6 +86,12 @@ export interface ShardInfo {
   count: number;
   /** How many runs the whole matrix has (all shards together). */
   matrixSize: number;
+  /**
+   * The identity of the whole matrix (`matrixId` of `harness/shard.ts`: SHA-256 of its run
+   * keys in order), so that `merge` refuses shards of another audit. Always written; a
+   * report read may lack it (written before it was), which `merge` refuses.
+   */
+  matrixId?: string;
 }
 
 /** An expectation of a `--policy` file (SPEC §6) that a run did not meet. */
