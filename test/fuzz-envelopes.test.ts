@@ -207,7 +207,11 @@ const treeOf = (envelope: Envelope): FieldTree => {
   return tree;
 };
 
-/** A copy of one of `pool`'s envelopes with one field changed; when a change no longer encodes, another is tried. */
+/**
+ * A copy of one of `pool`'s envelopes with one field changed. When the change leaves the
+ * envelope as it was (a swap with an equal value, an empty field cut short) or no longer
+ * encodes (an MLS field of the wrong type), another is tried.
+ */
 function mutate(kind: (typeof FIELD_MUTATIONS)[number], pool: readonly Envelope[], rng: Rng): { envelope: Envelope; field: string } {
   for (let attempt = 0; ; attempt++) {
     const base = rng.pick(pool);
@@ -228,12 +232,15 @@ function mutate(kind: (typeof FIELD_MUTATIONS)[number], pool: readonly Envelope[
     } else {
       changed = withField(tree, field.path, (old) => change(kind, old, rng));
     }
+    let envelope: Envelope;
     try {
-      return { envelope: encodeEnvelope(changed), field: describePath(field.path) };
+      envelope = encodeEnvelope(changed);
     } catch (error) {
-      // An MLS field that no longer encodes: try another.
       if (attempt >= MUTATION_ATTEMPTS) throw error;
+      continue;
     }
+    if (!sameEnvelope(envelope, base)) return { envelope, field: describePath(field.path) };
+    if (attempt >= MUTATION_ATTEMPTS) throw new Error(`no ${kind} changes any envelope`);
   }
 }
 
@@ -263,6 +270,10 @@ function change(kind: 'truncate' | 'extend' | 'bit-flip' | 'drop', value: unknow
   if (typeof value === 'bigint') return BigInt.asUintN(64, value ^ (1n << BigInt(rng.int(64))));
   if (typeof value === 'boolean') return !value;
   return value;
+}
+
+function sameEnvelope(a: Envelope, b: Envelope): boolean {
+  return a.from === b.from && a.to === b.to && a.body.length === b.body.length && a.body.every((byte, i) => byte === b.body[i]);
 }
 
 function describeError(error: unknown): string {
