@@ -36,3 +36,44 @@ export class UnsupportedError extends Error {
     this.name = 'UnsupportedError';
   }
 }
+
+/**
+ * Why a client refused an envelope (or a bundle, device list or roster it was handed), as
+ * libsignal's `ErrorCode`. Every design rejects what it will not accept with this error and a
+ * code, never with a stray TypeError or RangeError: the envelope fuzzer counts any other throw
+ * as a crash. A design may subclass it (`SignalError`); the message is what reports quote.
+ */
+export type RejectionCode =
+  /** Does not decode, or a field is missing, of the wrong type or of the wrong size. */
+  | 'malformed-message'
+  /** Decodes, but fails authentication (a MAC or AEAD tag, a key agreement, a library's own checks). */
+  | 'invalid-message'
+  /** A message already received (a replay). */
+  | 'duplicate-message'
+  /** No session, sender key or group state to open it with. */
+  | 'no-session'
+  /** Further ahead of its chain than the design keeps keys for. */
+  | 'too-many-skipped'
+  /** An identity other than the one pinned or verified for its user. */
+  | 'untrusted-identity'
+  | 'bad-signature'
+  /** Names a prekey (or KeyPackage) this device does not have. */
+  | 'invalid-prekey'
+  /** From a device its user does not vouch for, or naming a user, device or group the provider does not know. */
+  | 'unknown-device';
+
+export class RejectionError extends Error {
+  constructor(
+    readonly code: RejectionCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RejectionError';
+  }
+
+  /** A coded rejection, of `code` if given (as libsignal's `LibSignalErrorBase.is`). */
+  static is(error: unknown, code?: RejectionCode): error is RejectionError {
+    return error instanceof RejectionError && (code === undefined || error.code === code);
+  }
+}

@@ -4,6 +4,7 @@
  * adversary as the reference does). The provider does not hold the escrow private key;
  * whoever does (the agency, or whoever steals it) opens every message, past ones included.
  */
+import { RejectionError } from '../harness/errors.ts';
 import type { Envelope, KeyUpload, OutgoingEnvelope } from '../harness/provider/api.ts';
 import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
 import { pack, unpack, utf8 } from './shared/codec.ts';
@@ -46,9 +47,11 @@ class EscrowClient extends SignalClient {
 }
 
 function unwrap(body: Uint8Array): EscrowedMessage {
-  const wrapped = unpack<EscrowedMessage>(body, 'escrowed message');
-  if (!(wrapped?.message instanceof Uint8Array) || !(wrapped.escrow instanceof Uint8Array)) throw new Error('malformed escrowed message');
-  return wrapped;
+  const wrapped = unpack<Partial<EscrowedMessage> | null>(body, 'escrowed message');
+  if (!(wrapped?.message instanceof Uint8Array) || !(wrapped.escrow instanceof Uint8Array)) {
+    throw new RejectionError('malformed-message', 'malformed escrowed message');
+  }
+  return wrapped as EscrowedMessage;
 }
 
 const WITHOUT_ESCROW_ADVERSARIES: readonly Claim[] = SIGNAL_CLAIMS.map((claim) =>

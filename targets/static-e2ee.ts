@@ -9,10 +9,11 @@ import type { DeviceAddress } from '../harness/scenario/types.ts';
 import { PairwiseClient, userOf } from './shared/pairwise-client.ts';
 import { concatBytes, pack, unpack, utf8 } from './shared/codec.ts';
 import { safetyNumber } from './shared/safety-number.ts';
+import { rejectingCryptoErrors, unpackFields, WIRE_SIZES, wireBytes } from './shared/wire.ts';
 import type { ClientContext, Design } from './types.ts';
 
 const KDF_INFO = utf8.encode('keyhole static-e2ee message key v1');
-const NONCE_LENGTH = 12;
+const NONCE_LENGTH = WIRE_SIZES.aesGcmNonce;
 
 interface Keys {
   privateKey: Uint8Array;
@@ -81,9 +82,9 @@ class StaticE2eeClient extends PairwiseClient {
   }
 
   async #decrypt(envelope: Envelope, peer: string): Promise<Uint8Array> {
-    const sealed = unpack<Sealed>(envelope.body, 'static-e2ee message');
+    const sealed = decodeSealed(envelope.body);
     const key = await this.#pairKey(peer);
-    return this.context.crypto.aes256GcmDecrypt(key, sealed.nonce, sealed.ciphertext, associatedData(envelope.from, envelope.to));
+    return rejectingCryptoErrors(() => this.context.crypto.aes256GcmDecrypt(key, sealed.nonce, sealed.ciphertext, associatedData(envelope.from, envelope.to)));
   }
 
   async #pairKey(peer: string): Promise<Uint8Array> {
@@ -107,7 +108,7 @@ class StaticE2eeClient extends PairwiseClient {
       const listing = await this.context.provider.fetchDevices(user);
       const primary = `${user}.${listing.devices[0]}` as DeviceAddress;
       const bundle = unpack<Bundle>((await this.context.provider.fetchBundle(primary)).bundle, 'bundle');
-      key = bundle.identity;
+      key = wireBytes(bundle?.identity, 'bundle.identity', WIRE_SIZES.x25519PublicKey);
       this.#keyring.set(user, key);
     }
     return key;
@@ -117,6 +118,14 @@ class StaticE2eeClient extends PairwiseClient {
     if (!this.#keys) throw new Error(`${this.context.address} has no keys yet`);
     return this.#keys;
   }
+}
+
+function decodeSealed(body: Uint8Array): Sealed {
+  const sealed = unpackFields(body, 'static-e2ee message');
+  return {
+    nonce: wireBytes(sealed['nonce'], 'static-e2ee message.nonce', NONCE_LENGTH),
+    ciphertext: wireBytes(sealed['ciphertext'], 'static-e2ee message.ciphertext'),
+  };
 }
 
 function associatedData(from: string, to: string): Uint8Array {

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import test from 'ava';
 import { ErrorCode, LibSignalErrorBase, PrivateKey } from '@signalapp/libsignal-client';
 import { adversaries } from '../attacks/registry.ts';
+import { RejectionError } from '../harness/errors.ts';
 import type { RunReport } from '../harness/report/types.ts';
 import { Rng } from '../harness/rng.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
@@ -80,7 +81,7 @@ steps:
   - send: { from: alice, to: bob }
 `);
 
-test("a replayed envelope is rejected with the library's duplicate-message error, and the session keeps working", async (t) => {
+test("a replayed envelope is rejected with the library's duplicate-message error, as the coded rejection, and the session keeps working", async (t) => {
   const harness = await setUpWorld(libsignal, pair);
   harness.holdDeliveries();
   await harness.send('alice.phone', 'bob', 'm1', 'message 1');
@@ -88,12 +89,15 @@ test("a replayed envelope is rejected with the library's duplicate-message error
   const [first, second] = harness.held.splice(0);
   t.is(text((await harness.deliver(first!))!.body), 'message 1');
   const replay = await t.throwsAsync(harness.deliver(first!));
-  t.true(replay instanceof LibSignalErrorBase);
-  t.is((replay as LibSignalErrorBase).code, ErrorCode.DuplicatedMessage);
+  t.true(RejectionError.is(replay, 'duplicate-message'));
   t.regex(replay!.message, /old counter/);
+  // The library's own error, translated at the client boundary, is the cause.
+  t.true(replay!.cause instanceof LibSignalErrorBase);
+  t.is((replay!.cause as LibSignalErrorBase).code, ErrorCode.DuplicatedMessage);
   t.is(text((await harness.deliver(second!))!.body), 'message 2');
   const again = await t.throwsAsync(harness.deliver(second!));
-  t.is((again as LibSignalErrorBase).code, ErrorCode.DuplicatedMessage);
+  t.true(RejectionError.is(again, 'duplicate-message'));
+  t.is((again!.cause as LibSignalErrorBase).code, ErrorCode.DuplicatedMessage);
   await harness.send('bob.phone', 'alice', 'r1', 'reply');
   t.is(text((await harness.deliver(harness.held.pop()!))!.body), 'reply');
 });

@@ -24,10 +24,12 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import {
   CiphertextMessageType,
+  ErrorCode,
   Fingerprint,
   IdentityKeyPair,
   KEMPublicKey,
   KyberPreKeyRecord,
+  LibSignalErrorBase,
   PreKeyBundle,
   PreKeyRecord,
   PreKeySignalMessage,
@@ -41,6 +43,7 @@ import {
   signalDecryptPreKey,
   signalEncrypt,
 } from '@signalapp/libsignal-client';
+import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
 import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
@@ -102,14 +105,36 @@ interface Keys {
   deviceList: DeviceList | null;
 }
 
-export class LibsignalError extends Error {
+/** This client's own rejections (the harness's coded rejection); the library's are translated by `asLibraryRejection`. */
+export class LibsignalError extends RejectionError {
   constructor(
-    readonly code: 'unknown-device' | 'untrusted-identity' | 'bad-signature' | 'invalid-message',
+    override readonly code: Extract<RejectionCode, 'unknown-device' | 'untrusted-identity' | 'bad-signature' | 'invalid-message' | 'malformed-message'>,
     message: string,
   ) {
-    super(`libsignal: ${message}`);
+    super(code, `libsignal: ${message}`);
     this.name = 'LibsignalError';
   }
+}
+
+/** The library's error codes for what it refuses in a message, as the harness's rejection codes. */
+const LIBRARY_REJECTIONS: Partial<Record<ErrorCode, RejectionCode>> = {
+  [ErrorCode.DuplicatedMessage]: 'duplicate-message',
+  [ErrorCode.UntrustedIdentity]: 'untrusted-identity',
+  [ErrorCode.InvalidSession]: 'no-session',
+  [ErrorCode.VerificationFailed]: 'bad-signature',
+  [ErrorCode.InvalidProtocolAddress]: 'unknown-device',
+  [ErrorCode.InvalidRegistrationId]: 'invalid-message',
+};
+
+/**
+ * At the client boundary: the library's own error (`LibSignalErrorBase`) becomes the coded
+ * rejection, its message kept (reports quote it) and the original as the cause. Its generic
+ * code (a message that does not parse or decrypt) is `invalid-message`. Anything else, a
+ * TypeError above all, is not the library refusing input and is left as it is.
+ */
+function asLibraryRejection(error: unknown): unknown {
+  if (!(error instanceof LibSignalErrorBase)) return error;
+  return new RejectionError(LIBRARY_REJECTIONS[error.code] ?? 'invalid-message', error.message, { cause: error });
 }
 
 export class LibsignalClient extends PairwiseClient {
@@ -237,6 +262,14 @@ export class LibsignalClient extends PairwiseClient {
   }
 
   protected async open(envelope: Envelope): Promise<Uint8Array> {
+    try {
+      return await this.#decrypt(envelope);
+    } catch (error) {
+      throw asLibraryRejection(error);
+    }
+  }
+
+  async #decrypt(envelope: Envelope): Promise<Uint8Array> {
     const stores = this.#requireStores();
     const wire = decodeWireMessage(envelope.body);
     // Only a device on its user's signed list may talk to this one (the list pins the identity too).

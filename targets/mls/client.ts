@@ -49,24 +49,27 @@ import {
   type ProposalWithSender,
   type Welcome,
 } from 'ts-mls';
+import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
 import type { Envelope } from '../../harness/provider/api.ts';
 import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
 import { equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 import { MessageHistory } from '../shared/history.ts';
 import { decodePayload, type Payload } from '../shared/pairwise-client.ts';
 import { safetyNumber } from '../shared/safety-number.ts';
+import { asRejection } from '../shared/wire.ts';
 import type { Client, ClientContext, OutgoingMessage, ReceivedMessage, SendOutcome } from '../types.ts';
 import { addressOf, makeCredential, openCredential, openDeviceList, signDeviceList, MlsIdentityError, type IdentityKey } from './identity.ts';
-import { makeKeyPackageRef, unprotectPrivateMessage } from './internals.ts';
+import { libraryErrors, makeKeyPackageRef, unprotectPrivateMessage } from './internals.ts';
 import { CAPABILITIES, seededSuite } from './suite.ts';
 
 /** One-time KeyPackages each device publishes. */
 export const ONE_TIME_KEY_PACKAGES = 4;
 const POOL = 'key-package';
 
-export class MlsError extends Error {
-  constructor(message: string) {
-    super(message);
+/** This client's rejections: the harness's coded rejection (`invalid-message` unless a site says better). */
+export class MlsError extends RejectionError {
+  constructor(message: string, code: RejectionCode = 'invalid-message') {
+    super(code, message);
     this.name = 'MlsError';
   }
 }
@@ -219,8 +222,16 @@ export class MlsClient implements Client {
   }
 
   async receive(envelope: Envelope): Promise<ReceivedMessage | null> {
+    try {
+      return await this.#receive(envelope);
+    } catch (error) {
+      throw await asLibraryRejection(error);
+    }
+  }
+
+  async #receive(envelope: Envelope): Promise<ReceivedMessage | null> {
     const decoded = decodeMlsMessage(envelope.body, 0)?.[0];
-    if (!decoded) throw new MlsError('malformed MLS message');
+    if (!decoded) throw new MlsError('malformed MLS message', 'malformed-message');
     if (decoded.wireformat === 'mls_welcome') {
       await this.#join(decoded.welcome);
       return null;
@@ -229,7 +240,7 @@ export class MlsClient implements Client {
     const pm = decoded.privateMessage;
     const id = utf8.decode(pm.groupId);
     const record = this.#groups.get(id);
-    if (!record) throw new MlsError(`not a member of group ${id}`);
+    if (!record) throw new MlsError(`not a member of group ${id}`, 'no-session');
     if (await this.#commitRace(record, pm)) return null;
     const opened = await this.#openApplication(record.state, pm);
     if (!opened) {
@@ -507,7 +518,7 @@ export class MlsClient implements Client {
   async #join(welcome: Welcome): Promise<void> {
     const cs = await this.#cs();
     const ref = welcome.secrets.map((s) => hex(s.newMember)).find((r) => this.#keyPackages.has(r));
-    if (!ref) throw new MlsError('a Welcome for none of this device\'s KeyPackages');
+    if (!ref) throw new MlsError('a Welcome for none of this device\'s KeyPackages', 'invalid-prekey');
     const entry = this.#keyPackages.get(ref)!;
     const keyPackage = decodeKeyPackage(entry.message);
     const state = await joinGroup(welcome, keyPackage, entry.private, emptyPskIndex, cs, undefined, undefined, this.#config);
@@ -515,7 +526,7 @@ export class MlsClient implements Client {
     const existing = this.#groups.get(id);
     // A replayed Welcome cannot bring back an older state (its KeyPackage is gone anyway once used).
     if (existing && existing.state.groupActiveState.kind === 'active' && existing.state.groupContext.epoch >= state.groupContext.epoch) {
-      throw new MlsError(`already a member of ${id} (a replayed Welcome?)`);
+      throw new MlsError(`already a member of ${id} (a replayed Welcome?)`, 'duplicate-message');
     }
     const users = this.#leafUsers(state);
     let record: GroupRecord;
@@ -705,7 +716,7 @@ export class MlsClient implements Client {
     if (cached && equalBytes(cached.signed, listing.signedList)) return cached.devices;
     const list = openDeviceList(this.#context.crypto, listing.signedList, user);
     const expected = user === this.#context.user ? this.#requireIdentity().publicKey : this.#pinned.get(user);
-    if (expected && !equalBytes(expected, list.identity)) throw new MlsIdentityError(`${user}'s device list is signed by another identity`);
+    if (expected && !equalBytes(expected, list.identity)) throw new MlsIdentityError(`${user}'s device list is signed by another identity`, 'untrusted-identity');
     if (!expected) this.#pinned.set(user, list.identity);
     const devices = list.devices.map((device) => `${user}.${device}` as DeviceAddress);
     this.#lists.set(user, { signed: listing.signedList, devices });
@@ -751,6 +762,19 @@ export class MlsClient implements Client {
     if (!this.#deviceList) throw new Error(`${this.#context.address} is not the primary device: it keeps no device list`);
     return this.#deviceList;
   }
+}
+
+/**
+ * At the client boundary: ts-mls's own errors (its `MlsError` family: a message that does not
+ * decode, validate or verify) and what the cryptography refuses become the coded rejection,
+ * their message kept (reports quote it). Anything else, a TypeError above all, stays a crash.
+ */
+async function asLibraryRejection(error: unknown): Promise<unknown> {
+  const library = await libraryErrors();
+  if (error instanceof library.MlsError) {
+    return new RejectionError(error instanceof library.CodecError ? 'malformed-message' : 'invalid-message', error.message, { cause: error });
+  }
+  return asRejection(error);
 }
 
 function decodeKeyPackage(message: Uint8Array): KeyPackage {

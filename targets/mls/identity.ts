@@ -7,6 +7,7 @@
  */
 import type { Credential } from 'ts-mls';
 import type { CryptoBackend } from '../../harness/crypto/backend.ts';
+import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
 import type { DeviceAddress } from '../../harness/scenario/types.ts';
 import { concatBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 
@@ -31,9 +32,10 @@ export interface DeviceList {
 const CREDENTIAL_LABEL = utf8.encode('keyhole-mls credential v1\0');
 const DEVICE_LIST_LABEL = utf8.encode('keyhole-mls device list v1\0');
 
-export class MlsIdentityError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A credential or device list that does not check out: the harness's coded rejection. */
+export class MlsIdentityError extends RejectionError {
+  constructor(message: string, code: RejectionCode = 'bad-signature') {
+    super(code, message);
     this.name = 'MlsIdentityError';
   }
 }

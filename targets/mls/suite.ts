@@ -14,7 +14,7 @@
  */
 import { getCiphersuiteFromName, getCiphersuiteImpl, type Capabilities, type CiphersuiteImpl, type CiphersuiteName } from 'ts-mls';
 import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { CryptoBackend } from '../../harness/crypto/backend.ts';
+import { CryptoError, type CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Rng } from '../../harness/rng.ts';
 
 export const CIPHERSUITE: CiphersuiteName = 'MLS_256_XWING_AES256GCM_SHA512_Ed25519';
@@ -93,11 +93,19 @@ async function encryptAead(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array |
   return new Uint8Array(body.buffer, body.byteOffset, body.length);
 }
 
+/** A ciphertext that does not authenticate throws the harness's `CryptoError` `auth-failed` (with OpenSSL's message). */
 async function decryptAead(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, ciphertext: Uint8Array): Promise<Uint8Array> {
-  if (ciphertext.length < 16) throw new Error('AEAD ciphertext too short');
+  if (ciphertext.length < 16) throw new CryptoError('auth-failed', 'AEAD ciphertext too short');
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   if (aad && aad.length > 0) decipher.setAAD(aad);
   decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
-  const body = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
-  return new Uint8Array(body.buffer, body.byteOffset, body.length);
+  const body = decipher.update(ciphertext.subarray(0, ciphertext.length - 16));
+  let tail: Buffer;
+  try {
+    tail = decipher.final();
+  } catch (error) {
+    throw new CryptoError('auth-failed', (error as Error).message);
+  }
+  const plaintext = Buffer.concat([body, tail]);
+  return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length);
 }

@@ -9,6 +9,7 @@ import { splitAddress, type Addressee, type DeviceAddress } from '../../harness/
 import type { Client, ClientContext, OutgoingMessage, ReceivedMessage, SendOutcome } from '../types.ts';
 import { pack, unpack } from './codec.ts';
 import { MessageHistory } from './history.ts';
+import { asRejection, unpackFields, wireBytes, wireCount, wireNullable, wireString } from './wire.ts';
 
 /** What travels inside every encrypted message. */
 export interface Payload {
@@ -38,7 +39,7 @@ export abstract class PairwiseClient implements Client {
   protected abstract createKeys(provisioning?: Uint8Array): Promise<KeyUpload>;
   /** Encrypt a payload for one device. */
   protected abstract seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array>;
-  /** Decrypt an envelope addressed to this device; throw to reject it. */
+  /** Decrypt an envelope addressed to this device; throw the coded rejection (`RejectionError`) to reject it. */
   protected abstract open(envelope: Envelope): Promise<Uint8Array>;
   /** The design's key material, as stored on the device (MessagePack-encodable). */
   protected abstract exportKeys(): unknown;
@@ -85,7 +86,14 @@ export abstract class PairwiseClient implements Client {
   }
 
   async receive(envelope: Envelope): Promise<ReceivedMessage | null> {
-    const payload = decodePayload(await this.open(envelope));
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await this.open(envelope);
+    } catch (error) {
+      // What the cryptography refuses deep in a design's code is a rejection too (a low-order key).
+      throw asRejection(error);
+    }
+    const payload = decodePayload(plaintext);
     const sender = userOf(envelope.from);
     this.history.add({
       id: payload.id,
@@ -197,12 +205,15 @@ export abstract class PairwiseClient implements Client {
   }
 }
 
+/** The payload inside a decrypted message (authenticated, but a sender may still send garbage). */
 export function decodePayload(plaintext: Uint8Array): Payload {
-  const payload = unpack<Payload>(plaintext, 'message payload');
-  if (typeof payload?.id !== 'string' || !(payload.body instanceof Uint8Array)) {
-    throw new Error('malformed message payload');
-  }
-  return payload;
+  const payload = unpackFields(plaintext, 'message payload');
+  return {
+    id: wireString(payload['id'], 'message payload.id'),
+    body: wireBytes(payload['body'], 'message payload.body'),
+    group: wireNullable(payload['group'], (v) => wireString(v, 'message payload.group')),
+    at: wireCount(payload['at'], 'message payload.at'),
+  };
 }
 
 export function userOf(address: string): string {

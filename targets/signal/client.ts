@@ -11,7 +11,7 @@ import { safetyNumber } from '../shared/safety-number.ts';
 import type { ClientContext } from '../types.ts';
 import { openDeviceList, signDeviceList, type DeviceList } from './device-list.ts';
 import { SignalError } from './errors.ts';
-import { initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
+import { checkPrekeyHeader, initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
 import {
   generateDh,
   generateIdentity,
@@ -29,12 +29,12 @@ import { openRoster, signRoster } from './roster.ts';
 import {
   acceptDistribution,
   createSenderKey,
+  decodeDistribution,
   decryptGroup,
   distributionOf,
   encryptGroup,
   type OwnSenderKey,
   type PeerSenderKey,
-  type SenderKeyDistribution,
 } from './sender-keys.ts';
 
 export interface SignalOptions {
@@ -387,7 +387,7 @@ export class SignalClient extends PairwiseClient {
     }
     const id = `${envelope.from}|${wire.group}`;
     if (wire.distribution) {
-      const distribution = unpack<SenderKeyDistribution>(await this.#openPairwise({ ...envelope, body: wire.distribution }), 'sender key distribution');
+      const distribution = decodeDistribution(await this.#openPairwise({ ...envelope, body: wire.distribution }));
       if (distribution.group !== wire.group) throw new SignalError('invalid-message', 'sender key for another group');
       const known = this.#peerSenderKeys.get(id);
       if (!known || known.keyId !== distribution.keyId) this.#peerSenderKeys.set(id, acceptDistribution(distribution));
@@ -567,6 +567,7 @@ function asWireMessage(wire: Partial<WireMessage> | null | undefined): WireMessa
   if (!(wire?.message?.header instanceof Uint8Array) || !(wire.message.ciphertext instanceof Uint8Array)) {
     throw new SignalError('invalid-message', 'malformed signal message');
   }
+  if (wire.prekey !== undefined && wire.prekey !== null) checkPrekeyHeader(wire.prekey);
   return wire as WireMessage;
 }
 

@@ -1,24 +1,33 @@
-/** One error type for the reference messenger, with a code per failure (as libsignal's ErrorCode). */
-export type SignalErrorCode =
+/**
+ * The reference messenger's rejections: the harness's coded rejection (as libsignal's
+ * ErrorCode), under the codes this design uses.
+ */
+import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
+
+export type SignalErrorCode = Extract<
+  RejectionCode,
   | 'duplicate-message'
   | 'invalid-message'
+  | 'malformed-message'
   | 'no-session'
   | 'too-many-skipped'
   | 'untrusted-identity'
   | 'bad-signature'
   | 'invalid-prekey'
-  | 'unknown-device';
+  | 'unknown-device'
+>;
 
-export class SignalError extends Error {
+export class SignalError extends RejectionError {
   constructor(
-    readonly code: SignalErrorCode,
+    override readonly code: SignalErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(code, message, options);
     this.name = 'SignalError';
   }
 
-  static is(error: unknown, code: SignalErrorCode): boolean {
-    return error instanceof SignalError && error.code === code;
+  static override is(error: unknown, code?: SignalErrorCode): error is SignalError {
+    return error instanceof SignalError && (code === undefined || error.code === code);
   }
 }

@@ -7,6 +7,7 @@ import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { concatBytes } from '../shared/codec.ts';
 import { pack } from '../shared/codec.ts';
+import { WIRE_SIZES, wireBoolean, wireBytes, wireCount, wireFields, wireNullable } from '../shared/wire.ts';
 import { generateDh, LABELS, type DhKeyPair, type IdentityKeyPair, type IdentityPublic, type KemKeyPair } from './primitives.ts';
 
 /** A device's published prekey bundle (§3.2), as the directory serves it. */
@@ -114,4 +115,19 @@ function associatedData(initiator: IdentityPublic, responder: IdentityPublic): U
 /** The bytes a prekey signature covers. */
 export function prekeySignedBytes(label: Uint8Array, id: number, publicKey: Uint8Array): Uint8Array {
   return concatBytes(label, pack({ id, publicKey }));
+}
+
+/** A prekey header off the wire, every field checked (the coded rejection otherwise); the same object. */
+export function checkPrekeyHeader(value: unknown): PrekeyHeader {
+  const header = wireFields(value, 'prekey header');
+  const identity = wireFields(header['identity'], 'prekey header.identity');
+  wireBytes(identity['dh'], 'prekey header.identity.dh', WIRE_SIZES.x25519PublicKey);
+  wireBytes(identity['signing'], 'prekey header.identity.signing', WIRE_SIZES.ed25519PublicKey);
+  wireBytes(header['baseKey'], 'prekey header.baseKey', WIRE_SIZES.x25519PublicKey);
+  wireCount(header['signedPrekeyId'], 'prekey header.signedPrekeyId');
+  wireNullable(header['oneTimePrekeyId'], (v) => wireCount(v, 'prekey header.oneTimePrekeyId'));
+  wireCount(header['kyberPrekeyId'], 'prekey header.kyberPrekeyId');
+  wireBoolean(header['kyberOneTime'], 'prekey header.kyberOneTime');
+  wireBytes(header['kyberCiphertext'], 'prekey header.kyberCiphertext', WIRE_SIZES.mlKem768Ciphertext);
+  return header as unknown as PrekeyHeader;
 }

@@ -10,12 +10,15 @@
 import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
+import { unpackFields, WIRE_SIZES, wireBytes, wireCount, wireString } from '../shared/wire.ts';
 import { SignalError } from './errors.ts';
 import { openMessage, sealMessage } from './message-cipher.ts';
 import { LABELS, LIMITS } from './primitives.ts';
 
 const MESSAGE_KEY_SEED = new Uint8Array([0x01]);
 const CHAIN_KEY_SEED = new Uint8Array([0x02]);
+/** HMAC-SHA256 output, the chain key's size. */
+const CHAIN_KEY_LENGTH = 32;
 
 /** What a member device keeps of its own sender key for a group. */
 export interface OwnSenderKey {
@@ -65,6 +68,18 @@ export function createSenderKey(crypto: CryptoBackend, rng: Rng): OwnSenderKey {
 
 export function distributionOf(group: string, key: OwnSenderKey): SenderKeyDistribution {
   return { group, keyId: key.keyId, iteration: key.iteration, chainKey: key.chainKey, signingPublicKey: key.signingPublicKey };
+}
+
+/** A distribution message off the wire (decrypted, but from any sender), every field checked. */
+export function decodeDistribution(bytes: Uint8Array): SenderKeyDistribution {
+  const distribution = unpackFields(bytes, 'sender key distribution');
+  return {
+    group: wireString(distribution['group'], 'sender key distribution.group'),
+    keyId: wireCount(distribution['keyId'], 'sender key distribution.keyId'),
+    iteration: wireCount(distribution['iteration'], 'sender key distribution.iteration'),
+    chainKey: wireBytes(distribution['chainKey'], 'sender key distribution.chainKey', CHAIN_KEY_LENGTH),
+    signingPublicKey: wireBytes(distribution['signingPublicKey'], 'sender key distribution.signingPublicKey', WIRE_SIZES.ed25519PublicKey),
+  };
 }
 
 export function acceptDistribution(distribution: SenderKeyDistribution): PeerSenderKey {
