@@ -15,7 +15,7 @@ export const quantum: Adversary = {
   description: 'the network recording, and at the end of the run a discrete-log oracle (any X25519 public key seen becomes its private key)',
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
-  discreteLogOracle: true,
+  capabilities: ['record-network', 'discrete-log-oracle'],
   prepare() {
     const attack: Attack = {
       position: NO_POSITION,

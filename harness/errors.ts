@@ -36,3 +36,14 @@ export class UnsupportedError extends Error {
     this.name = 'UnsupportedError';
   }
 }
+
+/**
+ * The harness contradicted itself (e.g. a composite adversary recovered less than one of its
+ * parts, SPEC §4): a bug in keyhole, not a finding about a design. Exit 3.
+ */
+export class HarnessDefect extends Error {
+  constructor(message: string) {
+    super(`harness defect: ${message}`);
+    this.name = 'HarnessDefect';
+  }
+}
