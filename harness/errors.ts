@@ -43,7 +43,7 @@ export class UnsupportedError extends Error {
  */
 export class HarnessDefect extends Error {
   constructor(message: string) {
-    super(`harness defect: ${message}`);
+    super(`harness defect (a bug in keyhole, not a finding about the design): ${message}`);
     this.name = 'HarnessDefect';
   }
 }
