@@ -13,7 +13,7 @@ export const escrowAgent: Adversary = {
   description: "the escrow private key plus the provider's stored data",
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
-  holdsEscrowKey: true,
+  capabilities: ['escrow-key', 'read-provider'],
   prepare: () => ({
     position: NO_POSITION,
     async conclude(view) {

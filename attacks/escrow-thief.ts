@@ -17,7 +17,7 @@ export const escrowThief: Adversary<z.infer<typeof params>> = {
   params,
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
-  holdsEscrowKey: true,
+  capabilities: ['escrow-key', 'record-network'],
   prepare: ({ scenario, params: { at } }) => ({
     position: { strikeStep: scenario.marks[at]!, compromisedDevice: null, removedMember: null },
     async conclude(view) {

@@ -521,5 +521,6 @@ export const maliciousServer: Adversary<Params> = {
   paramsOptional: true,
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: true,
+  capabilities: ['read-provider', 'control-provider'],
   prepare: ({ scenario, params: given }) => new MaliciousServer(scenario, given),
 };

@@ -7,6 +7,7 @@ export const network: Adversary = {
   description: 'records every byte between clients and the provider, with its metadata, all run long',
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
+  capabilities: ['record-network'],
   prepare: () => ({
     position: NO_POSITION,
     conclude: async (view) => wireHoldings(view),

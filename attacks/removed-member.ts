@@ -25,6 +25,7 @@ export const removedMember: Adversary<Params> = {
   params,
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
+  capabilities: ['member-state', 'record-network'],
   prepare({ scenario, params: { group, user } }) {
     const removal = scenario.steps.findIndex((s) => s.kind === 'remove-member' && s.group === group && s.user === user);
     const strikeStep = removal < 0 ? null : removal;

@@ -7,6 +7,7 @@ export const server: Adversary = {
   description: "the provider's stored data, its own keys and routing metadata, all run long; passive",
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
+  capabilities: ['read-provider'],
   prepare: () => ({
     position: NO_POSITION,
     conclude: async (view) => serverHoldings(view),

@@ -20,6 +20,7 @@ export const stolenDevice: Adversary<z.infer<typeof params>> = {
   params,
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
+  capabilities: ['device-image', 'record-network'],
   prepare({ scenario, params: { device, at } }) {
     const address = (device.includes('.') ? device : `${device}.${scenario.users[device]![0]}`) as DeviceAddress;
     const strikeStep = scenario.marks[at]!;

@@ -4,6 +4,7 @@
  * truth, and ends each run with its `Holdings`: what it recovered and what it captured.
  */
 import type { z } from 'zod';
+import type { Capability } from './capabilities.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import type { Provider, StoredItem } from '../harness/provider/provider.ts';
 import type { WireRecord } from '../harness/provider/wire.ts';
@@ -27,30 +28,43 @@ export interface Position {
   compromisedDevice: DeviceAddress | null;
   /** A group member whose state it keeps after removal. */
   removedMember: { group: string; user: string } | null;
+  /**
+   * A composite's parts, each where it stands: the composite is entitled to whatever any of
+   * them is (its fields above merge theirs: the earliest strike, the compromised device).
+   */
+  parts?: readonly Position[];
 }
 
-/** The adversary's capabilities in one run. Each attack uses only those it is entitled to. */
+/**
+ * The adversary's capabilities in one run. The harness grants exactly the adversary's
+ * `capabilities`: a member behind one it lacks throws.
+ */
 export interface AdversaryView {
   readonly design: Design;
   readonly crypto: CryptoBackend;
-  /** The network recording so far: every byte between clients and the provider. */
+  /** The capabilities this view grants. */
+  readonly capabilities: ReadonlySet<Capability>;
+  /** `record-network`: the network recording so far, every byte between clients and the provider. */
   readonly wire: readonly WireRecord[];
-  /** Everything the provider stored or processed so far. */
+  /** `read-provider`: everything the provider stored or processed so far. */
   readonly providerStored: readonly StoredItem[];
-  /** The provider itself, for active adversaries that take it over. */
+  /** `control-provider`: the provider itself, for active adversaries that take it over. */
   readonly provider: Provider;
-  /** A full image of a device as it is now. */
+  /** `device-image` or `member-state`: a full image of a device as it is now. */
   imageDevice(address: DeviceAddress): Promise<Uint8Array>;
-  /** A fresh client of the design holding `image`, with read-only access to the public directory. */
+  /**
+   * A fresh client of the design holding `image`, with read-only access to the public
+   * directory (and, with `discrete-log-oracle`, the oracle in its context: `privateKeyOf`).
+   */
   restoreDevice(address: DeviceAddress, image: Uint8Array): Promise<Client>;
   /** A client context for a device in the adversary's hands (read-only directory access, its own randomness). */
   deviceContext(address: DeviceAddress): ClientContext;
   /**
-   * The discrete-log oracle, for adversaries that declare `discreteLogOracle`: the private key
-   * of an X25519 public key it captured on the wire; null for any key it never saw.
+   * `discrete-log-oracle`: the private key of an X25519 public key it captured on the wire;
+   * null for any key it never saw.
    */
   discreteLog(publicKey: Uint8Array): Uint8Array | null;
-  /** The escrow private key, for adversaries that declare `holdsEscrowKey`, when the design has an escrow authority. */
+  /** `escrow-key`: the escrow private key, when the design has an escrow authority. */
   escrowPrivateKey(): BoxPrivateKey | null;
 }
 
@@ -86,9 +100,9 @@ export interface Adversary<Params = unknown> {
   metadata: readonly MetadataKind[];
   /** Whether it can change what clients receive (authentication, replay and membership are about it). */
   active: boolean;
-  /** Whether it gets the discrete-log oracle at the end of the run (`quantum`). */
-  discreteLogOracle?: boolean;
-  /** Whether it holds the escrow authority's private key (`escrow-agent`, `escrow-thief`). */
-  holdsEscrowKey?: boolean;
+  /** What it can see, hold and do; its view grants these and nothing else. */
+  capabilities: readonly Capability[];
+  /** A composite's parts (`a+b`), each run with its own parameters; its `params` are theirs, by part name. */
+  parts?: readonly Adversary<any>[];
   prepare(setup: AttackSetup<Params>): Attack;
 }

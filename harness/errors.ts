@@ -77,3 +77,14 @@ export class RejectionError extends Error {
     return error instanceof RejectionError && (code === undefined || error.code === code);
   }
 }
+
+/**
+ * The harness contradicted itself (e.g. a composite adversary recovered less than one of its
+ * parts, SPEC §4): a bug in keyhole, not a finding about a design. Exit 3.
+ */
+export class HarnessDefect extends Error {
+  constructor(message: string) {
+    super(`harness defect (a bug in keyhole, not a finding about the design): ${message}`);
+    this.name = 'HarnessDefect';
+  }
+}

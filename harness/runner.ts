@@ -6,7 +6,7 @@
 import type { Adversary, Attack, Holding } from '../attacks/types.ts';
 import type { Design } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
-import { UnsupportedError } from './errors.ts';
+import { HarnessDefect, UnsupportedError } from './errors.ts';
 import { recordingBackend, type KeyTable } from './crypto/key-table.ts';
 import { byteStringsSeen } from './provider/wire.ts';
 import { judge } from './judge/judge.ts';
@@ -80,30 +80,79 @@ export function violationsOf(runs: readonly RunReport[]): Violation[] {
 export const RUN_TIME_LIMIT_MS = 300_000;
 
 export async function executeRun(
-  { design, scenario, adversary }: RunSpec,
+  spec: RunSpec,
   seed: number,
   crypto: CryptoBackend,
   timeLimitMs: number = RUN_TIME_LIMIT_MS,
 ): Promise<RunReport> {
-  const base = { target: design.name, scenario: scenario.name, adversary: adversary.name };
+  const run = await executeOneRun(spec, seed, crypto, timeLimitMs);
+  if (spec.adversary.parts && run.status === 'ok') await checkMonotonicity(run, spec, seed, crypto, timeLimitMs);
+  return run;
+}
+
+/**
+ * The monotonicity self-check (SPEC §4): a composite holds every capability of each part, so
+ * it recovers at least what each part recovers alone with the same seed. A run where it does
+ * not is a defect of the harness (an attack that uses a capability badly), never a finding.
+ */
+async function checkMonotonicity(composite: RunReport, spec: RunSpec, seed: number, crypto: CryptoBackend, timeLimitMs: number): Promise<void> {
+  const recovered = new Set(composite.messages.filter((m) => m.leaked).map((m) => m.id));
+  for (const part of spec.adversary.parts!) {
+    const alone = await executeOneRun({ ...spec, adversary: part }, seed, crypto, timeLimitMs);
+    if (alone.status !== 'ok') continue;
+    const missed = alone.messages.filter((m) => m.leaked && !recovered.has(m.id)).map((m) => m.id);
+    if (missed.length > 0) {
+      throw new HarnessDefect(
+        `${spec.adversary.name} recovered fewer messages than its part ${part.name} alone ` +
+          `(${spec.design.name} · ${spec.scenario.name}, seed ${seed}): it missed ${missed.join(', ')}`,
+      );
+    }
+  }
+}
+
+/** The parameters of an adversary (of each part, for a composite) in a scenario, or why it cannot run there. */
+function paramsIn(adversary: Adversary<any>, scenario: Scenario): { params: unknown } | { missing: string } {
+  if (adversary.parts) {
+    const params: Record<string, unknown> = {};
+    for (const part of adversary.parts) {
+      const found = paramsIn(part, scenario);
+      if ('missing' in found) return found;
+      params[part.name] = found.params;
+    }
+    return { params };
+  }
   const raw = scenario.adversaries[adversary.name];
   if (adversary.params && raw === undefined && !adversary.paramsOptional) {
     const wanted = Object.keys((adversary.params as { shape?: object }).shape ?? {}).join(', ');
-    return notApplicable(base, `${adversary.name} needs parameters (${wanted}) that scenario ${scenario.name} does not give`, design);
+    return { missing: `${adversary.name} needs parameters (${wanted}) that scenario ${scenario.name} does not give` };
   }
-  const params = adversary.params ? adversary.params.parse(raw ?? {}) : raw;
+  return { params: adversary.params ? adversary.params.parse(raw ?? {}) : raw };
+}
+
+async function executeOneRun(
+  { design, scenario, adversary }: RunSpec,
+  seed: number,
+  crypto: CryptoBackend,
+  timeLimitMs: number,
+): Promise<RunReport> {
+  const base = { target: design.name, scenario: scenario.name, adversary: adversary.name };
+  const given = paramsIn(adversary, scenario);
+  if ('missing' in given) return notApplicable(base, given.missing, design);
+  const { params } = given;
   const rng = Rng.fromSeed(seed, 'run', scenario.name, design.name);
-  // The quantum adversary's oracle needs every key pair the run creates remembered.
-  const keyTable = adversary.discreteLogOracle ? recordingBackend(crypto) : null;
+  const capabilities = new Set(adversary.capabilities);
+  // The oracle needs every key pair the run creates remembered.
+  const keyTable = capabilities.has('discrete-log-oracle') ? recordingBackend(crypto) : null;
   const world = new World({ design, scenario, crypto: keyTable?.backend ?? crypto, rng, seed });
   let attack: Attack | null = null;
   let holdings: Iterable<Holding>;
   try {
     const prepared = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
     attack = prepared;
+    let concluding = false;
     const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), {
-      ...(keyTable && { discreteLog: oracle(keyTable, world) }),
-      escrowKey: adversary.holdsEscrowKey === true,
+      capabilities,
+      ...(keyTable && { discreteLog: oracle(keyTable, world, () => concluding) }),
     });
     holdings = await withTimeLimit(
       (async () => {
@@ -113,6 +162,7 @@ export async function executeRun(
           await world.perform(index, step);
           await prepared.afterStep?.(index, view);
         }
+        concluding = true;
         return prepared.conclude(view);
       })(),
       timeLimitMs,
@@ -166,10 +216,11 @@ function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
-/** The oracle answers only about public keys that crossed the wire. */
-function oracle(keyTable: KeyTable, world: World): (publicKey: Uint8Array) => Uint8Array | null {
+/** The oracle answers only at the end of the run (SPEC §4), and only about public keys that crossed the wire. */
+function oracle(keyTable: KeyTable, world: World, ended: () => boolean): (publicKey: Uint8Array) => Uint8Array | null {
   let captured: Set<string> | null = null;
   return (publicKey) => {
+    if (!ended()) return null;
     captured ??= byteStringsSeen(world.wire.records, 32);
     return captured.has(Buffer.from(publicKey).toString('hex')) ? keyTable.privateKeyOf(publicKey) : null;
   };

@@ -19,7 +19,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
 
-import { adversaries } from '../attacks/registry.ts';
+import { adversaryNamed } from '../attacks/registry.ts';
+import type { Adversary } from '../attacks/types.ts';
 import { targets } from '../targets/registry.ts';
 import type { CryptoBackend, CryptoBackendName } from './crypto/backend.ts';
 import { cryptoBackend } from './crypto/index.ts';
@@ -90,7 +91,7 @@ export async function executeSpecs(specs: readonly RunSpec[], options: ExecuteOp
 
 async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions): Promise<RunReport[]> {
   for (const spec of specs) {
-    if (targets[spec.design.name] !== spec.design || adversaries[spec.adversary.name] !== spec.adversary) {
+    if (targets[spec.design.name] !== spec.design || builtInAdversary(spec.adversary.name) !== spec.adversary) {
       throw new Error(`worker threads run built-in targets and adversaries only, not ${spec.design.name} / ${spec.adversary.name}`);
     }
   }
@@ -269,10 +270,19 @@ function crashedRun(spec: RunSpec, why: string): RunReport {
 /* Inside a worker                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
+/** A built-in adversary or a composite of built-in ones, by name; undefined for any other. */
+function builtInAdversary(name: string): Adversary<any> | undefined {
+  try {
+    return adversaryNamed(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one task: looks the design and adversary up by name and executes the run. */
 export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'crypto'>): Promise<RunReport> {
   const design = Object.hasOwn(targets, task.target) ? targets[task.target] : undefined;
-  const adversary = Object.hasOwn(adversaries, task.adversary) ? adversaries[task.adversary] : undefined;
+  const adversary = builtInAdversary(task.adversary);
   if (!design) throw new Error(`unknown target '${task.target}'`);
   if (!adversary) throw new Error(`unknown adversary '${task.adversary}'`);
   return executeRun({ design, scenario: task.scenario, adversary }, init.seed, cryptoBackend(init.crypto));

@@ -3,6 +3,7 @@
  * the virtual clock, and the ground-truth ledger. It performs each step as users would and
  * writes down what really happened; adversaries watch through an `AdversaryView`.
  */
+import type { Capability } from '../attacks/capabilities.ts';
 import type { AdversaryView } from '../attacks/types.ts';
 import type { BoxPrivateKey, BoxPublicKey } from '../targets/shared/sealed-box.ts';
 import type { Client, ClientContext, Design } from '../targets/types.ts';
@@ -17,6 +18,12 @@ import { deviceAddress, splitAddress, type DeviceAddress, type Scenario, type St
 
 /** The virtual clock: a fixed epoch, a minute per step, a millisecond per tick. */
 const EPOCH = Date.UTC(2026, 0, 1);
+
+export interface ViewGrants {
+  capabilities: ReadonlySet<Capability>;
+  /** The discrete-log oracle, for a view that grants `discrete-log-oracle`. */
+  discreteLog?: (publicKey: Uint8Array) => Uint8Array | null;
+}
 
 export interface WorldOptions {
   design: Design;
@@ -121,22 +128,52 @@ export class World {
     }
   }
 
-  /** The capabilities handed to an adversary. */
-  view(design: Design, attackerRng: Rng, grants: { discreteLog?: (publicKey: Uint8Array) => Uint8Array | null; escrowKey?: boolean } = {}): AdversaryView {
+  /**
+   * What an adversary is handed: exactly its capabilities (a member behind one it lacks
+   * throws, so an attack cannot use more than its position gives it). With the oracle, the
+   * device images it restores get it too, as `privateKeyOf` in their context.
+   */
+  view(design: Design, attackerRng: Rng, grants: ViewGrants): AdversaryView {
     const world = this;
-    const discreteLog = grants.discreteLog ?? (() => null);
+    const { capabilities } = grants;
+    const requires = (capability: Capability, what: string) => {
+      if (!capabilities.has(capability)) throw new Error(`an adversary without ${capability} cannot use ${what}`);
+    };
+    const discreteLog = grants.discreteLog ?? null;
+    const attackerContext = (address: DeviceAddress, rng: Rng) => world.#context(address, world.provider.observer(), rng);
     return {
-      escrowPrivateKey: () => (grants.escrowKey ? (world.#escrow?.privateKey ?? null) : null),
-      discreteLog,
-      deviceContext: (address) => world.#context(address, world.provider.observer(), attackerRng.fork(`device:${address}`)),
       design,
       crypto: this.#options.crypto,
-      wire: this.wire.records,
-      providerStored: this.provider.stored,
-      provider: this.provider,
-      imageDevice: (address) => world.#client(address).exportState(),
-      restoreDevice: (address, image) =>
-        design.restoreClient(world.#context(address, world.provider.observer(), attackerRng.fork(`restore:${address}`)), image),
+      capabilities,
+      get wire() {
+        requires('record-network', 'the network recording');
+        return world.wire.records;
+      },
+      get providerStored() {
+        requires('read-provider', "the provider's stored data");
+        return world.provider.stored;
+      },
+      get provider() {
+        requires('control-provider', 'the provider');
+        return world.provider;
+      },
+      imageDevice: (address) => {
+        if (!capabilities.has('device-image')) requires('member-state', 'a device image');
+        return world.#client(address).exportState();
+      },
+      restoreDevice: (address, image) => {
+        const context: ClientContext = attackerContext(address, attackerRng.fork(`restore:${address}`));
+        return design.restoreClient(discreteLog ? { ...context, privateKeyOf: discreteLog } : context, image);
+      },
+      deviceContext: (address) => attackerContext(address, attackerRng.fork(`device:${address}`)),
+      discreteLog: (publicKey) => {
+        requires('discrete-log-oracle', 'the discrete-log oracle');
+        return discreteLog?.(publicKey) ?? null;
+      },
+      escrowPrivateKey: () => {
+        requires('escrow-key', 'the escrow private key');
+        return world.#escrow?.privateKey ?? null;
+      },
     };
   }
 

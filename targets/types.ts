@@ -25,6 +25,13 @@ export interface ClientContext {
   serverConfig: Uint8Array | null;
   /** For designs with an escrow authority: the escrow public key every client ships with. */
   escrowKey: BoxPublicKey | null;
+  /**
+   * Only in a client an adversary holding the discrete-log oracle restores or rebuilds: the
+   * private half of an X25519 public key seen on the wire, or null. A design consults it for
+   * a key it meets but did not make (the real device's next ratchet key), so that the clone
+   * follows the device instead of making keys of its own.
+   */
+  privateKeyOf?: (publicKey: Uint8Array) => Uint8Array | null;
 }
 
 export interface ServerContext {
@@ -109,12 +116,6 @@ export interface Design {
   restoreClient(context: ClientContext, image: Uint8Array): Promise<Client>;
   createServer?(context: ServerContext): ServerLogic;
   /**
-   * For the `quantum` adversary: a client of this design for a device, rebuilt from the keys
-   * the device published (`upload`, as captured on the wire) and whatever private halves
-   * `privateKeyOf` reveals. Design-specific because only the design knows which published
-   * keys make up a device's state. Without it, the quantum attack is inconclusive.
-   */
-  /**
    * The client cannot open what its own device sent, though its state holds the keys (a
    * library that does not expose them). Attacks on a device image then cannot try those
    * messages, and the judge leaves them out of post-compromise security instead of taking
@@ -125,5 +126,13 @@ export interface Design {
   escrowAuthority?: boolean;
   /** The escrow agent's side of the design: open an envelope with the escrow private key, or null. */
   openEscrow?(crypto: CryptoBackend, escrowKey: BoxPrivateKey, envelope: Envelope): Uint8Array | null;
+  /**
+   * For the `quantum` adversary: a client of this design for a device, rebuilt from the keys
+   * the device published (`upload`, as captured on the wire: one bundle, with every one-time
+   * key the device published) and whatever private halves `privateKeyOf` reveals (the same
+   * oracle is in `context`, for the keys the client meets later). Design-specific because
+   * only the design knows which published keys make up a device's state. Without it, the
+   * quantum attack is inconclusive.
+   */
   reconstructDevice?(context: ClientContext, upload: KeyUpload, privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Promise<Client>;
 }

@@ -153,7 +153,7 @@ test('a restored device image opens the next message to the device', async (t) =
   const image = await harness.client('bob.phone').exportState();
   await harness.send('alice.phone', 'bob', 'm2', 'after imaging');
   const envelope = harness.held.pop()!;
-  const view = harness.world.view(libsignal, Rng.fromSeed(1, 'attacker'));
+  const view = harness.world.view(libsignal, Rng.fromSeed(1, 'attacker'), { capabilities: new Set(['device-image']) });
   const clone = await view.restoreDevice('bob.phone', image);
   t.true(clone instanceof LibsignalClient);
   t.is(text((await clone.receive(envelope))!.body), 'after imaging');

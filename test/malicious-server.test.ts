@@ -23,7 +23,7 @@ async function runWorld(target: string, scenario: Scenario) {
   const world = new World({ design, scenario, crypto: cryptoBackend('node'), rng: Rng.fromSeed(1, 'run', scenario.name, design.name), seed: 1 });
   const params = maliciousServer.params!.parse(scenario.adversaries['malicious-server'] ?? {});
   const attack = maliciousServer.prepare({ scenario, params, rng: Rng.fromSeed(1, 'adversary', scenario.name) });
-  const view = world.view(design, Rng.fromSeed(1, 'attacker', scenario.name, design.name));
+  const view = world.view(design, Rng.fromSeed(1, 'attacker', scenario.name, design.name), { capabilities: new Set(maliciousServer.capabilities) });
   await attack.start!(view);
   await world.setUp();
   for (const [index, step] of scenario.steps.entries()) {

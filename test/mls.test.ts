@@ -103,7 +103,7 @@ steps:
   await harness.send('bob.phone', 'alice', 'healed', 'after his own commit');
   const healed = harness.held.at(-1)!;
 
-  const clone = await harness.world.view(mls, Rng.fromSeed(1, 'attacker')).restoreDevice('bob.phone', image);
+  const clone = await harness.world.view(mls, Rng.fromSeed(1, 'attacker'), { capabilities: new Set(['device-image']) }).restoreDevice('bob.phone', image);
   await t.throwsAsync(() => clone.openSent(reply), { message: /in the past/ }, 'a consumed generation is deleted: forward secrecy');
   t.is(text((await clone.openSent(next))!), 'after imaging, same epoch');
   await t.throwsAsync(() => clone.openSent(next), { message: /in the past/ }, 'each generation opens once, then it is consumed');

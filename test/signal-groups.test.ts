@@ -20,6 +20,7 @@ const rosterForger: Adversary = {
   ...adversaries['server']!,
   name: 'server',
   active: true,
+  capabilities: ['read-provider', 'control-provider'],
   prepare(setup) {
     const passive = adversaries['server']!.prepare(setup);
     return {

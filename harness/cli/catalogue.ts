@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adversaries } from '../../attacks/registry.ts';
+import { adversaries, adversaryNamed } from '../../attacks/registry.ts';
 import type { Adversary } from '../../attacks/types.ts';
 import { targets } from '../../targets/registry.ts';
 import type { Design } from '../../targets/types.ts';
@@ -40,6 +40,30 @@ export function pickTargets(list: string | undefined): Design[] {
   return pick(targets, list, '--targets');
 }
 
+/**
+ * `-a`: built-in adversaries, or composites of them (`stolen-device+quantum`, SPEC §4). No
+ * flag means the built-in single adversaries: composites run only when named.
+ */
 export function pickAdversaries(list: string | undefined): Adversary<any>[] {
-  return pick(adversaries, list, '--adversaries');
+  if (list === undefined) return Object.values(adversaries);
+  const names = list.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  const problems: string[] = [];
+  const picked = new Map<string, Adversary<any>>();
+  for (const name of names) {
+    try {
+      const adversary = adversaryNamed(name);
+      picked.set(adversary.name, adversary);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0 || names.length === 0) {
+    const what = problems.length > 0 ? problems.join('; ') : 'no names given';
+    throw new InputError({
+      file: '<command line>',
+      path: '--adversaries',
+      message: `${what}; expected a comma list of: ${Object.keys(adversaries).join(', ')}, or composites of distinct ones joined with + (e.g. stolen-device+quantum)`,
+    });
+  }
+  return [...picked.values()];
 }

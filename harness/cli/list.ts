@@ -1,5 +1,7 @@
 /** `keyhole list`: every built-in target, adversary and scenario with a one-line description. */
 import pc from 'picocolors';
+import type { Capability } from '../../attacks/capabilities.ts';
+import { COMPOSITE_SEPARATOR } from '../../attacks/compose.ts';
 import { adversaries } from '../../attacks/registry.ts';
 import { targets } from '../../targets/registry.ts';
 import { builtInScenarios } from './catalogue.ts';
@@ -9,17 +11,25 @@ export interface CatalogueEntry {
   description: string;
 }
 
+export interface AdversaryEntry extends CatalogueEntry {
+  /** What it can see, hold and do; a composite holds the union of its parts'. */
+  capabilities: Capability[];
+}
+
 export interface Catalogue {
   targets: CatalogueEntry[];
-  adversaries: CatalogueEntry[];
+  adversaries: AdversaryEntry[];
   scenarios: CatalogueEntry[];
 }
+
+/** How composites are named, for the listing. */
+export const COMPOSITION_NOTE = `adversaries compose: a${COMPOSITE_SEPARATOR}b (e.g. stolen-device${COMPOSITE_SEPARATOR}quantum) holds the union of their capabilities and parameters and uses them together`;
 
 export function catalogue(): Catalogue {
   const entry = ({ name, description }: CatalogueEntry): CatalogueEntry => ({ name, description });
   return {
     targets: Object.values(targets).map(entry),
-    adversaries: Object.values(adversaries).map(entry),
+    adversaries: Object.values(adversaries).map((a) => ({ ...entry(a), capabilities: [...a.capabilities] })),
     scenarios: builtInScenarios().map((s) => entry({ name: s.name, description: firstLine(s.description) })),
   };
 }
@@ -27,9 +37,13 @@ export function catalogue(): Catalogue {
 export function renderCatalogue(list: Catalogue, color: boolean): string {
   const c = pc.createColors(color);
   const width = Math.max(...Object.values(list).flat().map((e) => e.name.length));
-  const section = (title: string, entries: CatalogueEntry[]) =>
-    [c.bold(title), ...entries.map((e) => `  ${c.cyan(e.name.padEnd(width))}  ${e.description}`)].join('\n');
-  return `${[section('targets', list.targets), section('adversaries', list.adversaries), section('scenarios', list.scenarios)].join('\n\n')}\n`;
+  const line = (e: CatalogueEntry, extra = '') => `  ${c.cyan(e.name.padEnd(width))}  ${e.description}${extra}`;
+  const section = (title: string, lines: string[]) => [c.bold(title), ...lines].join('\n');
+  return `${[
+    section('targets', list.targets.map((e) => line(e))),
+    section('adversaries', [...list.adversaries.map((e) => line(e, c.dim(` [${e.capabilities.join(', ')}]`))), `  ${c.dim(COMPOSITION_NOTE)}`]),
+    section('scenarios', list.scenarios.map((e) => line(e))),
+  ].join('\n\n')}\n`;
 }
 
 function firstLine(text: string): string {

@@ -15,6 +15,8 @@ export function classify(message: MessageTruth, position: Position, exposed: Rea
 
 /** Ids of the messages the adversary is entitled to by its position. */
 export function exposedMessages(ledger: Ledger, position: Position): Set<string> {
+  // A composite is entitled to whatever any of its parts is, each where it stands.
+  if (position.parts) return new Set(position.parts.flatMap((part) => [...exposedMessages(ledger, part)]));
   const exposed = new Set<string>();
   if (position.compromisedDevice !== null && position.strikeStep !== null) {
     for (const id of heldBy(ledger, position.compromisedDevice, position.strikeStep)) exposed.add(id);

@@ -51,6 +51,11 @@ export interface SignalOptions {
    * shows what the rotation protects).
    */
   rotateSenderKeys?: boolean;
+  /**
+   * Mix PQXDH's ML-KEM shared secret into every session key (PQXDH §3.3; the reference does).
+   * Off: X3DH alone, whose four Diffie-Hellman values a discrete-log oracle breaks.
+   */
+  postQuantum?: boolean;
 }
 
 /** One Double Ratchet session with a peer device. */
@@ -121,6 +126,7 @@ export class SignalClient extends PairwiseClient {
 
   readonly #trustProviderDeviceList: boolean;
   readonly #rotateSenderKeys: boolean;
+  readonly #postQuantum: boolean;
   /** Group -> this device's sender key. */
   readonly #ownSenderKeys = new Map<string, OwnGroupKey>();
   /** `device|group` -> the sender key another device handed us. */
@@ -132,6 +138,7 @@ export class SignalClient extends PairwiseClient {
     super(context, { secureDelete: options.secureDelete });
     this.#trustProviderDeviceList = options.trustProviderDeviceList ?? false;
     this.#rotateSenderKeys = options.rotateSenderKeys ?? true;
+    this.#postQuantum = options.postQuantum ?? true;
   }
 
   // --- registration and devices -------------------------------------------------------
@@ -231,7 +238,7 @@ export class SignalClient extends PairwiseClient {
   protected async seal(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array> {
     let session = this.#sessions.get(to)?.[0];
     if (!session) session = await this.#startSession(to);
-    const message = ratchet.encrypt(session.ratchet, this.context.crypto, plaintext);
+    const message = ratchet.encrypt(session.ratchet, this.context.crypto, plaintext, this.context.rng);
     return pack({ prekey: session.pending, message } satisfies WireMessage);
   }
 
@@ -264,9 +271,12 @@ export class SignalClient extends PairwiseClient {
     const group = groupWireMessage(envelope.body);
     if (group) return this.#openOwnGroupMessage(envelope, group.senderKey);
     const wire = decodeWireMessage(envelope.body);
+    const { privateKeyOf } = this.context;
     for (const session of this.#sessions.get(envelope.to) ?? []) {
       try {
-        return ratchet.decryptOwn(session.ratchet, this.context.crypto, wire.message);
+        return privateKeyOf
+          ? ratchet.decryptOwnFollowing(session.ratchet, this.context.crypto, wire.message, privateKeyOf)
+          : ratchet.decryptOwn(session.ratchet, this.context.crypto, wire.message);
       } catch {
         // not this session's sending chain
       }
@@ -425,8 +435,9 @@ export class SignalClient extends PairwiseClient {
     const oneTime = response.oneTimeKeys['prekey'] ? unpack<OneTimePrekey>(response.oneTimeKeys['prekey'], 'one-time prekey') : null;
     const oneTimeKyber = response.oneTimeKeys['kyber'] ? unpack<OneTimeKyberPrekey>(response.oneTimeKeys['kyber'], 'one-time kyber prekey') : null;
     const kyber = oneTimeKyber ?? bundle.kyberPrekey;
-    this.#verifyPrekey(bundle.identity, LABELS.kyberPrekey, kyber);
-    const agreement = initiate(crypto, rng, this.#requireIdentity(), bundle, oneTime, { id: kyber.id, publicKey: kyber.publicKey, oneTime: oneTimeKyber !== null });
+    if (this.#postQuantum) this.#verifyPrekey(bundle.identity, LABELS.kyberPrekey, kyber);
+    const kem = this.#postQuantum ? { id: kyber.id, publicKey: kyber.publicKey, oneTime: oneTimeKyber !== null } : null;
+    const agreement = initiate(crypto, rng, this.#requireIdentity(), bundle, oneTime, kem);
     const session: Session = {
       ratchet: ratchet.initInitiator(crypto, rng, agreement.sharedSecret, agreement.remoteRatchetKey, agreement.associatedData),
       pending: agreement.header,
@@ -458,27 +469,27 @@ export class SignalClient extends PairwiseClient {
     }
     const signedPrekey = this.#signedPrekey?.id === header.signedPrekeyId ? this.#signedPrekey.pair : null;
     const oneTime = header.oneTimePrekeyId === null ? null : this.#oneTimePrekeys.get(header.oneTimePrekeyId);
-    const kyber = this.#kyberPrekeys.get(header.kyberPrekeyId);
-    if (!signedPrekey || oneTime === undefined || !kyber || kyber.oneTime !== header.kyberOneTime) {
+    const kyber = this.#postQuantum ? this.#kyberPrekeys.get(header.kyberPrekeyId) : null;
+    if (!signedPrekey || oneTime === undefined || kyber === undefined || (kyber && kyber.oneTime !== header.kyberOneTime)) {
       throw new SignalError('invalid-prekey', `${from} used a prekey this device no longer has`);
     }
-    const agreement = respond(this.context.crypto, this.#requireIdentity(), header, signedPrekey, oneTime, kyber.pair);
+    const agreement = respond(this.context.crypto, this.#requireIdentity(), header, signedPrekey, oneTime, kyber?.pair ?? null);
     const session: Session = {
       ratchet: ratchet.initResponder(agreement.sharedSecret, signedPrekey, agreement.associatedData),
       pending: null,
       baseKey: header.baseKey,
       remoteIdentity: header.identity,
     };
-    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, message);
+    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, message, this.context.privateKeyOf);
     // One-time prekeys are deleted once used (PQXDH §3.4); the last-resort ML-KEM key stays.
     if (header.oneTimePrekeyId !== null) this.#oneTimePrekeys.delete(header.oneTimePrekeyId);
-    if (kyber.oneTime) this.#kyberPrekeys.delete(header.kyberPrekeyId);
+    if (kyber?.oneTime) this.#kyberPrekeys.delete(header.kyberPrekeyId);
     this.#storeSession(from, session);
     return plaintext;
   }
 
   #decryptIn(session: Session, wire: WireMessage): Uint8Array {
-    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, wire.message);
+    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, wire.message, this.context.privateKeyOf);
     if (!wire.prekey) session.pending = null; // the peer answered on this session: no need to resend the header
     return plaintext;
   }

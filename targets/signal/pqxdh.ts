@@ -48,21 +48,24 @@ export interface InitiatorResult {
   associatedData: Uint8Array;
 }
 
-/** §3.3: the initiator's side, on a bundle whose signatures it has verified. */
+/** No ML-KEM prekey: a design without PQXDH's post-quantum part (plain X3DH) names none. */
+const NO_KEM_PREKEY = { id: 0, oneTime: false, cipherText: new Uint8Array(0), sharedSecret: new Uint8Array(0) };
+
+/** §3.3: the initiator's side, on a bundle whose signatures it has verified; `kyber` null: X3DH alone. */
 export function initiate(
   crypto: CryptoBackend,
   rng: Rng,
   own: IdentityKeyPair,
   bundle: PrekeyBundle,
   oneTime: OneTimePrekey | null,
-  kyber: { id: number; publicKey: Uint8Array; oneTime: boolean },
+  kyber: { id: number; publicKey: Uint8Array; oneTime: boolean } | null,
 ): InitiatorResult {
   const ephemeral: DhKeyPair = generateDh(crypto, rng);
   const dh1 = crypto.x25519(own.dh.privateKey, bundle.signedPrekey.publicKey);
   const dh2 = crypto.x25519(ephemeral.privateKey, bundle.identity.dh);
   const dh3 = crypto.x25519(ephemeral.privateKey, bundle.signedPrekey.publicKey);
   const dh4 = oneTime ? crypto.x25519(ephemeral.privateKey, oneTime.publicKey) : new Uint8Array(0);
-  const encapsulated = crypto.mlKem768Encapsulate(kyber.publicKey, rng.bytes(32));
+  const encapsulated = kyber ? crypto.mlKem768Encapsulate(kyber.publicKey, rng.bytes(32)) : NO_KEM_PREKEY;
   const sharedSecret = sessionKey(crypto, concatBytes(dh1, dh2, dh3, dh4, encapsulated.sharedSecret));
   ephemeral.privateKey.fill(0);
   return {
@@ -72,8 +75,8 @@ export function initiate(
       baseKey: ephemeral.publicKey,
       signedPrekeyId: bundle.signedPrekey.id,
       oneTimePrekeyId: oneTime?.id ?? null,
-      kyberPrekeyId: kyber.id,
-      kyberOneTime: kyber.oneTime,
+      kyberPrekeyId: kyber?.id ?? NO_KEM_PREKEY.id,
+      kyberOneTime: kyber?.oneTime ?? NO_KEM_PREKEY.oneTime,
       kyberCiphertext: encapsulated.cipherText,
     },
     remoteRatchetKey: bundle.signedPrekey.publicKey,
@@ -81,20 +84,20 @@ export function initiate(
   };
 }
 
-/** §3.4: the responder's side, with the private halves of the prekeys the header names. */
+/** §3.4: the responder's side, with the private halves of the prekeys the header names; `kyberPrekey` null: X3DH alone. */
 export function respond(
   crypto: CryptoBackend,
   own: IdentityKeyPair,
   header: PrekeyHeader,
   signedPrekey: DhKeyPair,
   oneTimePrekey: DhKeyPair | null,
-  kyberPrekey: KemKeyPair,
+  kyberPrekey: KemKeyPair | null,
 ): { sharedSecret: Uint8Array; associatedData: Uint8Array } {
   const dh1 = crypto.x25519(signedPrekey.privateKey, header.identity.dh);
   const dh2 = crypto.x25519(own.dh.privateKey, header.baseKey);
   const dh3 = crypto.x25519(signedPrekey.privateKey, header.baseKey);
   const dh4 = oneTimePrekey ? crypto.x25519(oneTimePrekey.privateKey, header.baseKey) : new Uint8Array(0);
-  const kemSecret = crypto.mlKem768Decapsulate(header.kyberCiphertext, kyberPrekey.secretKey);
+  const kemSecret = kyberPrekey ? crypto.mlKem768Decapsulate(header.kyberCiphertext, kyberPrekey.secretKey) : NO_KEM_PREKEY.sharedSecret;
   return {
     sharedSecret: sessionKey(crypto, concatBytes(dh1, dh2, dh3, dh4, kemSecret)),
     associatedData: associatedData(header.identity, { dh: own.dh.publicKey, signing: own.signing.publicKey }),

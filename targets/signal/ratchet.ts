@@ -47,6 +47,14 @@ export interface RatchetMessage {
   ciphertext: Uint8Array;
 }
 
+/**
+ * The discrete-log oracle, as a clone in an adversary's hands holds it: the private half of
+ * an X25519 public key seen on the wire, or null. Such a clone makes no ratchet keys of its
+ * own: after the receiving half of a DH ratchet step it waits for the real device's next
+ * ratchet key to show on the wire, and the oracle's private half of it completes the step.
+ */
+export type PrivateKeyOf = (publicKey: Uint8Array) => Uint8Array | null;
+
 const MESSAGE_KEY_SEED = new Uint8Array([0x01]);
 const CHAIN_KEY_SEED = new Uint8Array([0x02]);
 
@@ -77,7 +85,9 @@ export function initResponder(sharedSecret: Uint8Array, signedPrekey: DhKeyPair,
 }
 
 /** §3.4 RatchetEncrypt. */
-export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: Uint8Array): RatchetMessage {
+export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: Uint8Array, rng?: Rng): RatchetMessage {
+  // A state that follows the oracle leaves the sending half of a step for later; sending completes it.
+  if (!state.sending.chain && awaitsSendingHalf(state) && rng) sendingHalf(crypto, state, generateDh(crypto, rng));
   const chain = state.sending.chain;
   if (!chain) throw new SignalError('no-session', 'no sending chain yet: the session has not received a message');
   const messageKey = nextMessageKey(crypto, chain);
@@ -85,8 +95,11 @@ export function encrypt(state: RatchetState, crypto: CryptoBackend, plaintext: U
   return { header, ciphertext: sealMessage(crypto, LABELS.messageKeys, messageKey, plaintext, [state.associatedData, header]) };
 }
 
-/** §3.5 RatchetDecrypt, transactional. */
-export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, message: RatchetMessage): Uint8Array {
+/**
+ * §3.5 RatchetDecrypt, transactional. With `privateKeyOf` (a clone holding the oracle), a DH
+ * ratchet step does only its receiving half; see `decryptOwnFollowing` for the other.
+ */
+export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, message: RatchetMessage, privateKeyOf?: PrivateKeyOf): Uint8Array {
   const header = decodeHeader(message.header);
   const ad = [state.associatedData, message.header];
   // (Most sessions hold no skipped key: then no lookup, whose long string key costs more than it seems.)
@@ -109,7 +122,8 @@ export function decrypt(state: RatchetState, crypto: CryptoBackend, rng: Rng, me
   const isNewRatchet = draft.receiving.ratchetKey === null || !equalBytes(draft.receiving.ratchetKey, header.dh);
   if (isNewRatchet) {
     skipMessageKeys(crypto, draft, header.pn, newlySkipped);
-    ratchetStep(crypto, rng, draft, header.dh);
+    if (privateKeyOf) receivingHalf(crypto, draft, header.dh);
+    else ratchetStep(crypto, rng, draft, header.dh);
   }
   const chain = draft.receiving.chain!;
   if (header.n < chain.index) {
@@ -154,6 +168,25 @@ export function decryptOwn(state: RatchetState, crypto: CryptoBackend, message: 
   return openMessage(crypto, LABELS.messageKeys, messageKey, message.ciphertext, [state.associatedData, message.header]);
 }
 
+/**
+ * `decryptOwn` for a clone holding the oracle. A message of the device on a ratchet key the
+ * state has not reached yet is the sending half of the DH ratchet step the state awaits
+ * (§3.5: DHs = GENERATE_DH(); RK, CKs = KDF_RK(RK, DH(DHs, DHr))): the oracle's private half
+ * of the key in the header completes it, and the state keeps it only if the message opens.
+ */
+export function decryptOwnFollowing(state: RatchetState, crypto: CryptoBackend, message: RatchetMessage, privateKeyOf: PrivateKeyOf): Uint8Array {
+  const header = decodeHeader(message.header);
+  if (!awaitsSendingHalf(state) || equalBytes(header.dh, state.sending.ratchet.publicKey)) return decryptOwn(state, crypto, message);
+  const privateKey = privateKeyOf(header.dh);
+  if (!privateKey) throw new SignalError('invalid-message', 'a ratchet key the oracle does not break');
+  const draft: RatchetState = { ...state, sending: { ...state.sending } };
+  sendingHalf(crypto, draft, { publicKey: header.dh, privateKey });
+  const plaintext = decryptOwn(draft, crypto, message);
+  state.rootKey = draft.rootKey;
+  state.sending = draft.sending;
+  return plaintext;
+}
+
 export function decodeHeader(bytes: Uint8Array): Header {
   const header = unpack<Header>(bytes, 'ratchet header');
   if (!(header?.dh instanceof Uint8Array) || header.dh.length !== 32 || !Number.isSafeInteger(header.n) || !Number.isSafeInteger(header.pn) || header.n < 0 || header.pn < 0) {
@@ -172,6 +205,28 @@ function ratchetStep(crypto: CryptoBackend, rng: Rng, state: RatchetState, remot
   [rootKey, chainKey] = kdfRoot(crypto, rootKey, crypto.x25519(ratchet.privateKey, remoteRatchetKey));
   state.sending = { ratchet, chain: { key: chainKey, index: 0 } };
   state.rootKey = rootKey;
+}
+
+/** The first half of §3.5 DHRatchet: the receiving chain; the sending chain waits (`awaitsSendingHalf`). */
+function receivingHalf(crypto: CryptoBackend, state: RatchetState, remoteRatchetKey: Uint8Array): void {
+  state.previousCounter = state.sending.chain?.index ?? 0;
+  state.receiving.ratchetKey = remoteRatchetKey;
+  const [rootKey, chainKey] = kdfRoot(crypto, state.rootKey, crypto.x25519(state.sending.ratchet.privateKey, remoteRatchetKey));
+  state.receiving.chain = { key: chainKey, index: 0 };
+  state.sending = { ...state.sending, chain: null };
+  state.rootKey = rootKey;
+}
+
+/** The second half of §3.5 DHRatchet, with the sending ratchet key pair `ratchet`. */
+function sendingHalf(crypto: CryptoBackend, state: RatchetState, ratchet: DhKeyPair): void {
+  const [rootKey, chainKey] = kdfRoot(crypto, state.rootKey, crypto.x25519(ratchet.privateKey, state.receiving.ratchetKey!));
+  state.sending = { ratchet, chain: { key: chainKey, index: 0 } };
+  state.rootKey = rootKey;
+}
+
+/** Received on a new ratchet key, not sent since: only a state that follows the oracle is left so. */
+function awaitsSendingHalf(state: RatchetState): boolean {
+  return state.sending.chain === null && state.receiving.ratchetKey !== null;
 }
 
 /** §3.5 SkipMessageKeys: keep keys of messages not yet arrived, up to the named limit. */

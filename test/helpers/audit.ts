@@ -1,5 +1,5 @@
 /** Fixtures shared by the tests: load scenarios, run one (target, scenario, adversary), find a message. */
-import { adversaries } from '../../attacks/registry.ts';
+import { adversaryNamed } from '../../attacks/registry.ts';
 import { loadOptions } from '../../harness/cli/catalogue.ts';
 import { cryptoBackend } from '../../harness/crypto/index.ts';
 import type { MessageReport, PropertyName, PropertyReport, RunReport } from '../../harness/report/types.ts';
@@ -23,8 +23,8 @@ export interface RunOptions {
 
 export async function run(target: string, scenario: Scenario, adversary: string, options: RunOptions = {}): Promise<RunReport> {
   const design = targets[target];
-  const attacker = adversaries[adversary];
-  if (!design || !attacker) throw new Error(`unknown target or adversary: ${target}, ${adversary}`);
+  if (!design) throw new Error(`unknown target: ${target}`);
+  const attacker = adversaryNamed(adversary);
   return executeRun({ design, scenario, adversary: attacker }, options.seed ?? 1, cryptoBackend(options.crypto ?? 'node'));
 }
 

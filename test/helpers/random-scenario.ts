@@ -22,7 +22,46 @@ const plan = fc.record({
   ),
 });
 
-export const randomScenario: fc.Arbitrary<Scenario> = plan.map((p) => {
+type Plan = typeof plan extends fc.Arbitrary<infer P> ? P : never;
+
+export const randomScenario: fc.Arbitrary<Scenario> = plan.map((p) => validateScenario(scenarioData(p), 'random-scenario', loadOptions));
+
+/**
+ * Random scenarios that give every built-in adversary its parameters: a device seized at a
+ * mark, the escrow key stolen and the provider turning hostile at that mark, and (in the
+ * group, which every such scenario has) its last member removed at the end, after which the
+ * admin writes once more.
+ */
+export const randomAttackScenario: fc.Arbitrary<Scenario> = fc
+  .tuple(plan, fc.record({ mark: fc.nat(), device: fc.nat(), hostile: fc.boolean() }))
+  .map(([p, extra]) => {
+    const data = scenarioData({ ...p, group: true });
+    const steps = data.steps;
+    let marks = steps.filter((s) => isStep(s, 'mark')).map((s) => (s as { mark: string }).mark);
+    if (marks.length === 0) {
+      steps.splice(Math.floor(steps.length / 2), 0, { mark: 'strike' });
+      marks = ['strike'];
+    }
+    const at = marks[extra.mark % marks.length]!;
+    const devices = Object.entries(data.users).flatMap(([user, names]) => names.map((d) => `${user}.${d}`));
+    const users = Object.keys(data.users);
+    const removed = users[users.length - 1]!;
+    steps.push({ 'remove-member': { group: 'team', user: removed, by: users[0] } });
+    steps.push({ send: { from: users[0], to: 'team', id: 'after-removal' } });
+    const adversaries = {
+      'stolen-device': { device: devices[extra.device % devices.length], at },
+      'escrow-thief': { at },
+      'removed-member': { group: 'team', user: removed },
+      ...(extra.hostile && { 'malicious-server': { at } }),
+    };
+    return validateScenario({ ...data, name: 'random-attack', adversaries }, 'random-attack-scenario', loadOptions);
+  });
+
+function isStep(step: unknown, kind: string): boolean {
+  return typeof step === 'object' && step !== null && kind in step;
+}
+
+function scenarioData(p: Plan) {
   const users = USERS.slice(0, p.users);
   const devices = users.flatMap((user, i) => DEVICES.slice(0, p.devices[i]!).map((d) => `${user}.${d}`));
   const offline = new Set<string>();
@@ -76,5 +115,5 @@ export const randomScenario: fc.Arbitrary<Scenario> = plan.map((p) => {
     ...(p.group && { groups: { team: { admin: users[0], members: users } } }),
     steps,
   };
-  return validateScenario(data, 'random-scenario', loadOptions);
-});
+  return data;
+}
