@@ -13,6 +13,7 @@ import {
   type MessageReport,
   type MetadataKind,
   type PropertyReport,
+  type RunSummary,
 } from '../report/types.ts';
 import { classify, exposedMessages } from './classify.ts';
 import type { JudgedMessage } from './context.ts';
@@ -37,7 +38,7 @@ const LEAK_PROPERTIES = new Set(['confidentiality', 'forward-secrecy', 'post-com
 export interface Judgement {
   messages: MessageReport[];
   properties: PropertyReport[];
-  summary: { messages: number; leaked: number };
+  summary: RunSummary;
 }
 
 export function judge(input: JudgeInput): Judgement {
@@ -55,18 +56,29 @@ export function judge(input: JudgeInput): Judgement {
 
   const properties = PROPERTY_NAMES.map((property): PropertyReport => {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
-    const scoped = conversationScope(claim?.conversations, judged, ledger);
-    const evaluation = evaluators[property]({
-      ...scoped,
-      ledger,
-      position,
-      adversary: input.adversary,
-      verifiedOnly: claim?.scope === 'verified',
-      untriedSender: input.untriedSender ?? null,
-    });
+    const evaluate = (scope: Scope) =>
+      evaluators[property]({
+        ...scope.select(judged, ledger),
+        ledger,
+        position,
+        adversary: input.adversary,
+        verifiedOnly: scope.verifiedOnly,
+        untriedSender: input.untriedSender ?? null,
+      });
+    // The verdict covers every message the property concerns; the claim's scope decides only
+    // whether a violation is a claim violation (SPEC §5).
+    const evaluation = evaluate(WHOLE_RUN);
+    const scope = claim && claimScope(claim);
+    let { verdict, detail } = evaluation;
+    let notClaimedFor: string | undefined;
+    if (scope && verdict === 'violated') {
+      const within = evaluate(scope);
+      if (within.verdict !== 'violated') notClaimedFor = scope.excluded;
+      // Every finding lies within the claim: the detail says it once.
+      if (within.detail !== detail) detail = `${detail}; within the claim: ${within.detail}`;
+    }
     const limits = [claim?.note, claim?.conversations && `${claim.conversations} conversations only`].filter(Boolean);
-    let detail = limits.length > 0 ? `${evaluation.detail} (claim: ${limits.join('; ')})` : evaluation.detail;
-    let { verdict } = evaluation;
+    if (limits.length > 0) detail = `${detail} (claim: ${limits.join('; ')})`;
     const { healedAfter, seen } = evaluation;
     if (input.inconclusive && LEAK_PROPERTIES.has(property) && verdict === 'holds') {
       verdict = 'inconclusive';
@@ -76,6 +88,7 @@ export function judge(input: JudgeInput): Judgement {
       property,
       verdict,
       claimed: claim !== undefined,
+      ...(notClaimedFor !== undefined && { notClaimedFor }),
       ...(healedAfter !== undefined && { healedAfter }),
       ...(seen !== undefined && { seen }),
       detail,
@@ -95,12 +108,50 @@ export function judge(input: JudgeInput): Judgement {
       via: m.via,
     }),
   );
-  return { messages, properties, summary: { messages: messages.length, leaked: judged.filter((m) => m.leaked).length } };
+  const leaked = judged.filter((m) => m.leaked);
+  return {
+    messages,
+    properties,
+    summary: { messages: messages.length, leaked: leaked.length, breached: leaked.filter((m) => m.class !== 'exposed').length },
+  };
 }
 
-/** A claim limited to one-to-one conversations or to groups is judged on those messages and acceptances only. */
-function conversationScope(conversations: ConversationKind | undefined, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
-  if (conversations === undefined) return { messages, acceptances: ledger.acceptances };
+/** Which messages and acceptances an evaluation judges, and whether only verified ones. */
+interface Scope {
+  select(messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: readonly Acceptance[] };
+  verifiedOnly: boolean;
+}
+
+interface ClaimScope extends Scope {
+  /** What the scope leaves out, for "violated, not claimed for groups". */
+  excluded: string;
+}
+
+const WHOLE_RUN: Scope = {
+  select: (messages, ledger) => ({ messages, acceptances: ledger.acceptances }),
+  verifiedOnly: false,
+};
+
+/**
+ * The scope of a limited claim: verified messages only, and/or one-to-one conversations or
+ * groups only; null for a claim that covers the whole run.
+ */
+function claimScope(claim: Claim): ClaimScope | null {
+  const { conversations } = claim;
+  const verifiedOnly = claim.scope === 'verified';
+  if (conversations === undefined && !verifiedOnly) return null;
+  const excluded = [conversations && (conversations === 'groups' ? 'one-to-one conversations' : 'groups'), verifiedOnly && 'unverified messages'].filter(
+    (part): part is string => typeof part === 'string',
+  );
+  return {
+    select: (messages, ledger) => (conversations === undefined ? WHOLE_RUN.select(messages, ledger) : conversationScope(conversations, messages, ledger)),
+    verifiedOnly,
+    excluded: excluded.join(' or '),
+  };
+}
+
+/** The messages and acceptances of one-to-one conversations, or of groups. */
+function conversationScope(conversations: ConversationKind, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
   const kind = conversations === 'groups' ? 'group' : 'user';
   return {
     messages: messages.filter((m) => m.truth.toKind === kind),

@@ -4,7 +4,8 @@
  * with the file, the place inside it (`runs[3].messages[0].leaked`) and what was expected.
  *
  * Extra keys are allowed (a later version may add some); the report returned is the parsed
- * file itself, in its own key order.
+ * file itself, in its own key order, with `summary.breached` counted from the messages of a
+ * run that lacks it (a report written before it existed).
  */
 import { readFileSync, statSync } from 'node:fs';
 
@@ -22,6 +23,7 @@ import {
   VERDICTS,
   type Report,
 } from './types.ts';
+import { breachedMessages } from './verdicts.ts';
 
 export const MAX_REPORT_PROBLEMS = 20;
 
@@ -45,6 +47,7 @@ const propertySchema = z.looseObject({
   property: oneOf(PROPERTY_NAMES),
   verdict: oneOf(VERDICTS),
   claimed: z.boolean({ error: 'expected true or false' }),
+  notClaimedFor: text.optional(),
   detail: text,
   healedAfter: count.nullable().optional(),
   seen: z.array(oneOf(METADATA_KINDS), { error: 'expected a list' }).optional(),
@@ -61,7 +64,8 @@ const runSchema = z.looseObject({
   strikeStep: count.nullable().optional(),
   messages: z.array(messageSchema, { error: 'expected a list of messages' }),
   properties: z.array(propertySchema, { error: 'expected a list of properties' }),
-  summary: z.looseObject({ messages: count, leaked: count }, { error: 'expected a mapping with keys messages, leaked' }),
+  // Reports written before `breached` existed lack it; it is counted from their messages.
+  summary: z.looseObject({ messages: count, leaked: count, breached: count.optional() }, { error: 'expected a mapping with keys messages, leaked, breached' }),
 });
 
 const reportSchema = z.looseObject({
@@ -142,7 +146,9 @@ export function parseReport(raw: string, file: string, role = 'a keyhole report'
     if (more > 0) problems.push({ file, path: '', message: `${more} more problem(s) not shown` });
     throw new InputError(problems);
   }
-  return data as Report;
+  const report = data as Report;
+  for (const run of report.runs) run.summary.breached ??= breachedMessages(run);
+  return report;
 }
 
 function has(data: unknown, path: readonly (string | number)[]): boolean {
