@@ -275,10 +275,18 @@ test('a group leak violates confidentiality but not a claim for one-to-one conve
   t.true(isClaimViolation(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['g'] })));
 });
 
-test('a claim for verified one-to-one messages leaves out groups and unverified messages', (t) => {
+test('a claim for verified one-to-one messages names what a violation outside it lies in: groups, unverified messages, or both', (t) => {
   const ledger = chat(['alice']);
+  const verifiedGroup = addMessage(ledger, { id: 'vg', step: 1, from: 'alice.phone', to: 'bob', verified: true });
+  const unverifiedGroup = addMessage(ledger, { id: 'ug', step: 2, from: 'alice.phone', to: 'bob' });
+  verifiedGroup.toKind = 'group';
+  unverifiedGroup.toKind = 'group';
   const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'verified', conversations: 'one-to-one' }];
-  t.like(verdict(ledger, 'confidentiality', { claims, leaked: ['m0'] }), { verdict: 'violated', notClaimedFor: 'groups or unverified messages' });
+  const outside = (...leaked: string[]) => verdict(ledger, 'confidentiality', { claims, leaked }).notClaimedFor;
+  t.is(outside('m0'), 'unverified messages');
+  t.is(outside('vg'), 'groups');
+  t.is(outside('m0', 'vg'), 'groups or unverified messages');
+  t.is(outside('ug'), 'groups or unverified messages');
 });
 
 test('a verdict that holds carries no claim-scope note', (t) => {

@@ -58,7 +58,7 @@ export function judge(input: JudgeInput): Judgement {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
     const evaluate = (scope: Scope) =>
       evaluators[property]({
-        ...scope.select(judged, ledger),
+        ...select(scope, judged, ledger),
         ledger,
         position,
         adversary: input.adversary,
@@ -68,12 +68,12 @@ export function judge(input: JudgeInput): Judgement {
     // The verdict covers every message the property concerns; the claim's scope decides only
     // whether a violation is a claim violation (SPEC §5).
     const evaluation = evaluate(WHOLE_RUN);
-    const scope = claim && claimScope(claim);
+    const claimLimits = claim ? limitsOf(claim) : [];
     let { verdict, detail } = evaluation;
     let notClaimedFor: string | undefined;
-    if (scope && verdict === 'violated') {
-      const within = evaluate(scope);
-      if (within.verdict !== 'violated') notClaimedFor = scope.excluded;
+    if (claimLimits.length > 0 && verdict === 'violated') {
+      const within = evaluate(narrowed(claimLimits));
+      if (within.verdict !== 'violated') notClaimedFor = leftOut(claimLimits, (scope) => evaluate(scope).verdict === 'violated');
       // Every finding lies within the claim: the detail says it once.
       if (within.detail !== detail) detail = `${detail}; within the claim: ${within.detail}`;
     }
@@ -116,38 +116,47 @@ export function judge(input: JudgeInput): Judgement {
   };
 }
 
-/** Which messages and acceptances an evaluation judges, and whether only verified ones. */
+/** What an evaluation judges: one kind of conversation or all, and verified messages only or all. */
 interface Scope {
-  select(messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: readonly Acceptance[] };
+  conversations?: ConversationKind;
   verifiedOnly: boolean;
 }
 
-interface ClaimScope extends Scope {
-  /** What the scope leaves out, for "violated, not claimed for groups". */
+const WHOLE_RUN: Scope = { verifiedOnly: false };
+
+/** One limit of a claim's scope, and what it leaves out ("violated, not claimed for groups"). */
+interface Limit {
+  narrow(scope: Scope): Scope;
   excluded: string;
 }
 
-const WHOLE_RUN: Scope = {
-  select: (messages, ledger) => ({ messages, acceptances: ledger.acceptances }),
-  verifiedOnly: false,
-};
+/** A claim's limits: one-to-one conversations or groups only, verified messages only; none for a claim on the whole run. */
+function limitsOf(claim: Claim): Limit[] {
+  const limits: Limit[] = [];
+  const { conversations } = claim;
+  if (conversations !== undefined) {
+    limits.push({ narrow: (scope) => ({ ...scope, conversations }), excluded: conversations === 'groups' ? 'one-to-one conversations' : 'groups' });
+  }
+  if (claim.scope === 'verified') limits.push({ narrow: (scope) => ({ ...scope, verifiedOnly: true }), excluded: 'unverified messages' });
+  return limits;
+}
+
+function narrowed(limits: readonly Limit[]): Scope {
+  return limits.reduce((scope, limit) => limit.narrow(scope), WHOLE_RUN);
+}
 
 /**
- * The scope of a limited claim: verified messages only, and/or one-to-one conversations or
- * groups only; null for a claim that covers the whole run.
+ * What a violation outside the claim lies in: the limits it falls outside of, each found as
+ * a limit without which (the others kept) the violation comes back. When none is, the
+ * violation lies outside every limit at once (unverified group messages, say).
  */
-function claimScope(claim: Claim): ClaimScope | null {
-  const { conversations } = claim;
-  const verifiedOnly = claim.scope === 'verified';
-  if (conversations === undefined && !verifiedOnly) return null;
-  const excluded = [conversations && (conversations === 'groups' ? 'one-to-one conversations' : 'groups'), verifiedOnly && 'unverified messages'].filter(
-    (part): part is string => typeof part === 'string',
-  );
-  return {
-    select: (messages, ledger) => (conversations === undefined ? WHOLE_RUN.select(messages, ledger) : conversationScope(conversations, messages, ledger)),
-    verifiedOnly,
-    excluded: excluded.join(' or '),
-  };
+function leftOut(limits: readonly Limit[], violatedIn: (scope: Scope) => boolean): string {
+  const outside = limits.filter((limit) => violatedIn(narrowed(limits.filter((other) => other !== limit))));
+  return (outside.length > 0 ? outside : limits).map((limit) => limit.excluded).join(' or ');
+}
+
+function select(scope: Scope, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: readonly Acceptance[] } {
+  return scope.conversations === undefined ? { messages, acceptances: ledger.acceptances } : conversationScope(scope.conversations, messages, ledger);
 }
 
 /** The messages and acceptances of one-to-one conversations, or of groups. */
