@@ -4,15 +4,12 @@
  * those that leaked beyond entitlement. One fact a line, each line naming its run, so that a
  * diff says exactly which verdict or message moved.
  */
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { adversaries } from '../../attacks/registry.ts';
-import { builtInScenarios } from '../../harness/cli/catalogue.ts';
-import { cryptoBackend } from '../../harness/crypto/index.ts';
 import type { Report, RunReport } from '../../harness/report/types.ts';
-import { assembleReport, runMatrix } from '../../harness/runner.ts';
-import { executeSpecs } from '../../harness/workers.ts';
-import { targets } from '../../targets/registry.ts';
+import { keyhole, type CliResult } from './cli.ts';
 
 export const GOLDEN_FILE = new URL('../golden/verdicts.txt', import.meta.url);
 /** Set to 1 to write the golden file from the current code instead of checking against it. */
@@ -25,13 +22,26 @@ export const HOW_TO_UPDATE =
 /** Threads for the audit: the default audit runs in about a minute on two. */
 const MAX_GOLDEN_WORKERS = 4;
 
-/** The default audit (`npm start`): every built-in target x scenario x adversary, seed 1, node crypto. */
-export async function defaultAudit(): Promise<Report> {
-  const specs = runMatrix({ targets: Object.values(targets), scenarios: builtInScenarios(), adversaries: Object.values(adversaries) });
-  const startedAt = new Date();
-  const workers = Math.max(1, Math.min(MAX_GOLDEN_WORKERS, availableParallelism()));
-  const runs = await executeSpecs(specs, { seed: 1, crypto: cryptoBackend('node'), workers });
-  return assembleReport(runs, 1, startedAt, Date.now() - startedAt.getTime());
+export interface DefaultAudit {
+  /** The command's exit status, its matrix (stdout) and stderr. */
+  cli: CliResult;
+  report: Report;
+}
+
+/**
+ * The default audit (`npm start`: every built-in target x scenario x adversary, seed 1), run
+ * through the command line on worker threads, with its matrix and report.json.
+ */
+export function runDefaultAudit(): DefaultAudit {
+  const out = mkdtempSync(join(tmpdir(), 'keyhole-golden-'));
+  try {
+    const workers = Math.max(1, Math.min(MAX_GOLDEN_WORKERS, availableParallelism()));
+    const cli = keyhole(['audit', '-o', out, '-r', 'list,json', '--quiet', '--workers', String(workers)]);
+    if (cli.status !== 0 && cli.status !== 1) throw new Error(`the default audit exited ${cli.status}: ${cli.stderr}`);
+    return { cli, report: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 const HEADER = [
