@@ -8,7 +8,8 @@
  * `not-applicable` or failed) cannot have got worse; they are listed in notes instead.
  */
 import { readReportFile, runKey, runName } from './report/read.ts';
-import type { BaselineOutcome, Regression, Report } from './report/types.ts';
+import type { BaselineOutcome, PropertyReport, Regression, Report } from './report/types.ts';
+import { isClaimViolation } from './report/verdicts.ts';
 
 /** Reads the baseline report; anything unreadable or not a keyhole report is an `InputError`. */
 export function loadBaseline(path: string): Report {
@@ -85,7 +86,7 @@ export function compareWithBaseline(baseline: Report, current: Pick<Report, 'run
           property.property,
           old.verdict,
           'violated',
-          `${property.property} is violated${property.claimed ? ' (claimed)' : ''}; it was ${old.verdict} in the baseline${property.detail ? `: ${property.detail}` : ''}`,
+          `${property.property} is violated${claimNote(property)}; it was ${old.verdict} in the baseline${property.detail ? `: ${property.detail}` : ''}`,
         );
       }
     }
@@ -116,4 +117,10 @@ export function compareWithBaseline(baseline: Report, current: Pick<Report, 'run
     notes.push(`the baseline was made with seed ${baseline.seed}, this report with seed ${current.seed}`);
   }
   return { file, regressions, notes };
+}
+
+/** ` (claimed)` for a claim violation, ` (not claimed for groups)` for a violation outside the claim's scope. */
+function claimNote(property: PropertyReport): string {
+  if (isClaimViolation(property)) return ' (claimed)';
+  return property.notClaimedFor === undefined ? '' : ` (not claimed for ${property.notClaimedFor})`;
 }

@@ -17,6 +17,7 @@ import {
   type RunReport,
   type Violation,
 } from './report/types.ts';
+import { isClaimViolation } from './report/verdicts.ts';
 import { Rng } from './rng.ts';
 import type { Scenario } from './scenario/types.ts';
 import { TOOL_VERSION } from './version.ts';
@@ -71,7 +72,7 @@ export function assembleReport(runs: RunReport[], seed: number, startedAt: Date,
 export function violationsOf(runs: readonly RunReport[]): Violation[] {
   return runs.flatMap((run) =>
     run.properties
-      .filter((p) => p.claimed && p.verdict === 'violated')
+      .filter(isClaimViolation)
       .map((p) => ({ target: run.target, scenario: run.scenario, adversary: run.adversary, property: p.property, detail: p.detail })),
   );
 }
@@ -178,7 +179,7 @@ async function executeOneRun(
       strikeStep: attack?.position.strikeStep ?? null,
       messages: [],
       properties: [],
-      summary: { messages: world.ledger.messages.length, leaked: 0 },
+      summary: { messages: world.ledger.messages.length, leaked: 0, breached: 0 },
     };
   }
   const judgement = judge({
@@ -236,6 +237,6 @@ function notApplicable(base: Pick<RunReport, 'target' | 'scenario' | 'adversary'
     notes: [reason],
     messages: [],
     properties: PROPERTY_NAMES.map((property) => ({ property, verdict: 'not-applicable', claimed: claimed(property), detail: reason })),
-    summary: { messages: 0, leaked: 0 },
+    summary: { messages: 0, leaked: 0, breached: 0 },
   };
 }

@@ -262,7 +262,7 @@ function crashedRun(spec: RunSpec, why: string): RunReport {
     marks: spec.scenario.marks,
     messages: [],
     properties: [],
-    summary: { messages: 0, leaked: 0 },
+    summary: { messages: 0, leaked: 0, breached: 0 },
   };
 }
 

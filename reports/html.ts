@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto';
 import type { MessageClass, MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
 import { fileReporter } from './file-reporter.ts';
-import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type CellStanding, type MatrixCell } from './matrix.ts';
 import { selectMessages } from './message-selection.ts';
 
 const HTML_REFERENCES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -94,13 +95,14 @@ thead th { background: var(--panel); }
 .heat td.violated { outline: 3px solid var(--bad); outline-offset: -3px; }
 .heat td.na { background: repeating-linear-gradient(45deg, #f3f4f6, #f3f4f6 6px, #e8eaed 6px, #e8eaed 12px); color: var(--muted); }
 .heat .ratio { font-weight: 600; font-variant-numeric: tabular-nums; }
+.heat .exposed { display: block; font-size: 12px; color: var(--muted); }
+.heat td.dark .exposed { color: #fff; }
 .heat .broken { display: block; font-size: 12px; font-weight: 700; color: var(--bad); }
+.heat .unclaimed { display: block; font-size: 12px; font-weight: 600; color: var(--warn); }
 .heat td.dark .broken { color: #fff; }
 .heat .errs { display: block; font-size: 12px; color: var(--warn); }
 .heat td.dark .errs { color: #fff; }
 .scale { display: flex; align-items: center; gap: 8px; margin: 8px 0; color: var(--muted); font-size: 12px; flex-wrap: wrap; }
-.scale .bar { width: 160px; height: 12px; border-radius: 3px; border: 1px solid var(--line);
-  background: linear-gradient(90deg, hsl(140 55% 88%), hsl(45 95% 80%), hsl(22 90% 65%), hsl(0 80% 48%)); }
 .swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; vertical-align: -2px; border: 1px solid var(--line); }
 .swatch.violated { border: 3px solid var(--bad); }
 .swatch.na { background: repeating-linear-gradient(45deg, #f3f4f6, #f3f4f6 3px, #e8eaed 3px, #e8eaed 6px); }
@@ -237,8 +239,12 @@ function matrixSection(report: Report, firstRun: Map<string, number>): string {
     `<thead>${head}</thead>`,
     `<tbody>${rows.join('\n')}</tbody>`,
     '</table>',
-    '<div class="scale"><span>leaked / judged messages, over all scenarios:</span><span>0%</span><span class="bar"></span><span>100%</span>' +
-      '<span class="swatch violated"></span><span>✗ claim violated (names the properties)</span>' +
+    `<div class="scale"><span>${escapeHtml(CELL_LEGEND[0]!)}:</span>` +
+      `<span class="swatch violated" style="background: ${cellColour('claim-broken', 1, 2).background}"></span><span>a claim broken (✗ names the properties)</span>` +
+      `<span class="swatch" style="background: ${cellColour('unclaimed-breach', 1, 2).background}"></span><span>unclaimed: beyond entitlement, but no claim covers it</span>` +
+      `<span class="swatch" style="background: ${cellColour('within-entitlement', 0, 2).background}"></span><span>nothing beyond entitlement</span>` +
+      '<span>darker: a larger share</span>' +
+      `<span>${escapeHtml(CELL_LEGEND[1]!)}</span>` +
       '<span class="swatch na"></span><span>n/a: the adversary did not apply</span>' +
       `<span>${escapeHtml(
         Object.entries(PROPERTY_ABBREVIATIONS)
@@ -250,31 +256,42 @@ function matrixSection(report: Report, firstRun: Map<string, number>): string {
   ].join('\n');
 }
 
-/** Green when nothing leaked; from yellow to red as the leaked fraction grows. */
-export function heatColour(leaked: number, messages: number): { background: string; dark: boolean } {
-  if (messages <= 0 || leaked <= 0) return { background: 'hsl(140 55% 88%)', dark: false };
-  const f = Math.min(1, leaked / messages);
-  const hue = Math.round(45 * (1 - f));
-  const light = Math.round(80 - 32 * f);
-  return { background: `hsl(${hue} 90% ${light}%)`, dark: light < 62 };
+const CELL_HUES: Record<CellStanding, number> = { 'claim-broken': 0, 'unclaimed-breach': 40, 'within-entitlement': 140 };
+
+/**
+ * A cell's colour says what the design claimed: red for a broken claim, amber for a breach
+ * no claim covers, green for nothing beyond entitlement; red and amber darken as the share
+ * of messages obtained beyond entitlement grows.
+ */
+export function cellColour(standing: CellStanding, breached: number, messages: number): { background: string; dark: boolean } {
+  if (standing === 'within-entitlement') return { background: `hsl(${CELL_HUES[standing]} 55% 88%)`, dark: false };
+  const f = messages > 0 ? Math.min(1, Math.max(0, breached / messages)) : 0;
+  const light = Math.round(standing === 'claim-broken' ? 78 - 30 * f : 82 - 20 * f);
+  return { background: `hsl(${CELL_HUES[standing]} 85% ${light}%)`, dark: light < 62 };
 }
 
 function heatCell(cell: MatrixCell | undefined, runIndex: number | undefined): string {
   if (!cell) return '<td class="empty"></td>';
   const link = (inner: string) => (runIndex === undefined ? `<span class="cell-body">${inner}</span>` : `<a href="#run-${runIndex}">${inner}</a>`);
   if (cell.runs === cell.notApplicable) return `<td class="na" title="not applicable">${link('n/a')}</td>`;
-  const { background, dark } = heatColour(cell.leaked, cell.messages);
-  const classes = ['cell'];
+  const standing = standingOf(cell);
+  const { background, dark } = cellColour(standing, cell.breached, cell.messages);
+  const classes = ['cell', standing];
   if (dark) classes.push('dark');
   if (cell.violated.length > 0) classes.push('violated');
   if (cell.errors > 0) classes.push('has-errors');
-  const pct = cell.messages > 0 ? Math.round((100 * cell.leaked) / cell.messages) : 0;
-  const title = [`${cell.leaked} of ${cell.messages} messages leaked (${pct}%) over ${plural(cell.runs, 'run')}`];
+  const pct = cell.messages > 0 ? Math.round((100 * cell.breached) / cell.messages) : 0;
+  const title = [`${cell.breached} of ${cell.messages} messages obtained beyond entitlement (${pct}%) over ${plural(cell.runs, 'run')}`];
+  if (cell.exposed > 0) title.push(`${cell.exposed} more leaked that the adversary was entitled to (exposed)`);
   if (cell.violated.length > 0) title.push(`violated claims: ${cell.violated.join(', ')}`);
+  else if (standing === 'unclaimed-breach') title.push('no claim of the design covers these messages');
   if (cell.errors > 0) title.push(plural(cell.errors, 'failed run'));
   if (cell.notApplicable > 0) title.push(`${cell.notApplicable} not applicable`);
-  let inner = `<span class="ratio">${escapeHtml(`${cell.leaked}/${cell.messages}`)}</span>`;
+  const { ratio, exposed } = cellCounts(cell);
+  let inner = `<span class="ratio">${escapeHtml(ratio)}</span>`;
+  if (exposed !== null) inner += `<span class="exposed">${escapeHtml(exposed)}</span>`;
   if (cell.violated.length > 0) inner += `<span class="broken">✗ ${escapeHtml(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}</span>`;
+  else if (standing === 'unclaimed-breach') inner += '<span class="unclaimed">unclaimed</span>';
   if (cell.errors > 0) inner += `<span class="errs">⚠ ${escapeHtml(plural(cell.errors, 'error'))}</span>`;
   return `<td class="${classes.join(' ')}" style="background: ${background}" title="${escapeHtml(title.join('; '))}">${link(inner)}</td>`;
 }
@@ -385,7 +402,7 @@ function runsSection(report: Report): string {
 }
 
 function runBlock(run: RunReport, index: number): string {
-  const violated = run.properties.filter((p) => p.claimed && p.verdict === 'violated');
+  const violated = run.properties.filter(isClaimViolation);
   const open = violated.length > 0 || run.status === 'error';
   const badges: string[] = [];
   if (run.status === 'error') badges.push('<span class="badge error">error</span>');
@@ -462,14 +479,14 @@ function chip(m: MessageReport): string {
 
 function propertiesTable(properties: PropertyReport[]): string {
   const rows = properties.map((p) => {
-    const broken = p.claimed && p.verdict === 'violated';
+    const broken = isClaimViolation(p);
     const extra: string[] = [];
     if (p.healedAfter !== undefined) extra.push(p.healedAfter === null ? 'never healed' : `healed after ${p.healedAfter}`);
     if (p.seen !== undefined) extra.push(`seen: ${p.seen.length > 0 ? p.seen.join(', ') : 'nothing'}`);
     return [
       `<tr class="${broken ? 'broken' : ''}">`,
       `<td>${escapeHtml(p.property)}</td>`,
-      `<td><span class="badge ${escapeHtml(p.verdict)}${p.claimed ? '' : ' unclaimed'}">${broken ? '✗ ' : ''}${escapeHtml(p.verdict)}</span></td>`,
+      `<td><span class="badge ${escapeHtml(p.verdict)}${p.claimed && p.notClaimedFor === undefined ? '' : ' unclaimed'}">${broken ? '✗ ' : ''}${escapeHtml(verdictWording(p))}</span></td>`,
       `<td>${p.claimed ? 'claimed' : ''}</td>`,
       `<td class="detail">${escapeHtml(p.detail)}</td>`,
       `<td>${escapeHtml(extra.join('; '))}</td>`,

@@ -2,12 +2,15 @@
  * `junit`: junit.xml for CI test views. One `<testsuite>` per target; one `<testcase>` per
  * (target, scenario, adversary, property) the target claims against that adversary:
  * - the claim holds: a passing testcase;
+ * - violated outside the claim's scope (`violated, not claimed for groups`): a passing
+ *   testcase whose `<system-out>` says so;
  * - violated: `<failure>` with the detail and the leaked messages;
  * - not-applicable or inconclusive: `<skipped>` with why.
  * A run whose target threw is one testcase with `<error>`; a run that is not applicable as a
  * whole is one `<skipped>` testcase, so that no run disappears from the CI view.
  */
 import type { Report, RunReport } from '../harness/report/types.ts';
+import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
 import { fileReporter } from './file-reporter.ts';
 
 /**
@@ -38,7 +41,7 @@ const XML_REFERENCES: Record<string, string> = {
 };
 
 type Outcome =
-  | { kind: 'passed' }
+  | { kind: 'passed'; output?: string }
   | { kind: 'failure'; message: string; body: string }
   | { kind: 'error'; message: string; body: string }
   | { kind: 'skipped'; message: string };
@@ -69,10 +72,11 @@ export function testCasesOf(run: RunReport): TestCase[] {
       case 'holds':
         return { classname, name, outcome: { kind: 'passed' } };
       case 'violated': {
+        if (!isClaimViolation(p)) return { classname, name, outcome: { kind: 'passed', output: `${verdictWording(p)}: ${p.detail}` } };
         const lines = [p.detail];
         if (p.healedAfter !== undefined) lines.push(`healedAfter: ${p.healedAfter === null ? 'never' : p.healedAfter}`);
         if (leaked.length > 0) {
-          lines.push(`leaked messages (${leaked.length} of ${run.messages.length}):`);
+          lines.push(`leaked messages (${leaked.length} of ${run.messages.length}, ${run.summary.breached} beyond entitlement):`);
           for (const m of leaked) lines.push(`  ${m.id}: ${m.from} -> ${m.to}, step ${m.step}, ${m.class}, via ${m.via ?? 'unknown'}`);
         }
         for (const note of run.notes ?? []) lines.push(`note: ${note}`);
@@ -146,7 +150,7 @@ function renderCase(c: TestCase): string {
   const o = c.outcome;
   switch (o.kind) {
     case 'passed':
-      return `${open}/>`;
+      return o.output === undefined ? `${open}/>` : `${open}>\n      <system-out>${escapeXml(o.output)}</system-out>\n    </testcase>`;
     case 'skipped':
       return `${open}>\n      <skipped message="${attr(o.message)}"/>\n    </testcase>`;
     case 'failure':

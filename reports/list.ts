@@ -1,11 +1,12 @@
 /**
- * `list`: the terminal summary. A target x adversary matrix (leaked/total messages and the
- * claims each adversary broke), then every violated claim and every run that failed.
+ * `list`: the terminal summary. A target x adversary matrix (messages obtained beyond
+ * entitlement over messages judged, the entitled ones apart, and the claims each adversary
+ * broke), then every violated claim and every run that failed.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { Report } from '../harness/report/types.ts';
-import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
 import type { ReporterEntry } from './types.ts';
 
 export function renderList(report: Report, color: boolean): string {
@@ -19,7 +20,7 @@ export function renderList(report: Report, color: boolean): string {
     table.push([c.bold(target), ...matrix.adversaries.map((adversary) => formatCell(matrix.cell(target, adversary), c))]);
   }
   const lines = [table.toString(), ''];
-  lines.push(c.dim('cells: messages leaked / messages judged, over all scenarios; ✗ claims the adversary broke; ? claims the attack could not settle (inconclusive)'));
+  for (const clause of [...CELL_LEGEND, '? claims the attack could not settle (inconclusive)']) lines.push(c.dim(clause));
   if (report.violations.length > 0) {
     lines.push('', c.bold(c.red(`${report.violations.length} violated claim(s):`)));
     for (const v of report.violations) {
@@ -44,10 +45,13 @@ export function renderList(report: Report, color: boolean): string {
 function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.createColors>): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return c.dim('n/a');
-  const ratio = `${cell.leaked}/${cell.messages}`;
-  const tint = cell.leaked === 0 ? c.green : c.yellow;
+  const { ratio, exposed } = cellCounts(cell);
+  const standing = standingOf(cell);
+  const tint = standing === 'claim-broken' ? c.red : standing === 'unclaimed-breach' ? c.yellow : c.green;
   const parts = [tint(ratio)];
-  if (cell.violated.length > 0) parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
+  if (exposed !== null) parts.push(c.dim(exposed));
+  if (standing === 'claim-broken') parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
+  if (standing === 'unclaimed-breach') parts.push(c.yellow('unclaimed'));
   if (cell.inconclusive.length > 0) parts.push(c.yellow(`? ${cell.inconclusive.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
   if (cell.errors > 0) parts.push(c.red(`${cell.errors} error${cell.errors === 1 ? '' : 's'}`));
   return parts.join(' ');

@@ -1,11 +1,21 @@
 /**
- * The target x adversary matrix every summary reporter shows: messages leaked over messages
- * judged, summed over scenarios, and the claimed properties that were violated.
+ * The target x adversary matrix every summary reporter shows (SPEC §7): per cell, summed over
+ * scenarios, the messages obtained beyond entitlement (`summary.breached`) over the messages
+ * judged, the leaked messages the adversary was entitled to (`exposed`) apart, and the
+ * claimed properties that were violated. A cell's standing says what the design's claims
+ * make of it: a claim broken, a breach no claim covers, or nothing beyond entitlement.
  */
 import type { Report, RunReport } from '../harness/report/types.ts';
+import { isClaimViolation } from '../harness/report/verdicts.ts';
+
+/** What the design's claims make of a cell. */
+export type CellStanding = 'claim-broken' | 'unclaimed-breach' | 'within-entitlement';
 
 export interface MatrixCell {
-  leaked: number;
+  /** Leaked messages outside `exposed`: obtained beyond entitlement. */
+  breached: number;
+  /** Leaked messages the adversary was entitled to (still on the seized device, received before a removal). */
+  exposed: number;
   messages: number;
   runs: number;
   errors: number;
@@ -28,21 +38,28 @@ export function buildMatrix(report: Report): Matrix {
   const cells = new Map<string, MatrixCell>();
   for (const run of report.runs) {
     const key = `${run.target}\u0000${run.adversary}`;
-    const cell = cells.get(key) ?? { leaked: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
+    const cell = cells.get(key) ?? { breached: 0, exposed: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
     addRun(cell, run);
     cells.set(key, cell);
   }
   return { targets, adversaries, cell: (target, adversary) => cells.get(`${target}\u0000${adversary}`) };
 }
 
+/** A broken claim first; else a breach beyond entitlement that no claim covers; else nothing beyond entitlement. */
+export function standingOf(cell: MatrixCell): CellStanding {
+  if (cell.violated.length > 0) return 'claim-broken';
+  return cell.breached > 0 ? 'unclaimed-breach' : 'within-entitlement';
+}
+
 function addRun(cell: MatrixCell, run: RunReport): void {
   cell.runs++;
   if (run.status === 'error') cell.errors++;
   if (run.status === 'not-applicable') cell.notApplicable++;
-  cell.leaked += run.summary.leaked;
+  cell.breached += run.summary.breached;
+  cell.exposed += run.summary.leaked - run.summary.breached;
   cell.messages += run.status === 'ok' ? run.summary.messages : 0;
   for (const p of run.properties) {
-    if (p.claimed && p.verdict === 'violated' && !cell.violated.includes(p.property)) cell.violated.push(p.property);
+    if (isClaimViolation(p) && !cell.violated.includes(p.property)) cell.violated.push(p.property);
     if (p.claimed && p.verdict === 'inconclusive' && !cell.inconclusive.includes(p.property)) cell.inconclusive.push(p.property);
   }
 }
@@ -50,6 +67,19 @@ function addRun(cell: MatrixCell, run: RunReport): void {
 function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
+
+/** `5/25`, and ` +8 exposed` when the adversary also held messages it was entitled to. */
+export function cellCounts(cell: MatrixCell): { ratio: string; exposed: string | null } {
+  return { ratio: `${cell.breached}/${cell.messages}`, exposed: cell.exposed > 0 ? `+${cell.exposed} exposed` : null };
+}
+
+/** The legend of a cell, clause by clause, shared by the reporters. */
+export const CELL_LEGEND: readonly string[] = [
+  'cells: messages obtained beyond entitlement / messages judged, over all scenarios',
+  '+n exposed: leaked messages the adversary was entitled to (still on the seized device, received before a removal), not counted as breaches',
+  '✗ claims the adversary broke',
+  'unclaimed: obtained beyond entitlement, but no claim of the design covers it',
+];
 
 /** Short names for properties in narrow cells. */
 export const PROPERTY_ABBREVIATIONS: Record<string, string> = {

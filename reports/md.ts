@@ -13,7 +13,8 @@
  */
 import type { MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
 import { filesReporter } from './file-reporter.ts';
-import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
 import { mdEscape, verdictLine } from './md-text.ts';
 import { selectMessages } from './message-selection.ts';
 import { renderSummary, SUMMARY_FILE } from './summary.ts';
@@ -37,8 +38,7 @@ export function renderMarkdown(report: Report): string {
 
   out.push('## Target × adversary', '', ...matrixTable(report), '');
   out.push(
-    '<sub>cells: messages leaked / messages judged, over all scenarios; ✗ names the claimed properties the adversary broke; ' +
-      'n/a: the adversary did not apply to any scenario. ' +
+    `<sub>${CELL_LEGEND.map(mdEscape).join('; ')}; n/a: the adversary did not apply to any scenario. ` +
       Object.entries(PROPERTY_ABBREVIATIONS)
         .filter(([name, short]) => name !== short)
         .map(([name, short]) => `${short} = ${name}`)
@@ -112,14 +112,18 @@ function matrixTable(report: Report): string[] {
 function matrixCell(cell: MatrixCell | undefined): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return 'n/a';
-  const parts = [`${cell.leaked}/${cell.messages}`];
-  if (cell.violated.length > 0) parts.push(`✗ ${cell.violated.map((p) => mdEscape(PROPERTY_ABBREVIATIONS[p] ?? p)).join(', ')}`);
+  const { ratio, exposed } = cellCounts(cell);
+  const standing = standingOf(cell);
+  const parts = [ratio];
+  if (exposed !== null) parts.push(mdEscape(exposed));
+  if (standing === 'claim-broken') parts.push(`✗ ${cell.violated.map((p) => mdEscape(PROPERTY_ABBREVIATIONS[p] ?? p)).join(', ')}`);
+  if (standing === 'unclaimed-breach') parts.push('unclaimed');
   if (cell.errors > 0) parts.push(`⚠ ${cell.errors} error${cell.errors === 1 ? '' : 's'}`);
   return parts.join(' ');
 }
 
 function runDetails(run: RunReport): string[] {
-  const violated = run.properties.filter((p) => p.claimed && p.verdict === 'violated').map((p) => p.property);
+  const violated = run.properties.filter(isClaimViolation).map((p) => p.property);
   const icon = run.status === 'error' ? '⚠' : run.status === 'not-applicable' ? '–' : violated.length > 0 ? '✗' : '✓';
   let headline = `${run.summary.leaked}/${run.summary.messages} leaked`;
   if (run.status === 'error') headline = 'error';
@@ -156,7 +160,7 @@ function runDetails(run: RunReport): string[] {
 function propertiesTable(properties: PropertyReport[]): string[] {
   const rows = ['| property | verdict | claimed | detail | healedAfter |', '|---|---|:---:|---|:---:|'];
   for (const p of properties) {
-    const verdict = p.claimed && p.verdict === 'violated' ? `**✗ ${mdEscape(p.verdict)}**` : mdEscape(p.verdict);
+    const verdict = isClaimViolation(p) ? `**✗ ${mdEscape(p.verdict)}**` : mdEscape(verdictWording(p));
     let detail = mdEscape(p.detail);
     if (p.seen) detail += `${detail ? '<br>' : ''}seen: ${p.seen.length > 0 ? p.seen.map(mdEscape).join(', ') : 'nothing'}`;
     const healed = p.healedAfter === undefined ? '' : p.healedAfter === null ? 'never' : mdEscape(p.healedAfter);

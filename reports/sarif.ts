@@ -132,7 +132,7 @@ export function renderSarif(report: Report): string {
         scenario: v.scenario,
         adversary: v.adversary,
         property: v.property,
-        ...(run && { leaked: run.summary.leaked, messages: run.summary.messages }),
+        ...(run && { leaked: run.summary.leaked, breached: run.summary.breached, messages: run.summary.messages }),
         ...(leaked.length > 0 && { leakedMessages: leaked.map((m) => ({ id: m.id, class: m.class, via: m.via })) }),
       },
     };

@@ -41,16 +41,6 @@ const MORE_LINE_RESERVE = 120;
 const totalBudget = Object.values(SUMMARY_BUDGETS).reduce((sum, budget) => sum + budget, 0);
 if (totalBudget >= SUMMARY_MAX_CHARS) throw new Error(`summary budgets (${totalBudget}) must add up to less than ${SUMMARY_MAX_CHARS}`);
 
-/**
- * Messages of a run that leaked outside the `exposed` class: what the adversary got beyond
- * its entitlement (SPEC §7, `summary.breached`).
- */
-export function breachesOf(run: RunReport): number {
-  let breached = 0;
-  for (const m of run.messages) if (m.leaked && m.class !== 'exposed') breached++;
-  return breached;
-}
-
 export function renderSummary(report: Report): string {
   const runIndex = firstRunIndex(report);
   const link = (target: string, scenario: string, adversary: string, text: string) => {
@@ -153,18 +143,13 @@ function matrixPart(report: Report): string[] {
     part.add('');
     return part.lines;
   }
-  const breaches = new Map<string, number>();
-  for (const run of report.runs) {
-    const key = pairKey(run.target, run.adversary);
-    breaches.set(key, (breaches.get(key) ?? 0) + breachesOf(run));
-  }
   const columns = matrix.adversaries.slice(0, SUMMARY_MAX_COLUMNS);
   part.add(`| target \\ adversary | ${columns.map(name).join(' | ')} |`);
   part.add(`|---|${columns.map(() => ':---:').join('|')}|`);
   const legend = legendLine(matrix.adversaries.length - columns.length);
   let shown = 0;
   for (const target of matrix.targets) {
-    const cells = columns.map((adversary) => breachCell(matrix.cell(target, adversary), breaches.get(pairKey(target, adversary)) ?? 0));
+    const cells = columns.map((adversary) => breachCell(matrix.cell(target, adversary)));
     const row = `| **${name(target)}** | ${cells.join(' | ')} |`;
     // Room for the line under the table that says how many targets are left out, and the legend.
     if (row.length + 1 > part.left - MORE_LINE_RESERVE - legend.length - 2) break;
@@ -179,10 +164,10 @@ function matrixPart(report: Report): string[] {
   return part.lines;
 }
 
-function breachCell(cell: MatrixCell | undefined, breached: number): string {
+function breachCell(cell: MatrixCell | undefined): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return 'n/a';
-  const parts = [breached > 0 ? `**${breached}**` : '0'];
+  const parts = [cell.breached > 0 ? `**${cell.breached}**` : '0'];
   // Property names are a fixed list, but a report read back (merge) may hold any string.
   if (cell.violated.length > 0) parts.push(`✗ ${name(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}`);
   if (cell.errors > 0) parts.push(`⚠ ${cell.errors}`);
@@ -261,10 +246,6 @@ export function clip(text: string, max: number): string {
 
 function runKey(target: string, scenario: string, adversary: string): string {
   return JSON.stringify([target, scenario, adversary]);
-}
-
-function pairKey(target: string, adversary: string): string {
-  return JSON.stringify([target, adversary]);
 }
 
 /** The index of each run in report.json (the first, should a report hold one twice). */

@@ -32,7 +32,7 @@ function run(adversary: string, overrides: Partial<RunReport> = {}): RunReport {
       { property: 'confidentiality', verdict: 'holds', claimed: true, detail: '' },
       { property: 'forward-secrecy', verdict: 'not-applicable', claimed: false, detail: '' },
     ],
-    summary: { messages: 2, leaked: 0 },
+    summary: { messages: 2, leaked: 0, breached: 0 },
     ...overrides,
   };
 }
@@ -51,6 +51,7 @@ test('a message now leaked, a verdict now violated, a run now failing are regres
   const x = run('x');
   x.messages[1] = { ...x.messages[1]!, leaked: true, via: 'decrypt' };
   x.summary.leaked = 1;
+  x.summary.breached = 1;
   const y = run('y');
   y.properties = [
     { property: 'confidentiality', verdict: 'violated', claimed: true, detail: 'b leaked' },
@@ -68,6 +69,28 @@ test('a message now leaked, a verdict now violated, a run now failing are regres
     ],
   );
   t.is(outcome.regressions[0]!.description, "t · s · x: message 'b' leaked (via decrypt); it did not leak in the baseline");
+});
+
+test('a verdict now violated outside the claim\'s scope is a regression that says it is not claimed there', (t) => {
+  const before = report([run('x')]);
+  const x = run('x');
+  x.properties = [
+    { property: 'confidentiality', verdict: 'violated', claimed: true, notClaimedFor: 'groups', detail: 'g leaked' },
+    { property: 'forward-secrecy', verdict: 'not-applicable', claimed: false, detail: '' },
+  ];
+  const [regression] = compareWithBaseline(before, report([x]), 'b.json').regressions;
+  t.is(regression?.description, 't · s · x: confidentiality is violated (not claimed for groups); it was holds in the baseline: g leaked');
+});
+
+test('a baseline written before summary.breached existed gets it counted from its messages', (t) => {
+  const old = report([run('x')]) as unknown as { runs: { summary: Record<string, number>; messages: { leaked: boolean; class: string; via: string | null }[] }[] };
+  delete old.runs[0]!.summary['breached'];
+  old.runs[0]!.summary['leaked'] = 2;
+  old.runs[0]!.messages[0] = { ...old.runs[0]!.messages[0]!, leaked: true, via: 'decrypt' };
+  old.runs[0]!.messages[1] = { ...old.runs[0]!.messages[1]!, leaked: true, via: 'device-image', class: 'exposed' };
+  const file = join(tempDir(), 'old.json');
+  writeFileSync(file, JSON.stringify(old));
+  t.deepEqual(loadBaseline(file).runs[0]!.summary, { messages: 2, leaked: 2, breached: 1 });
 });
 
 test('new runs and messages are not worse; they are noted', (t) => {

@@ -1,4 +1,7 @@
-/** The command line as users and scripts meet it: exit statuses, files written, messages on bad input. */
+/**
+ * The command line as users and scripts meet it: exit statuses, files written, messages on
+ * bad input. (The default audit itself runs once, in golden-verdicts.test.ts.)
+ */
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,18 +12,6 @@ import { keyhole } from './helpers/cli.ts';
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'keyhole-cli-'));
 }
-
-test('the default audit exits 0, prints the matrix and writes report.json', (t) => {
-  const out = tempDir();
-  const result = keyhole(['audit', '-o', out, '-r', 'list,json', '--quiet']);
-  t.is(result.status, 0, result.stderr);
-  t.regex(result.stdout, /target \\ adversary/);
-  t.regex(result.stdout, /static-e2ee/);
-  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
-  t.is(report.schema, 'keyhole-report/1');
-  t.true(report.runs.length > 0);
-  t.deepEqual(report.violations, []);
-});
 
 test('the same seed gives the same report.json apart from timing', (t) => {
   const [a, b] = [tempDir(), tempDir()];

@@ -98,7 +98,7 @@ function rgb(colour: string): [number, number, number] {
   return [parts[0]!, parts[1]!, parts[2]!];
 }
 
-test('the heat map shows leaked/total, n/a, errors and violated claims, coloured by leaked fraction', async (t) => {
+test('the heat map shows breaches/total with the exposed apart, n/a, errors and violated claims, coloured by what was claimed', async (t) => {
   const { page } = await open();
   try {
     t.is(await page.title(), 'keyhole report');
@@ -111,7 +111,7 @@ test('the heat map shows leaked/total, n/a, errors and violated claims, coloured
     );
     t.deepEqual(rows, [
       ['signal', '0/7', 'n/a'],
-      ['escrow', '0/4 ⚠ 1 error', '6/9 ✗ fs, pcs'],
+      ['escrow', '0/4 ⚠ 1 error', '3/9 +3 exposed ✗ fs, pcs'],
     ]);
 
     const clean = heat.locator('tbody tr').nth(0).locator('td').nth(0);
@@ -119,7 +119,7 @@ test('the heat map shows leaked/total, n/a, errors and violated claims, coloured
     const [cr, cg] = rgb(await clean.evaluate((el) => getComputedStyle(el).backgroundColor));
     const [lr, lg] = rgb(await leaky.evaluate((el) => getComputedStyle(el).backgroundColor));
     t.true(cg > cr, 'nothing leaked: green');
-    t.true(lr > lg, 'most leaked: red');
+    t.true(lr > lg, 'a broken claim: red');
     const outline = await leaky.evaluate((el) => ({ style: getComputedStyle(el).outlineStyle, width: getComputedStyle(el).outlineWidth, colour: getComputedStyle(el).outlineColor }));
     t.deepEqual(outline, { style: 'solid', width: '3px', colour: 'rgb(198, 40, 40)' }, 'violated claims are framed');
     t.true(await leaky.locator('.broken').isVisible());

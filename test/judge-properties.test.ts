@@ -7,6 +7,7 @@ import type { Position } from '../attacks/types.ts';
 import { judge } from '../harness/judge/judge.ts';
 import { Ledger, pairKey, type MessageTruth } from '../harness/ledger.ts';
 import type { PropertyName } from '../harness/report/types.ts';
+import { isClaimViolation } from '../harness/report/verdicts.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import type { Claim } from '../targets/types.ts';
 
@@ -86,13 +87,26 @@ test('confidentiality ignores leaks of exposed messages (still stored on the sei
   t.is(result.verdict, 'holds');
 });
 
-test('a verified-only confidentiality claim ignores unverified leaks but not verified ones', (t) => {
+test('an unverified leak violates confidentiality but not a claim limited to verified messages; a verified leak violates both', (t) => {
   const ledger = chat(['alice']);
   addMessage(ledger, { id: 'v1', step: 1, from: 'alice.phone', to: 'bob', verified: true });
   const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'verified' }];
-  t.is(verdict(ledger, 'confidentiality', { claims, leaked: ['m0'] }).verdict, 'holds');
-  t.is(verdict(ledger, 'confidentiality', { claims, leaked: ['v1'] }).verdict, 'violated');
-  t.is(verdict(ledger, 'confidentiality', { leaked: ['m0'] }).verdict, 'violated');
+  const unverified = verdict(ledger, 'confidentiality', { claims, leaked: ['m0'] });
+  t.like(unverified, { verdict: 'violated', claimed: true, notClaimedFor: 'unverified messages' });
+  t.false(isClaimViolation(unverified));
+  t.regex(unverified.detail, /^1 message leaked: m0 \(decrypt\); within the claim: none of 1 verified message leaked/);
+  const verified = verdict(ledger, 'confidentiality', { claims, leaked: ['v1', 'm0'] });
+  t.like(verified, { verdict: 'violated', claimed: true });
+  t.is(verified.notClaimedFor, undefined);
+  t.true(isClaimViolation(verified));
+  t.regex(verified.detail, /^2 messages leaked: m0 \(decrypt\), v1 \(decrypt\); within the claim: 1 message leaked: v1 \(decrypt\)/);
+  t.like(verdict(ledger, 'confidentiality', { leaked: ['m0'] }), { verdict: 'violated', claimed: false });
+});
+
+test('confidentiality counts leaks beyond entitlement in summary.breached, exposed leaks apart', (t) => {
+  const report = judge({ ledger: chat(['alice', 'bob', 'alice', 'bob']), holdings: leakedAs('m0', 'm1', 'm3'), position: BOB_PHONE_AT_3, adversary: PASSIVE, claims: [] });
+  t.deepEqual(report.summary, { messages: 4, leaked: 3, breached: 1 });
+  t.deepEqual(report.messages.filter((m) => m.leaked && m.class !== 'exposed').map((m) => m.id), ['m3']);
 });
 
 // --- forward secrecy ---------------------------------------------------------------
@@ -238,13 +252,18 @@ test('authentication is violated by an accepted message nobody sent', (t) => {
   t.is(verdict(ledger, 'authentication').verdict, 'violated');
 });
 
-test('a verified-only authentication claim counts only verified conversations', (t) => {
+test('a forgery in an unverified conversation violates authentication but not a claim limited to verified conversations', (t) => {
   const ledger = chat(['alice']);
   accept(ledger, 'bob.phone', 'm0', 'carol.phone' as DeviceAddress, 1, 'forged');
   const claims: Claim[] = [{ property: 'authentication', adversaries: ['server'], scope: 'verified' }];
-  t.not(verdict(ledger, 'authentication', { claims }).verdict, 'violated');
+  const unverified = verdict(ledger, 'authentication', { claims });
+  t.like(unverified, { verdict: 'violated', claimed: true, notClaimedFor: 'unverified messages' });
+  t.false(isClaimViolation(unverified));
   ledger.verifications.set(pairKey('bob', 'carol'), { step: 0, matched: true });
-  t.is(verdict(ledger, 'authentication', { claims }).verdict, 'violated');
+  const verified = verdict(ledger, 'authentication', { claims });
+  t.like(verified, { verdict: 'violated', claimed: true });
+  t.true(isClaimViolation(verified));
+  t.notRegex(verified.detail, /within the claim/, 'every finding lies within the claim: said once');
 });
 
 // --- replay --------------------------------------------------------------------------
@@ -309,14 +328,37 @@ test('a claim is marked on the property it covers only for the adversaries it na
   t.true(report.properties.find((p) => p.property === 'confidentiality')!.claimed);
 });
 
-test('a claim scoped to one-to-one conversations ignores group messages, and one scoped to groups the others', (t) => {
+test('a group leak violates confidentiality but not a claim for one-to-one conversations, and a one-to-one leak not one for groups', (t) => {
   const ledger = chat(['alice']);
   const group = addMessage(ledger, { id: 'g', step: 1, from: 'alice.phone', to: 'bob' });
   group.toKind = 'group';
   const oneToOne: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], conversations: 'one-to-one' }];
   const groups: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], conversations: 'groups' }];
-  t.is(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['g'] }).verdict, 'holds');
-  t.is(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['m0'] }).verdict, 'violated');
-  t.is(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['m0'] }).verdict, 'holds');
-  t.is(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['g'] }).verdict, 'violated');
+  const outside = verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['g'] });
+  t.like(outside, { verdict: 'violated', claimed: true, notClaimedFor: 'groups' });
+  t.regex(outside.detail, /^1 message leaked: g \(decrypt\); within the claim: none of 1 message leaked .* \(claim: one-to-one conversations only\)$/);
+  t.true(isClaimViolation(verdict(ledger, 'confidentiality', { claims: oneToOne, leaked: ['m0'] })));
+  t.like(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['m0'] }), { verdict: 'violated', notClaimedFor: 'one-to-one conversations' });
+  t.true(isClaimViolation(verdict(ledger, 'confidentiality', { claims: groups, leaked: ['g'] })));
+});
+
+test('a claim for verified one-to-one messages names what a violation outside it lies in: groups, unverified messages, or both', (t) => {
+  const ledger = chat(['alice']);
+  const verifiedGroup = addMessage(ledger, { id: 'vg', step: 1, from: 'alice.phone', to: 'bob', verified: true });
+  const unverifiedGroup = addMessage(ledger, { id: 'ug', step: 2, from: 'alice.phone', to: 'bob' });
+  verifiedGroup.toKind = 'group';
+  unverifiedGroup.toKind = 'group';
+  const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], scope: 'verified', conversations: 'one-to-one' }];
+  const outside = (...leaked: string[]) => verdict(ledger, 'confidentiality', { claims, leaked }).notClaimedFor;
+  t.is(outside('m0'), 'unverified messages');
+  t.is(outside('vg'), 'groups');
+  t.is(outside('m0', 'vg'), 'groups or unverified messages');
+  t.is(outside('ug'), 'groups or unverified messages');
+});
+
+test('a verdict that holds carries no claim-scope note', (t) => {
+  const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], conversations: 'one-to-one' }];
+  const result = verdict(chat(['alice']), 'confidentiality', { claims });
+  t.is(result.verdict, 'holds');
+  t.false('notClaimedFor' in result);
 });

@@ -106,7 +106,7 @@ function fakeRun(target: string, scenario: string, adversary: string, options: {
       via: i < leaked ? 'decrypt' : null,
     })),
     properties: status === 'error' ? [] : properties,
-    summary: { messages: 3, leaked },
+    summary: { messages: 3, leaked, breached: leaked },
   };
 }
 

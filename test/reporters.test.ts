@@ -9,6 +9,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Report } from '../harness/report/types.ts';
 import { escapeHtml, renderHtml } from '../reports/html.ts';
 import { escapeXml, renderJunit } from '../reports/junit.ts';
+import { renderList } from '../reports/list.ts';
 import { mdEscape, renderMarkdown } from '../reports/md.ts';
 import { reporters } from '../reports/registry.ts';
 import { renderSarif } from '../reports/sarif.ts';
@@ -51,7 +52,7 @@ test('md: title, verdict, matrix, violated claims and failed runs', (t) => {
   t.true(header > 0, 'matrix header');
   t.is(lines[header + 1], '|---|:---:|:---:|');
   t.is(lines[header + 2], '| **signal** | 0/7 | n/a |');
-  t.is(lines[header + 3], '| **escrow** | 0/4 ⚠ 1 error | 6/9 ✗ fs, pcs |');
+  t.is(lines[header + 3], '| **escrow** | 0/4 ⚠ 1 error | 3/9 +3 exposed ✗ fs, pcs |');
   t.true(lines.includes('## Violated claims (2)'));
   t.is(lines.filter((l) => l.startsWith('- ✗ **escrow** · stolen-phone · stolen-device · **')).length, 2);
   t.true(lines.includes('## Failed runs (1)'));
@@ -174,7 +175,7 @@ test('html: heat map, timelines with strike point and legend are in the page', (
   t.is(html.match(/<details class="run /g)?.length, report.runs.length);
   t.is(html.match(/<li class="chip /g)?.length, report.runs.reduce((n, r) => n + r.messages.length, 0));
   t.is(html.match(/<li class="strike"/g)?.length, 2);
-  t.regex(html, /<td class="cell[^"]* violated"[^>]*><a href="#run-5"><span class="ratio">6\/9<\/span><span class="broken">✗ fs, pcs<\/span>/);
+  t.regex(html, /<td class="cell claim-broken violated"[^>]*><a href="#run-5"><span class="ratio">3\/9<\/span><span class="exposed">\+3 exposed<\/span><span class="broken">✗ fs, pcs<\/span>/);
   t.regex(html, /<td class="na"[^>]*><a href="#run-1">n\/a<\/a><\/td>/);
   t.regex(html, /<section id="legend">/);
   t.true(html.includes('<span class="via">escrow</span>'));
@@ -234,12 +235,12 @@ function parseJunit(xml: string): { root: Record<string, string>; suites: XmlSui
 
 test('junit: well-formed, one suite per target, one testcase per claim, counts right', (t) => {
   const { root, suites } = parseJunit(renderJunit(reportWithLeaks()));
-  t.like(root, { '@_tests': '11', '@_failures': '2', '@_errors': '1', '@_skipped': '3' });
+  t.like(root, { '@_tests': '12', '@_failures': '2', '@_errors': '1', '@_skipped': '3' });
   t.deepEqual(
     suites.map((s) => [s['@_name'], s['@_tests'], s['@_failures'], s['@_errors'], s['@_skipped']]),
     [
       ['signal', '4', '0', '0', '2'],
-      ['escrow', '7', '2', '1', '1'],
+      ['escrow', '8', '2', '1', '1'],
     ],
   );
   for (const suite of suites) {
@@ -258,6 +259,7 @@ test('junit: well-formed, one suite per target, one testcase per claim, counts r
       'signal.group-chat stolen-device',
       'escrow.stolen-phone network / confidentiality',
       'escrow.stolen-phone network / authentication',
+      'escrow.stolen-phone stolen-device / confidentiality',
       'escrow.stolen-phone stolen-device / forward-secrecy',
       'escrow.stolen-phone stolen-device / post-compromise-security',
       'escrow.group-chat network',
@@ -286,12 +288,12 @@ test('junit: failures and errors carry the report text exactly, once parsed', (t
 
 test('junit: policy and baseline suites when the report has them', (t) => {
   const { root, suites } = parseJunit(renderJunit(reportWithChecks()));
-  t.like(root, { '@_tests': '14', '@_failures': '5', '@_errors': '1', '@_skipped': '3' });
+  t.like(root, { '@_tests': '15', '@_failures': '5', '@_errors': '1', '@_skipped': '3' });
   t.deepEqual(
     suites.map((s) => [s['@_name'], s['@_tests'], s['@_failures']]),
     [
       ['signal', '4', '0'],
-      ['escrow', '7', '2'],
+      ['escrow', '8', '2'],
       ['policy', '2', '2'],
       ['baseline', '1', '1'],
     ],
@@ -394,6 +396,71 @@ test('sarif: fingerprints are stable across renders and distinct across findings
   t.is(first.runs[0]!.results[0]!.partialFingerprints['keyholeFinding/v1'], expected);
 });
 
+// ---------------------------------------------------------------- entitlement and claim scope
+
+/** The fixture with escrow's claims against stolen-device dropped: its leaks beyond entitlement break no claim. */
+function unclaimedBreach(): Report {
+  const report = reportWithLeaks();
+  for (const run of report.runs) {
+    if (run.adversary !== 'stolen-device') continue;
+    for (const p of run.properties) p.claimed = false;
+  }
+  return { ...report, violations: [] };
+}
+
+/** Only the entitled messages leaked: a removed member reading what it received while a member. */
+function onlyExposedLeaks(): Report {
+  const report = reportWithLeaks();
+  const run = report.runs.find((r) => r.target === 'escrow' && r.scenario === 'group-chat' && r.adversary === 'stolen-device')!;
+  return { ...report, runs: [run], violations: [] };
+}
+
+test('matrix cells count breaches beyond entitlement, the exposed apart, and mark what the design claimed', (t) => {
+  const cells = (report: Report) => {
+    const md = renderMarkdown(report).split('\n');
+    const header = md.findIndex((l) => l.startsWith('| target \\ adversary |'));
+    return md.slice(header + 2).filter((l) => l.startsWith('| **'));
+  };
+  t.deepEqual(cells(reportWithLeaks()), ['| **signal** | 0/7 | n/a |', '| **escrow** | 0/4 ⚠ 1 error | 3/9 +3 exposed ✗ fs, pcs |']);
+  t.deepEqual(cells(unclaimedBreach()), ['| **signal** | 0/7 | n/a |', '| **escrow** | 0/4 ⚠ 1 error | 3/9 +3 exposed unclaimed |']);
+  t.deepEqual(cells(onlyExposedLeaks()), ['| **escrow** | 0/3 +1 exposed |']);
+
+  const list = renderList(unclaimedBreach(), false);
+  t.regex(list, /│ escrow +│ 0\/4 1 error +│ 3\/9 \+3 exposed unclaimed +│/);
+  t.regex(list, /^\+n exposed: leaked messages the adversary was entitled to/m);
+  t.regex(renderList(reportWithLeaks(), false), /│ 3\/9 \+3 exposed ✗ fs,pcs +│/);
+
+  const hue = (html: string, standing: string) => html.match(new RegExp(`<td class="cell ${standing}[^"]*" style="background: hsl\\((\\d+) `))?.[1];
+  t.is(hue(renderHtml(reportWithLeaks()), 'claim-broken'), '0', 'a broken claim is red');
+  t.is(hue(renderHtml(unclaimedBreach()), 'unclaimed-breach'), '40', 'an unclaimed breach is amber');
+  t.is(hue(renderHtml(onlyExposedLeaks()), 'within-entitlement'), '140', 'nothing beyond entitlement is green');
+  t.regex(renderHtml(unclaimedBreach()), /<span class="ratio">3\/9<\/span><span class="exposed">\+3 exposed<\/span><span class="unclaimed">unclaimed<\/span>/);
+});
+
+test('a violation outside the claim\'s scope reads "violated, not claimed for ..." in every report, and is no claim violation', (t) => {
+  const report = reportWithLeaks();
+  t.false(report.violations.some((v) => v.property === 'confidentiality'));
+  const md = renderMarkdown(report);
+  t.regex(md, /^\| confidentiality \| violated, not claimed for unverified messages \| yes \| 3 messages leaked: .* \|  \|$/m);
+  const html = renderHtml(report);
+  t.true(html.includes('<span class="badge violated unclaimed">violated, not claimed for unverified messages</span>'));
+  t.false(html.includes('<span class="badge claim-broken">✗ confidentiality</span>'));
+  const { suites } = parseJunit(renderJunit(report));
+  const junitCase = suites.flatMap((s) => s.testcase).find((c) => c['@_classname'] === 'escrow.stolen-phone' && c['@_name'] === 'stolen-device / confidentiality');
+  t.is(junitCase?.failure, undefined);
+  t.regex(String((junitCase as { 'system-out'?: unknown } | undefined)?.['system-out']), /^violated, not claimed for unverified messages: 3 messages leaked/);
+  t.false(JSON.parse(renderSarif(report)).runs[0].results.some((r: { ruleId: string }) => r.ruleId === 'keyhole/confidentiality'));
+});
+
+test('junit and sarif count the messages obtained beyond entitlement', (t) => {
+  const report = reportWithLeaks();
+  const { suites } = parseJunit(renderJunit(report));
+  const fs = suites.flatMap((s) => s.testcase).find((c) => c['@_classname'] === 'escrow.stolen-phone' && c['@_name'] === 'stolen-device / forward-secrecy');
+  t.true(fs?.failure?.[0]?.['#text']?.includes('leaked messages (5 of 6, 3 beyond entitlement):'));
+  const result = (JSON.parse(renderSarif(report)) as { runs: Array<{ results: Array<{ properties: Record<string, unknown> }> }> }).runs[0]!.results[0]!;
+  t.like(result.properties, { leaked: 5, breached: 3, messages: 6 });
+});
+
 // ---------------------------------------------------------------- long runs
 
 test('md and html list a long run by its leaked and undelivered messages, saying how many they leave out', (t) => {
@@ -408,7 +475,7 @@ test('md and html list a long run by its leaked and undelivered messages, saying
     via: i === 10 || i === 700 ? 'cleartext' : null,
     delivered: i !== 999,
   }));
-  run.summary = { messages: 1200, leaked: 2 };
+  run.summary = { messages: 1200, leaked: 2, breached: 2 };
   const md = renderMarkdown(report);
   t.regex(md, /_the 3 leaked or undelivered messages are listed, of 1,200; every message is in report.json_/);
   t.deepEqual(md.match(/\| long-\d+ \|/g), ['| long-10 |', '| long-700 |', '| long-999 |']);

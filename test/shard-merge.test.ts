@@ -93,7 +93,7 @@ function run(target: string, scenario: string, adversary: string, leaked = false
     error: null,
     messages: [{ id: 'm1', from: 'alice.phone', to: 'bob', step: 0, delivered: true, verified: false, class: 'unrelated', leaked, via: leaked ? 'cleartext' : null }],
     properties: [{ property: 'confidentiality', verdict: leaked ? 'violated' : 'holds', claimed: true, detail: leaked ? 'm1 leaked' : '' }],
-    summary: { messages: 1, leaked: leaked ? 1 : 0 },
+    summary: { messages: 1, leaked: leaked ? 1 : 0, breached: leaked ? 1 : 0 },
   };
 }
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 
 import { renderHtml } from '../reports/html.ts';
-import { breachesOf, renderSummary, SUMMARY_BUDGETS, SUMMARY_MAX_CHARS, SUMMARY_MAX_COLUMNS } from '../reports/summary.ts';
+import { renderSummary, SUMMARY_BUDGETS, SUMMARY_MAX_CHARS, SUMMARY_MAX_COLUMNS } from '../reports/summary.ts';
 import { LARGE_ADVERSARIES, largeReport } from './fixtures/large-report.ts';
 import { cleanReport, reportWithChecks, reportWithLeaks } from './fixtures/report-with-leaks.ts';
 
@@ -54,7 +54,7 @@ test('breaches count only the leaked messages outside the exposed class', (t) =>
   const stolenPhone = report.runs.find((r) => r.target === 'escrow' && r.scenario === 'stolen-phone' && r.adversary === 'stolen-device')!;
   // Leaked: the before message, two exposed ones (pipe|id, `tick`), two after ones; m7 did not leak.
   t.is(stolenPhone.summary.leaked, 5);
-  t.is(breachesOf(stolenPhone), 3);
+  t.is(stolenPhone.summary.breached, 3);
   const lines = renderSummary(report).split('\n');
   const header = lines.indexOf('| target \\ adversary | network | stolen-device |');
   t.true(header > 0);

@@ -1,6 +1,7 @@
 /**
- * What every property evaluator receives: the judged messages (class and leak settled),
- * the ground truth, where the adversary stood, and which messages a claim covers.
+ * What every property evaluator receives: the judged messages (class and leak settled) of
+ * the scope under evaluation (the whole run, or a claim's scope), the ground truth, and
+ * where the adversary stood.
  */
 import type { Position } from '../../attacks/types.ts';
 import type { Acceptance, Ledger, MessageTruth } from '../ledger.ts';
@@ -20,11 +21,11 @@ export interface JudgeContext {
   ledger: Ledger;
   position: Position;
   adversary: { name: string; active: boolean; metadata: readonly MetadataKind[] };
-  /** What clients accepted, limited to the conversations the claim covers. */
+  /** What clients accepted, in the conversations of the scope under evaluation. */
   acceptances: readonly Acceptance[];
   /** A device whose own sent messages the adversary could not try (see `Design.cannotOpenSent`). */
   untriedSender: DeviceAddress | null;
-  /** Set when the claim under evaluation covers only verified messages and conversations. */
+  /** Set when the scope under evaluation covers only verified messages and conversations. */
   verifiedOnly: boolean;
 }
 

@@ -13,6 +13,7 @@ import {
   type MessageReport,
   type MetadataKind,
   type PropertyReport,
+  type RunSummary,
 } from '../report/types.ts';
 import { classify, exposedMessages } from './classify.ts';
 import type { JudgedMessage } from './context.ts';
@@ -37,7 +38,7 @@ const LEAK_PROPERTIES = new Set(['confidentiality', 'forward-secrecy', 'post-com
 export interface Judgement {
   messages: MessageReport[];
   properties: PropertyReport[];
-  summary: { messages: number; leaked: number };
+  summary: RunSummary;
 }
 
 export function judge(input: JudgeInput): Judgement {
@@ -55,18 +56,29 @@ export function judge(input: JudgeInput): Judgement {
 
   const properties = PROPERTY_NAMES.map((property): PropertyReport => {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
-    const scoped = conversationScope(claim?.conversations, judged, ledger);
-    const evaluation = evaluators[property]({
-      ...scoped,
-      ledger,
-      position,
-      adversary: input.adversary,
-      verifiedOnly: claim?.scope === 'verified',
-      untriedSender: input.untriedSender ?? null,
-    });
+    const evaluate = (scope: Scope) =>
+      evaluators[property]({
+        ...select(scope, judged, ledger),
+        ledger,
+        position,
+        adversary: input.adversary,
+        verifiedOnly: scope.verifiedOnly,
+        untriedSender: input.untriedSender ?? null,
+      });
+    // The verdict covers every message the property concerns; the claim's scope decides only
+    // whether a violation is a claim violation (SPEC §5).
+    const evaluation = evaluate(WHOLE_RUN);
+    const claimLimits = claim ? limitsOf(claim) : [];
+    let { verdict, detail } = evaluation;
+    let notClaimedFor: string | undefined;
+    if (claimLimits.length > 0 && verdict === 'violated') {
+      const within = evaluate(narrowed(claimLimits));
+      if (within.verdict !== 'violated') notClaimedFor = leftOut(claimLimits, (scope) => evaluate(scope).verdict === 'violated');
+      // Every finding lies within the claim: the detail says it once.
+      if (within.detail !== detail) detail = `${detail}; within the claim: ${within.detail}`;
+    }
     const limits = [claim?.note, claim?.conversations && `${claim.conversations} conversations only`].filter(Boolean);
-    let detail = limits.length > 0 ? `${evaluation.detail} (claim: ${limits.join('; ')})` : evaluation.detail;
-    let { verdict } = evaluation;
+    if (limits.length > 0) detail = `${detail} (claim: ${limits.join('; ')})`;
     const { healedAfter, seen } = evaluation;
     if (input.inconclusive && LEAK_PROPERTIES.has(property) && verdict === 'holds') {
       verdict = 'inconclusive';
@@ -76,6 +88,7 @@ export function judge(input: JudgeInput): Judgement {
       property,
       verdict,
       claimed: claim !== undefined,
+      ...(notClaimedFor !== undefined && { notClaimedFor }),
       ...(healedAfter !== undefined && { healedAfter }),
       ...(seen !== undefined && { seen }),
       detail,
@@ -95,12 +108,59 @@ export function judge(input: JudgeInput): Judgement {
       via: m.via,
     }),
   );
-  return { messages, properties, summary: { messages: messages.length, leaked: judged.filter((m) => m.leaked).length } };
+  const leaked = judged.filter((m) => m.leaked);
+  return {
+    messages,
+    properties,
+    summary: { messages: messages.length, leaked: leaked.length, breached: leaked.filter((m) => m.class !== 'exposed').length },
+  };
 }
 
-/** A claim limited to one-to-one conversations or to groups is judged on those messages and acceptances only. */
-function conversationScope(conversations: ConversationKind | undefined, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
-  if (conversations === undefined) return { messages, acceptances: ledger.acceptances };
+/** What an evaluation judges: one kind of conversation or all, and verified messages only or all. */
+interface Scope {
+  conversations?: ConversationKind;
+  verifiedOnly: boolean;
+}
+
+const WHOLE_RUN: Scope = { verifiedOnly: false };
+
+/** One limit of a claim's scope, and what it leaves out ("violated, not claimed for groups"). */
+interface Limit {
+  narrow(scope: Scope): Scope;
+  excluded: string;
+}
+
+/** A claim's limits: one-to-one conversations or groups only, verified messages only; none for a claim on the whole run. */
+function limitsOf(claim: Claim): Limit[] {
+  const limits: Limit[] = [];
+  const { conversations } = claim;
+  if (conversations !== undefined) {
+    limits.push({ narrow: (scope) => ({ ...scope, conversations }), excluded: conversations === 'groups' ? 'one-to-one conversations' : 'groups' });
+  }
+  if (claim.scope === 'verified') limits.push({ narrow: (scope) => ({ ...scope, verifiedOnly: true }), excluded: 'unverified messages' });
+  return limits;
+}
+
+function narrowed(limits: readonly Limit[]): Scope {
+  return limits.reduce((scope, limit) => limit.narrow(scope), WHOLE_RUN);
+}
+
+/**
+ * What a violation outside the claim lies in: the limits it falls outside of, each found as
+ * a limit without which (the others kept) the violation comes back. When none is, the
+ * violation lies outside every limit at once (unverified group messages, say).
+ */
+function leftOut(limits: readonly Limit[], violatedIn: (scope: Scope) => boolean): string {
+  const outside = limits.filter((limit) => violatedIn(narrowed(limits.filter((other) => other !== limit))));
+  return (outside.length > 0 ? outside : limits).map((limit) => limit.excluded).join(' or ');
+}
+
+function select(scope: Scope, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: readonly Acceptance[] } {
+  return scope.conversations === undefined ? { messages, acceptances: ledger.acceptances } : conversationScope(scope.conversations, messages, ledger);
+}
+
+/** The messages and acceptances of one-to-one conversations, or of groups. */
+function conversationScope(conversations: ConversationKind, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: Acceptance[] } {
   const kind = conversations === 'groups' ? 'group' : 'user';
   return {
     messages: messages.filter((m) => m.truth.toKind === kind),

@@ -10,7 +10,8 @@
  * integers, a shard's numbers are checked against `harness/shard.ts`'s limits.
  *
  * Extra keys are allowed (a later version may add some); the report returned is the parsed
- * file itself, in its own key order.
+ * file itself, in its own key order, with `summary.breached` counted from the messages of a
+ * run that lacks it (a report written before it existed).
  */
 import { z } from 'zod';
 
@@ -28,6 +29,7 @@ import {
   VERDICTS,
   type Report,
 } from './types.ts';
+import { breachedMessages } from './verdicts.ts';
 
 export const MAX_REPORT_PROBLEMS = 20;
 /**
@@ -91,6 +93,7 @@ const propertySchema = z.looseObject({
   property: oneOf(PROPERTY_NAMES),
   verdict: oneOf(VERDICTS),
   claimed: z.boolean({ error: 'expected true or false' }),
+  notClaimedFor: text.optional(),
   detail: text,
   healedAfter: count.nullable().optional(),
   seen: listOf(oneOf(METADATA_KINDS), 'expected a list').optional(),
@@ -107,7 +110,8 @@ const runSchema = z.looseObject({
   strikeStep: count.nullable().optional(),
   messages: listOf(messageSchema, 'expected a list of messages'),
   properties: listOf(propertySchema, 'expected a list of properties'),
-  summary: z.looseObject({ messages: count, leaked: count }, { error: 'expected a mapping with keys messages, leaked' }),
+  // Reports written before `breached` existed lack it; it is counted from their messages.
+  summary: z.looseObject({ messages: count, leaked: count, breached: count.optional() }, { error: 'expected a mapping with keys messages, leaked, breached' }),
 });
 
 const reportSchema = z.looseObject({
@@ -212,7 +216,9 @@ export function parseReport(raw: string, file: string, what = 'keyhole report', 
     if (result.error.issues.length > problems.length) problems.push({ file, path: '', message: `more problems not shown (the first ${MAX_REPORT_PROBLEMS} are)` });
     throw new InputError(problems);
   }
-  return data as Report;
+  const report = data as Report;
+  for (const run of report.runs) run.summary.breached ??= breachedMessages(run);
+  return report;
 }
 
 function has(data: unknown, path: readonly (string | number)[]): boolean {

@@ -46,6 +46,12 @@ export interface PropertyReport {
   property: PropertyName;
   verdict: Verdict;
   claimed: boolean;
+  /**
+   * Set when the property is `violated` only outside the claim's scope (`groups`,
+   * `unverified messages`, ...): the verdict covers every message, the claim does not, so
+   * this is no claim violation. Absent otherwise.
+   */
+  notClaimedFor?: string;
   detail: string;
   /** post-compromise-security only: how many `after` messages leaked; null when leaks never stopped. */
   healedAfter?: number | null;
@@ -67,7 +73,14 @@ export interface RunReport {
   strikeStep?: number | null;
   messages: MessageReport[];
   properties: PropertyReport[];
-  summary: { messages: number; leaked: number };
+  summary: RunSummary;
+}
+
+export interface RunSummary {
+  messages: number;
+  leaked: number;
+  /** Leaked messages outside `exposed`: what the adversary obtained beyond its entitlement. */
+  breached: number;
 }
 
 export interface Violation {

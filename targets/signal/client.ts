@@ -35,6 +35,7 @@ import {
   encryptGroup,
   type OwnSenderKey,
   type PeerSenderKey,
+  type SenderKeyDistribution,
 } from './sender-keys.ts';
 
 export interface SignalOptions {
@@ -270,9 +271,13 @@ export class SignalClient extends PairwiseClient {
   override async openSent(envelope: Envelope): Promise<Uint8Array | null> {
     const group = groupWireMessage(envelope.body);
     if (group) return this.#openOwnGroupMessage(envelope, group.senderKey);
-    const wire = decodeWireMessage(envelope.body);
+    return this.#openOwnPairwise(envelope.to, decodeWireMessage(envelope.body));
+  }
+
+  /** With this device's sending chains (an image of it), open what it sent later to `to`. */
+  #openOwnPairwise(to: DeviceAddress, wire: WireMessage): Uint8Array | null {
     const { privateKeyOf } = this.context;
-    for (const session of this.#sessions.get(envelope.to) ?? []) {
+    for (const session of this.#sessions.get(to) ?? []) {
       try {
         return privateKeyOf
           ? ratchet.decryptOwnFollowing(session.ratchet, this.context.crypto, wire.message, privateKeyOf)
@@ -407,16 +412,32 @@ export class SignalClient extends PairwiseClient {
     return decryptGroup(this.context.crypto, key, wire.message, groupAssociatedData(wire.group, envelope.from));
   }
 
-  /** With this device's own sender key (an image of it), open what it sends later in that group. */
+  /**
+   * With this device's own sender key (an image of it), open what it sends later in that
+   * group; or with a sender key it made later (after a removal, say), when the envelope hands
+   * that key over on a pairwise sending chain the image still holds (Double Ratchet §6.2: the
+   * chain is the image's until a fresh ratchet key replaces it).
+   */
   #openOwnGroupMessage(envelope: Envelope, wire: GroupWireMessage['senderKey']): Uint8Array | null {
+    const keys: SenderKeyDistribution[] = [];
     const own = this.#ownSenderKeys.get(wire.group);
-    if (!own) return null;
-    try {
-      const copy = acceptDistribution(distributionOf(wire.group, own.key));
-      return decryptGroup(this.context.crypto, copy, wire.message, groupAssociatedData(wire.group, envelope.from));
-    } catch {
-      return null;
+    if (own) keys.push(distributionOf(wire.group, own.key));
+    if (wire.distribution) {
+      try {
+        const handedOver = this.#openOwnPairwise(envelope.to, decodeWireMessage(wire.distribution));
+        if (handedOver) keys.push(decodeDistribution(handedOver));
+      } catch {
+        // not a distribution this state opens
+      }
     }
+    for (const key of keys) {
+      try {
+        return decryptGroup(this.context.crypto, acceptDistribution(key), wire.message, groupAssociatedData(wire.group, envelope.from));
+      } catch {
+        // not this sender key
+      }
+    }
+    return null;
   }
 
   // --- internals ----------------------------------------------------------------------
