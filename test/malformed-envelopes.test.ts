@@ -132,7 +132,10 @@ test('signal: a truncated ratchet header is a coded rejection, not a TypeError',
 
 test('signal: a first message whose prekey header lost its Kyber ciphertext is a coded rejection, not a TypeError', async (t) => {
   const { harness, toBob } = await heldConversation('signal');
-  await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'kyberCiphertext'), () => DROP), 'malformed-message', /"prekey header.kyberCiphertext" expected 1088 bytes, got undefined/);
+  await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'kyberCiphertext'), () => DROP), 'malformed-message', /"prekey header.kyberCiphertext" expected bytes, got undefined/);
+  await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'kyberCiphertext'), (c) => (c as Uint8Array).slice(0, 1000)), 'malformed-message', /"prekey header.kyberCiphertext" expected 1088 bytes/);
+  // An empty one is how X3DH alone sends it; a post-quantum responder takes it for a downgrade (PQXDH §3.4).
+  await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'kyberCiphertext'), () => new Uint8Array(0)), 'malformed-message', /without the ML-KEM ciphertext/);
   await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'baseKey'), (k) => (k as Uint8Array).slice(0, 31)), 'malformed-message', /"prekey header.baseKey"/);
   await expectCode(t, harness, edited(toBob[0]!, body('prekey'), () => 7), 'malformed-message', /"prekey header" expected a map, got 7/);
   t.is(text((await harness.deliver(toBob[0]!))!.body), 'first contact');

@@ -10,6 +10,7 @@
  * run of that target and adversary, and names the scenarios where it holds otherwise.
  */
 import type { PropertyName, Report, RunReport } from '../report/types.ts';
+import { isClaimViolation } from '../report/verdicts.ts';
 import { commentText, flowMapping } from './yaml-text.ts';
 
 export const POLICY_FILE = 'keyhole-policy.yaml';
@@ -49,7 +50,8 @@ export function starterPolicy(report: Report, command: string): StarterPolicy {
       }
       if (p.verdict === 'violated') {
         const entry = violated.get(groupKey) ?? { group, claimed: false, scenarios: [], detail: p.detail };
-        entry.claimed ||= p.claimed;
+        // Claimed only where the violation breaks the claim, not where it lies outside the claim's scope.
+        entry.claimed ||= isClaimViolation(p);
         entry.scenarios.push(run.scenario);
         violated.set(groupKey, entry);
       }

@@ -494,6 +494,10 @@ export class SignalClient extends PairwiseClient {
     if (!signedPrekey || oneTime === undefined || kyber === undefined || (kyber && kyber.oneTime !== header.kyberOneTime)) {
       throw new SignalError('invalid-prekey', `${from} used a prekey this device no longer has`);
     }
+    if (kyber && header.kyberCiphertext.length === 0) {
+      // PQXDH §3.4: the KEM ciphertext is part of every session start; none would be a downgrade to X3DH.
+      throw new SignalError('malformed-message', `${from} started a session without the ML-KEM ciphertext`);
+    }
     const agreement = respond(this.context.crypto, this.#requireIdentity(), header, signedPrekey, oneTime, kyber?.pair ?? null);
     const session: Session = {
       ratchet: ratchet.initResponder(agreement.sharedSecret, signedPrekey, agreement.associatedData),

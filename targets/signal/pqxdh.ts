@@ -131,6 +131,11 @@ export function checkPrekeyHeader(value: unknown): PrekeyHeader {
   wireNullable(header['oneTimePrekeyId'], (v) => wireCount(v, 'prekey header.oneTimePrekeyId'));
   wireCount(header['kyberPrekeyId'], 'prekey header.kyberPrekeyId');
   wireBoolean(header['kyberOneTime'], 'prekey header.kyberOneTime');
-  wireBytes(header['kyberCiphertext'], 'prekey header.kyberCiphertext', WIRE_SIZES.mlKem768Ciphertext);
+  // Empty for X3DH alone (no KEM prekey, as a design without PQXDH's KEM sends it); a
+  // post-quantum responder refuses an empty one where it holds the KEM prekey (`SignalClient`).
+  const kyberCiphertext = wireBytes(header['kyberCiphertext'], 'prekey header.kyberCiphertext');
+  if (kyberCiphertext.length !== 0 && kyberCiphertext.length !== WIRE_SIZES.mlKem768Ciphertext) {
+    wireBytes(kyberCiphertext, 'prekey header.kyberCiphertext', WIRE_SIZES.mlKem768Ciphertext);
+  }
   return header as unknown as PrekeyHeader;
 }
