@@ -30,20 +30,18 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 
 import { load as loadYamlQuickly } from 'js-yaml';
-import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { Composer, isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
+import type { Document, Node as YamlNode, ParsedNode, Scalar } from 'yaml';
 import type { z } from 'zod';
 
 import { InputError } from './errors.ts';
+import { MAX_ECHOED_CHARS, MAX_NESTING, MAX_PROBLEMS_PER_FILE, MAX_YAML_ALIASES, MAX_YAML_EXPANDED_CHARS } from './limits.ts';
+import { cut, echo } from './printable.ts';
+import { withArticle } from './wording.ts';
 import { YAML_1_2_CORE_SCHEMA } from './yaml-core-schema.ts';
 import type { InputProblem } from './errors.ts';
 
-/** Problems reported per file; more are counted in one last `N more problem(s) not shown`. */
-export const MAX_PROBLEMS_PER_FILE = 20;
-/** Lists and mappings inside each other; a scenario needs about 5, a policy 3. */
-export const MAX_NESTING = 64;
-/** YAML aliases expanded at most, against alias bombs ("billion laughs"). */
-const MAX_ALIAS_COUNT = 1000;
+export { MAX_NESTING, MAX_PROBLEMS_PER_FILE };
 
 /** One step of a path inside a file's data: a mapping key or a list index. */
 export type Segment = string | number;
@@ -53,7 +51,7 @@ export type Locate = (path: Path, atKey: boolean) => string | undefined;
 
 /** What kind of input file is read, for the checks and the messages. */
 export interface InputKind {
-  /** One word for what the file holds: `scenario` gives "a scenario file", "expected a scenario". */
+  /** One word for what the file holds: `scenario` gives "a scenario file", "expected a scenario" (`adversary`: "an adversary"). */
   what: string;
   /** The shape of the whole file, named when it is empty: `a mapping with the key expect`. */
   shape: string;
@@ -78,9 +76,9 @@ export function readInputFile(path: string, kind: InputKind): string {
   } catch (error) {
     return fail(describeFsError(error, kind));
   }
-  if (stats.isDirectory()) fail(`is a folder; expected a ${kind.what} file (${kind.extensions.join(', ')})`);
-  if (!stats.isFile()) fail(`is not a regular file; expected a ${kind.what} file`);
-  if (!hasExtension(path, kind)) fail(`expected a ${kind.what} file ending in ${kind.extensions.join(', ')}`);
+  if (stats.isDirectory()) fail(`is a folder; expected ${withArticle(kind.what)} file (${kind.extensions.join(', ')})`);
+  if (!stats.isFile()) fail(`is not a regular file; expected ${withArticle(kind.what)} file`);
+  if (!hasExtension(path, kind)) fail(`expected ${withArticle(kind.what)} file ending in ${kind.extensions.join(', ')}`);
   if (stats.size > kind.maxBytes) fail(`is too large (${stats.size} bytes; at most ${kind.maxBytes})`);
   let bytes: Buffer;
   try {
@@ -106,7 +104,7 @@ export function describeFsError(error: unknown, kind: Pick<InputKind, 'what'>): 
     case 'EPERM':
       return 'cannot read: permission denied';
     case 'EISDIR':
-      return `is a folder; expected a ${kind.what} file`;
+      return `is a folder; expected ${withArticle(kind.what)} file`;
     case 'ENOTDIR':
       return 'cannot read: a part of the path is not a folder';
     default:
@@ -140,8 +138,10 @@ export interface ParsedInput {
  * Parses an input file's text: strict JSON when `file` ends in `.json`, YAML otherwise. A
  * leading byte order mark is ignored. Throws `InputError` for anything but one document of
  * data: control characters, an empty file (or, in YAML, only comments), syntax errors
- * (located), several YAML documents, duplicate keys, nesting deeper than `MAX_NESTING`,
- * more than `MAX_ALIAS_COUNT` expanded aliases.
+ * (located), several YAML documents, duplicate keys (also keys such as `1` and `"1"`, which
+ * become one name), a list or mapping as a key, nesting deeper than `MAX_NESTING`, more than
+ * `MAX_YAML_ALIASES` expanded aliases, more than `MAX_YAML_EXPANDED_CHARS` characters with
+ * every alias expanded.
  */
 export function parseInput(input: string, file: string, kind: Pick<InputKind, 'what' | 'shape'>): ParsedInput {
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
@@ -157,7 +157,7 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
   }
   const json = extname(file).toLowerCase() === '.json';
   if (text.trim() === '' || (!json && isOnlyComments(text))) {
-    fail(`the file is empty; expected a ${kind.what} (${kind.shape})`);
+    fail(`the file is empty; expected ${withArticle(kind.what)} (${kind.shape})`);
   }
 
   if (json) {
@@ -169,7 +169,7 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
       const message = found?.message ?? (error instanceof Error ? error.message : String(error));
       return fail(`JSON syntax error: ${message}`, found?.offset);
     }
-    if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`);
+    if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected ${withArticle(kind.what)}`);
     // JSON.parse silently keeps the last of duplicate keys; both YAML parsers find them.
     if (quickYaml(text) !== null) return { data, locate: locateLater(text, file, kind) };
     // Otherwise the `yaml` library decides (only shallow enough input reaches it), with positions.
@@ -200,9 +200,11 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
       })),
     );
   }
+  const shapeProblems = documentProblems(doc, text, file);
+  if (shapeProblems.length > 0) throw new InputError(shapeProblems);
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
     fail(`YAML: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -215,21 +217,24 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
  * `MAX_NESTING`; undefined when it is fine. The message is meant for the path `[]`.
  */
 export function unusableData(data: unknown, kind: Pick<InputKind, 'what' | 'shape'>): string | undefined {
-  if (data === null || data === undefined) return `the file is empty; expected a ${kind.what} (${kind.shape})`;
+  if (data === null || data === undefined) return `the file is empty; expected ${withArticle(kind.what)} (${kind.shape})`;
   const depth = nestingDepth(data);
-  if (depth === Infinity) return `a YAML alias refers to its own anchor (a cycle); expected a ${kind.what}`;
-  if (depth > MAX_NESTING) return `nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`;
+  if (depth === Infinity) return `a YAML alias refers to its own anchor (a cycle); expected ${withArticle(kind.what)}`;
+  if (depth > MAX_NESTING) return `nested too deeply (more than ${MAX_NESTING} levels); expected ${withArticle(kind.what)}`;
   return undefined;
 }
 
 /**
  * js-yaml's reading of a file it accepts, or null: it refused the file (a syntax error, a
  * duplicate key, several documents, nesting too deep for its recursion), the data is nested
- * deeper than `MAX_NESTING`, or the file has an anchor. Null sends the file to `parseYaml`,
- * which gives the located message.
+ * deeper than `MAX_NESTING`, or the file may have an anchor or a list or mapping as a key.
+ * Null sends the file to `parseYaml`, which gives the located message.
  */
 function quickYaml(text: string): { data: unknown } | null {
-  if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under a limit there
+  if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under limits there
+  // Perhaps a list or mapping as a key (`? [a, b]`, `[a, b]: x`), which js-yaml would turn
+  // into the name "a,b"; the careful path refuses it. A false alarm only costs time.
+  if (/(?:^|[\s[{,])\?(?:\s|$)|[\]}]\s*:(?:\s|$)/m.test(text)) return null;
   let data: unknown;
   try {
     data = loadYamlQuickly(text, { schema: YAML_1_2_CORE_SCHEMA });
@@ -278,7 +283,7 @@ function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): {
       throw new InputError({
         file,
         path: '',
-        message: `nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}${
+        message: `nested too deeply (more than ${MAX_NESTING} levels); expected ${withArticle(kind.what)}${
           typeof offset === 'number' ? ` (line ${lineColumn(text, offset)})` : ''
         }`,
       });
@@ -286,7 +291,8 @@ function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): {
     for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push({ node: child, depth });
   }
 
-  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': the library warns through process.emitWarning, which would reach stderr.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   let doc: Document.Parsed | undefined;
   for (const next of composer.compose(tokens, true, text.length)) {
     if (!doc) {
@@ -306,6 +312,98 @@ function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): {
     return `${line}:${col}`;
   };
   return { doc: parsed, locate };
+}
+
+/**
+ * What a YAML document holds that the data it becomes would hide or that would be too much
+ * work, found on its nodes (before `toJS`, with positions), in document order:
+ * - a list or mapping as a mapping key (`? [a, b]`): a JS object could only take it as the
+ *   name "a,b" (and the `yaml` library would warn on stderr);
+ * - keys that become one name: `1` and `"1"`, `0x1F` and `"31"`, `~` and `""` are different
+ *   YAML keys but one JS property, so one of them would silently be lost;
+ * - the expanded size: each alias counts the characters of what it refers to, so one large
+ *   string anchored once and aliased many times cannot become gigabytes of data.
+ */
+function documentProblems(doc: Document.Parsed, text: string, file: string): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const add = (path: Path, message: string, offset: number | undefined) => {
+    if (problems.length >= MAX_PROBLEMS_PER_FILE) return;
+    const where = offset === undefined ? '' : ` (line ${lineColumn(text, offset)})`;
+    problems.push({ file, path: formatPath(path), message: `${message}${where}` });
+  };
+  /** The most recent node of each anchor name so far, as an alias refers to it (YAML 1.2.2 §7.1). */
+  const anchors = new Map<string, ParsedNode>();
+  /** The expanded size of every collection walked to its end; one still open is in a cycle. */
+  const sizes = new Map<ParsedNode, number>();
+  const resolve = (node: ParsedNode | null): ParsedNode | null =>
+    node !== null && isAlias(node) ? (anchors.get(node.source) ?? null) : node;
+  const keyText = (key: ParsedNode) => echo(text.slice(key.range[0], key.range[1]).trim());
+
+  let expanded = 0;
+  type Visit = { node: ParsedNode | null; path: Path; exit?: number };
+  const stack: Visit[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path, exit } = stack.pop()!;
+    if (node === null) continue;
+    if (exit !== undefined) {
+      sizes.set(node, expanded - exit);
+      continue;
+    }
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isAlias(node)) {
+      const source = anchors.get(node.source);
+      expanded += source === undefined ? 0 : isScalar(source) ? scalarSize(source) : (sizes.get(source) ?? 0);
+    } else if (isScalar(node)) {
+      expanded += scalarSize(node);
+    } else {
+      expanded += 1;
+    }
+    if (expanded > MAX_YAML_EXPANDED_CHARS) {
+      add(
+        path,
+        `YAML: with its aliases expanded, the document holds more than ${MAX_YAML_EXPANDED_CHARS} characters by this node ` +
+          `(each alias counts the size of what it refers to); at most ${MAX_YAML_EXPANDED_CHARS} characters in a document`,
+        node.range[0],
+      );
+      break;
+    }
+    if (!isCollection(node)) continue;
+    stack.push({ node, path, exit: expanded - 1 });
+    const children: Visit[] = [];
+    if (isMap(node)) {
+      const names = new Map<string, ParsedNode>();
+      for (const pair of node.items) {
+        const key = pair.key as ParsedNode | null;
+        const resolved = resolve(key);
+        if (key !== null && resolved !== null && isCollection(resolved)) {
+          add(path, `a ${isMap(resolved) ? 'mapping' : 'list'} cannot be a key; expected a name`, key.range[0]);
+          continue;
+        }
+        const name = resolved === null ? '' : String((resolved as Scalar).value ?? '');
+        const first = names.get(name);
+        if (first !== undefined && key !== null) {
+          add(
+            [...path, name],
+            `the keys ${keyText(first)} (line ${lineColumn(text, first.range[0])}) and ${keyText(key)} both become the name ${echo(name)}; expected different names`,
+            key.range[0],
+          );
+        } else if (key !== null) {
+          names.set(name, key);
+        }
+        if (key !== null) children.push({ node: key, path });
+        children.push({ node: pair.value as ParsedNode | null, path: [...path, name] });
+      }
+    } else {
+      node.items.forEach((item, index) => children.push({ node: item as ParsedNode, path: [...path, index] }));
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  return problems;
+}
+
+/** A scalar's share of the expanded size: its characters (a number or `null`: one). */
+function scalarSize(node: Scalar): number {
+  return typeof node.value === 'string' ? Math.max(node.value.length, 1) : 1;
 }
 
 function isOnlyComments(text: string): boolean {
@@ -538,13 +636,20 @@ export class Problems {
   }
 }
 
-/** `steps[3].send.to`; keys that are not plain words are quoted: `users["a b"]`. */
+/**
+ * `steps[3].send.to`; keys that are not plain words are quoted: `users["a b"]`. A key longer
+ * than `MAX_ECHOED_CHARS` is cut (`users.aaaa…`).
+ */
 export function formatPath(path: Path): string {
   let out = '';
   for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[\p{L}\p{N}_-]+$/u.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
+    if (typeof segment === 'number') {
+      out += `[${segment}]`;
+      continue;
+    }
+    const shown = cut(segment, MAX_ECHOED_CHARS);
+    if (/^[\p{L}\p{N}_-]+$/u.test(segment)) out += out === '' ? shown : `.${shown}`;
+    else out += `[${JSON.stringify(shown)}]`;
   }
   return out;
 }
@@ -574,12 +679,12 @@ export function addZodIssues(problems: Problems, issues: readonly z.core.$ZodIss
     let message = issue.message.replace(/^Invalid input: /, '');
     if (issue.code === 'unrecognized_keys') {
       const allowed = /^expected (only|one of):/.test(message) ? ` (${message})` : '';
-      for (const key of issue.keys) problems.add([...path, key], `unknown key '${key}'${allowed}`, true);
+      for (const key of issue.keys) problems.add([...path, key], `unknown key ${echo(key)}${allowed}`, true);
       continue;
     }
     if (issue.code === 'invalid_key') {
       const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? message;
-      problems.add(path, `invalid name '${String(local.at(-1))}': ${inner}`, true);
+      problems.add(path, `invalid name ${echo(String(local.at(-1)))}: ${inner}`, true);
       continue;
     }
     if (issue.code === 'custom' && issue.params?.['atKey'] === true) {

@@ -10,8 +10,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function keyhole(args: string[], options: { cwd?: string } = {}): CliResult {
-  const result = spawnSync(process.execPath, ['--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, ...args], {
+export interface CliOptions {
+  cwd?: string;
+  /** Caps the child's JavaScript heap, in MiB: a run that needs more dies (exit 134) instead of passing. */
+  maxHeapMiB?: number;
+}
+
+export function keyhole(args: string[], options: CliOptions = {}): CliResult {
+  const heap = options.maxHeapMiB === undefined ? [] : [`--max-old-space-size=${options.maxHeapMiB}`];
+  const result = spawnSync(process.execPath, [...heap, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, ...args], {
     cwd: options.cwd ?? ROOT,
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1' },
