@@ -2,6 +2,7 @@
 import { compareWithBaseline, loadBaseline } from '../baseline.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
+import { printable } from '../printable.ts';
 import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../policy.ts';
 import { assembleReport, runMatrix } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
@@ -111,7 +112,7 @@ export function applyChecks(report: Report, checks: Checks, universe: PolicyUniv
   }
 }
 
-/** Policy failures and regressions on stderr, always; baseline notes unless `--quiet`. */
+/** Policy failures and regressions on stderr, always; baseline notes unless `--quiet`. Names from input files are printed escaped. */
 export function printChecks(report: Report, quiet: boolean | undefined): void {
   const lines: string[] = [];
   if (report.policy) {
@@ -133,7 +134,7 @@ export function printChecks(report: Report, quiet: boolean | undefined): void {
     }
     if (!quiet) for (const note of notes) lines.push(`  baseline note: ${note}`);
   }
-  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  if (lines.length > 0) process.stderr.write(`${lines.map((line) => printable(line)).join('\n')}\n`);
 }
 
 export function pickReporters(list: string): ReporterEntry[] {
@@ -151,7 +152,7 @@ export async function writeReports(report: Report, active: ReturnType<typeof cre
     const path = await reporter.onEnd(report);
     if (path) written.push(path);
   }
-  if (!quiet && written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
+  if (!quiet && written.length > 0) process.stdout.write(`reports: ${printable(written.join(', '))}\n`);
 }
 
 /* ------------------------------------------------------------------------------------------ */

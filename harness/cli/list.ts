@@ -1,5 +1,6 @@
 /** `keyhole list`: every built-in target, adversary and scenario with a one-line description. */
 import pc from 'picocolors';
+import { printable } from '../printable.ts';
 import { adversaries } from '../../attacks/registry.ts';
 import { targets } from '../../targets/registry.ts';
 import { builtInScenarios } from './catalogue.ts';
@@ -26,9 +27,10 @@ export function catalogue(): Catalogue {
 
 export function renderCatalogue(list: Catalogue, color: boolean): string {
   const c = pc.createColors(color);
-  const width = Math.max(...Object.values(list).flat().map((e) => e.name.length));
+  const names = Object.values(list).flat().map((e) => printable(e.name));
+  const width = Math.max(...names.map((name) => name.length));
   const section = (title: string, entries: CatalogueEntry[]) =>
-    [c.bold(title), ...entries.map((e) => `  ${c.cyan(e.name.padEnd(width))}  ${e.description}`)].join('\n');
+    [c.bold(title), ...entries.map((e) => `  ${c.cyan(printable(e.name).padEnd(width))}  ${printable(e.description)}`)].join('\n');
   return `${[section('targets', list.targets), section('adversaries', list.adversaries), section('scenarios', list.scenarios)].join('\n\n')}\n`;
 }
 

@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatProblem, InputError } from '../errors.ts';
+import { printable } from '../printable.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { DEFAULT_REPORTERS } from '../../reports/defaults.ts';
 import { MAX_WORKERS, prestartWorkers, workersRequested } from '../worker-pool.ts';
@@ -100,7 +101,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`keyhole: bad input\n${error.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
       return EXIT.input;
     }
-    const message = error instanceof Error ? (process.env.KEYHOLE_DEBUG ? error.stack : error.message) : String(error);
+    // The message may quote input (a target's error, a file name): printed escaped (a debug stack line by line).
+    const message =
+      error instanceof Error && process.env.KEYHOLE_DEBUG
+        ? (error.stack ?? error.message).split('\n').map((line) => printable(line)).join('\n')
+        : printable(error instanceof Error ? error.message : String(error));
     process.stderr.write(`keyhole: internal error: ${message}\n`);
     return EXIT.harness;
   }
