@@ -1,4 +1,5 @@
 /** `keyhole audit [SCENARIO...]`: run the matrix, write the reports, decide the exit status. */
+import { availableParallelism } from 'node:os';
 import { compareWithBaseline, loadBaseline } from '../baseline.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
@@ -8,6 +9,7 @@ import { assembleReport, runMatrix } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
 import { parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
+import { discardPrestarted, threadsFor } from '../worker-pool.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry } from '../../reports/types.ts';
 import { builtInScenarios, loadOptions, pick, pickAdversaries, pickTargets } from './catalogue.ts';
@@ -45,6 +47,11 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
 
   const matrix = runMatrix({ targets, scenarios, adversaries });
   const specs = shard ? shardOf(matrix, shard) : matrix;
+  const threads = threadsFor(workers, specs.length);
+  discardPrestarted(threads - 1);
+  if (threads < workers && !flags.quiet) {
+    process.stderr.write(`keyhole: --workers ${workers}: ${threads} thread(s) for ${specs.length} run(s) on ${availableParallelism()} core(s)\n`);
+  }
   const active = createReporters(reporterEntries, flags.out);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
@@ -53,7 +60,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     runs = await executeSpecs(specs, {
       seed,
       crypto,
-      workers,
+      workers: threads,
       onRun: (run, done, total) => {
         progress.update(done, total, run);
         active.forEach((r) => r.onRun?.(run));

@@ -8,7 +8,7 @@ import { formatProblem, InputError } from '../errors.ts';
 import { printable } from '../printable.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { DEFAULT_REPORTERS } from '../../reports/defaults.ts';
-import { MAX_WORKERS, prestartWorkers, workersRequested } from '../worker-pool.ts';
+import { MAX_WORKERS, prestartWorkers, threadsFor, workersRequested } from '../worker-pool.ts';
 import { EXIT } from './exit.ts';
 
 // Each command's module is loaded when the command runs: an audit with --workers starts its
@@ -87,7 +87,8 @@ function buildProgram(setExit: (code: number) => void): Command {
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const workers = workersRequested(argv);
-  if (workers !== null && workers > 1 && workers <= MAX_WORKERS) prestartWorkers(workers - 1);
+  // No more than the cores: the runs are not known yet (see `threadsFor`).
+  if (workers !== null && workers > 1 && workers <= MAX_WORKERS) prestartWorkers(threadsFor(workers) - 1);
   const program = buildProgram((c) => (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
