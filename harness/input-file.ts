@@ -6,9 +6,10 @@
  *   too large) and returns its text; refuses binary files and bad UTF-8.
  * - `parseInput(text, file, kind)`: YAML, or strict JSON for a name ending in `.json`, into
  *   plain data plus `locate`, which turns a path inside the data into a `line:column`.
- *   Refuses empty files, several YAML documents, duplicate keys (also in JSON), nesting
- *   deeper than `MAX_NESTING` (before anything recursive could exhaust the stack) and
- *   alias bombs.
+ *   Refuses empty files, several YAML documents, duplicate keys (also in JSON, and keys
+ *   that become one name), lists or mappings as keys, nesting deeper than `MAX_NESTING`
+ *   (before anything recursive could exhaust the stack) and alias bombs, by their count and
+ *   by the size they expand to (`MAX_YAML_EXPANDED_CHARS`). Limits: `./limits.ts`.
  * - `unusableData(data, kind)`: the problem of parsed data no schema can check (nothing, a
  *   cycle, too deep), if any.
  * - `Problems`: collects the problems of one file, each located, up to
@@ -19,8 +20,9 @@
  * a well-formed file quickly and in little memory; the `yaml` library, whose document keeps
  * every node's position, decides whenever js-yaml refuses a file (so every syntax error is
  * reported one way) and locates the problems a schema finds, parsing the file again only then. A 100,000-step scenario loads
- * in about a second rather than in half a minute and a gigabyte. Files with YAML anchors go
- * the careful way from the start, where alias expansion is limited.
+ * in about a second rather than in half a minute and a gigabyte. Files with YAML anchors (or
+ * what may be a list or mapping as a key) go the careful way from the start, where alias
+ * expansion is limited and every key is checked on the document's nodes.
  *
  * Every problem is an `InputProblem` (thrown in an `InputError`): the file, the path inside
  * it (`steps[3].send.to`, see `formatPath`), what was expected and, where known, the

@@ -599,12 +599,12 @@ class Checker {
     const base = ['adversaries', adversary];
     const taken = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
     const takes = taken.length > 0 ? `${adversary} takes only: ${taken.join(', ')}` : `${adversary} takes no parameters`;
-    const others = issues.filter((issue) => issue.code !== 'unrecognized_keys' || issue.path.length > 0);
-    for (const issue of issues) {
-      if (issue.code !== 'unrecognized_keys' || issue.path.length > 0) continue;
+    const unknownKeys = (issue: z.core.$ZodIssue): issue is z.core.$ZodIssueUnrecognizedKeys =>
+      issue.code === 'unrecognized_keys' && issue.path.length === 0;
+    for (const issue of issues.filter(unknownKeys)) {
       for (const key of issue.keys) this.#add([...base, key], `unknown key ${echo(key)} (${takes})`, true);
     }
-    addZodIssues(this.#problems, others, params, base);
+    addZodIssues(this.#problems, issues.filter((issue) => !unknownKeys(issue)), params, base);
   }
 
   /** A device that exists at some point of the scenario; a bare user means its primary. */
