@@ -41,6 +41,17 @@ export const MAX_COUNT = 100_000;
  */
 export const MAX_SCENARIO_MESSAGES = 1_000_000;
 /**
+ * Devices of one scenario: its users' devices plus every device it links. Each one is a client
+ * with its own keys, and a message to a group goes to every device of every member.
+ */
+export const MAX_SCENARIO_DEVICES = 1_000;
+/**
+ * Copies of messages one scenario delivers in all: each message times the devices it goes to
+ * (the recipients' and the sender's other devices). A one-to-one chat delivers one copy a
+ * message; a 1,000-device group, a thousand.
+ */
+export const MAX_SCENARIO_DELIVERIES = 10_000_000;
+/**
  * Bytes of message text one scenario sends in all (each send's `text`, in UTF-8, times its
  * `count`); generated texts are not counted. 64 MiB of text take about 750 MB per run.
  */

@@ -358,3 +358,21 @@ test('the message budget takes exactly 1,000,000 messages; one more is refused a
     ['steps[10].send', 'the scenario sends 1000001 messages by this step (each count included); at most 1000000 messages in a scenario (line 14:11)'],
   ]);
 });
+
+test('a scenario of 1,001 devices is refused at the user that brings it over the device budget', (t) => {
+  const users = Array.from({ length: 11 }, (_, u) => `  u${u}: [${Array.from({ length: 91 }, (_, d) => `d${d}`).join(', ')}]`).join('\n');
+  const error = expectInputError(t, () => parseScenario(`name: crowd\nusers:\n${users}\nsteps:\n  - mark: x\n`, 'crowd.yaml', options));
+  t.deepEqual(error.problems.map((p) => [p.path, p.message]), [
+    ['users.u10', 'the scenario has 1001 devices by here (its users\' and the ones it links); at most 1000 devices in a scenario (line 13:8)'],
+  ]);
+});
+
+test('a group send to 1,000 devices 10,100 times (ten million copies) is refused at that step', (t) => {
+  const names = Array.from({ length: 10 }, (_, u) => `u${u}`);
+  const users = names.map((user) => `  ${user}: [${Array.from({ length: 100 }, (_, d) => `d${d}`).join(', ')}]`).join('\n');
+  const text = `name: fan-out\nusers:\n${users}\ngroups:\n  all: { admin: u0, members: [${names.join(', ')}] }\nsteps:\n  - send: { from: u0, to: all, count: 10000 }\n  - send: { from: u1, to: all, count: 100 }\n`;
+  const error = expectInputError(t, () => parseScenario(text, 'fan-out.yaml', options));
+  t.deepEqual(error.problems.map((p) => [p.path, p.message]), [
+    ['steps[1].send', 'the scenario delivers 10089900 copies of messages by this step (each message to each device it goes to); at most 10000000 in a scenario (line 17:11)'],
+  ]);
+});

@@ -1,28 +1,47 @@
 /**
  * The work a scenario asks for, checked against its budget before anything is built from it:
- * the messages it sends in all (`MAX_SCENARIO_MESSAGES`, the sum of its steps' counts) and
- * the bytes of message text (`MAX_SCENARIO_TEXT_BYTES`, each `text` in UTF-8 times its
- * count). A 10 KB file of 200 steps of `count: 100000` asks for 20,000,000 messages; one
- * `count: 1000` with a 5 MB text for 5 GB of text. Each is refused at the step that goes over
- * the budget, before a single message id is made.
+ * the messages it sends in all (`MAX_SCENARIO_MESSAGES`, the sum of its steps' counts), the
+ * bytes of message text (`MAX_SCENARIO_TEXT_BYTES`, each `text` in UTF-8 times its count)
+ * and its devices (`MAX_SCENARIO_DEVICES`). A 10 KB file of 200 steps of `count: 100000`
+ * asks for 20,000,000 messages; one `count: 1000` with a 5 MB text for 5 GB of text. Each is
+ * refused at the place that goes over the budget, before a single message id is made.
+ *
+ * The copies delivered (`MAX_SCENARIO_DELIVERIES`) depend on who is a member of which group
+ * at each step, so the loader's checker counts them as it goes (`deliveriesProblem`).
  */
-import { MAX_SCENARIO_MESSAGES, MAX_SCENARIO_TEXT_BYTES } from '../limits.ts';
+import { MAX_SCENARIO_DELIVERIES, MAX_SCENARIO_DEVICES, MAX_SCENARIO_MESSAGES, MAX_SCENARIO_TEXT_BYTES } from '../limits.ts';
 import type { Path } from '../input-file.ts';
-import type { RawStep } from './schema.ts';
+import type { RawScenario } from './schema.ts';
 
 export interface BudgetProblem {
   path: Path;
   message: string;
 }
 
-/** The first step at which the scenario goes over each budget, if it does. */
-export function budgetProblems(steps: readonly RawStep[]): BudgetProblem[] {
+/** The first place at which the scenario goes over each budget, if it does. */
+export function budgetProblems(scenario: Pick<RawScenario, 'users' | 'steps'>): BudgetProblem[] {
   const problems: BudgetProblem[] = [];
+  const devicesProblem = (devices: number, path: Path) => ({
+    path,
+    message: `the scenario has ${devices} devices by here (its users' and the ones it links); at most ${MAX_SCENARIO_DEVICES} devices in a scenario`,
+  });
+  let devices = 0;
+  for (const [user, names] of Object.entries(scenario.users)) {
+    devices += names.length;
+    if (devices > MAX_SCENARIO_DEVICES) {
+      problems.push(devicesProblem(devices, ['users', user]));
+      break;
+    }
+  }
+  const steps = scenario.steps;
   let messages = 0;
   let textBytes = 0;
   let messagesOver = false;
   let textOver = false;
   steps.forEach((step, index) => {
+    if ('link-device' in step && devices <= MAX_SCENARIO_DEVICES && ++devices > MAX_SCENARIO_DEVICES) {
+      problems.push(devicesProblem(devices, ['steps', index, 'link-device']));
+    }
     if (!('send' in step)) return;
     const count = step.send.count ?? 1;
     messages += count;
@@ -44,4 +63,13 @@ export function budgetProblems(steps: readonly RawStep[]): BudgetProblem[] {
     }
   });
   return problems;
+}
+
+/**
+ * The problem of a send that brings the copies delivered over `MAX_SCENARIO_DELIVERIES`
+ * (`total`, this step's included), if it does; `copies`: this step's.
+ */
+export function deliveriesProblem(total: number, copies: number): string | undefined {
+  if (total <= MAX_SCENARIO_DELIVERIES || total - copies > MAX_SCENARIO_DELIVERIES) return undefined;
+  return `the scenario delivers ${total} copies of messages by this step (each message to each device it goes to); at most ${MAX_SCENARIO_DELIVERIES} in a scenario`;
 }

@@ -30,7 +30,7 @@ import {
   unusableData,
 } from '../input-file.ts';
 import type { InputKind, Locate, Path, Segment } from '../input-file.ts';
-import { budgetProblems } from './budget.ts';
+import { budgetProblems, deliveriesProblem } from './budget.ts';
 import { scenarioFileSchema } from './schema.ts';
 import type { RawScenario, RawStep } from './schema.ts';
 import { deviceAddress } from './types.ts';
@@ -229,7 +229,7 @@ function checkScenario(data: unknown, file: string, options: LoadOptions, locate
     problems.throwIfAny();
   }
   // Before the checker makes an id for every message the scenario sends.
-  for (const { path, message } of budgetProblems(result.data!.steps)) problems.add(path, message);
+  for (const { path, message } of budgetProblems(result.data!)) problems.add(path, message);
   problems.throwIfAny();
   const scenario = new Checker(result.data!, file, options, problems).run();
   problems.throwIfAny();
@@ -265,6 +265,8 @@ class Checker {
   /** Every id any send step of the scenario sends, for better messages. */
   readonly #sentLater = new Map<string, number>();
   readonly #marks = new Map<string, number>();
+  /** Copies of messages delivered so far: each message times the devices it goes to. */
+  #deliveries = 0;
 
   constructor(raw: RawScenario, file: string, options: LoadOptions, problems: Problems) {
     this.#raw = raw;
@@ -548,7 +550,20 @@ class Checker {
     for (const id of ids) if (!this.#sent.has(id)) this.#sent.set(id, { step: index, path: idPath });
 
     if (!from || !to) return undefined;
+    const copies = ids.length * this.#copiesOf(from, to);
+    this.#deliveries += copies;
+    const overBudget = deliveriesProblem(this.#deliveries, copies);
+    if (overBudget) this.#add(at('send'), overBudget);
     return { kind: 'send', from, to, messages: ids.map((id) => ({ id, text: send.text ?? null })) };
+  }
+
+  /** The devices one message from `from` to `to` goes to now: the recipients' and the sender's other devices. */
+  #copiesOf(from: DeviceAddress, to: Addressee): number {
+    const users = new Set(to.kind === 'user' ? [to.user] : this.#groups.get(to.group)!.members);
+    users.add(from.slice(0, from.indexOf('.')));
+    let devices = 0;
+    for (const user of users) devices += this.#devices.get(user)?.length ?? 0;
+    return devices - 1; // not the sending device
   }
 
   #checkAdversaries(): Record<string, Record<string, unknown>> {
