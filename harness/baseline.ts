@@ -3,12 +3,18 @@
  * (target, scenario, adversary), messages by id. Worse is:
  * - a message that was not leaked and now is;
  * - a property whose verdict was anything but `violated` and now is `violated`;
- * - a run that was `ok` and now is `error`.
+ * - a run that was `ok` and now is `error`;
+ * - a new message id (or a new run) that looks the same as one of the baseline that is gone
+ *   (`sоurce` with a Cyrillic `о` for `source`, UTS #39 confusables, `./look-alike.ts`): a
+ *   renamed look-alike would otherwise pass as "new", and whatever the old one did, unseen.
  * Runs and messages the baseline does not have (or did not judge: its run was
  * `not-applicable` or failed) cannot have got worse; they are listed in notes instead.
  */
+import { MAX_LISTED_ITEM_CHARS } from './limits.ts';
+import { describeDifference, lookAlikePairs } from './look-alike.ts';
+import { cut, echo } from './printable.ts';
 import { readReportFile, runKey, runName } from './report/read.ts';
-import type { BaselineOutcome, PropertyReport, Regression, Report } from './report/types.ts';
+import type { BaselineOutcome, PropertyReport, Regression, Report, RunReport } from './report/types.ts';
 import { isClaimViolation } from './report/verdicts.ts';
 
 /** Reads the baseline report; anything unreadable or not a keyhole report is an `InputError`. */
@@ -19,7 +25,7 @@ export function loadBaseline(path: string): Report {
 export function compareWithBaseline(baseline: Report, current: Pick<Report, 'runs' | 'seed'>, file: string): BaselineOutcome {
   const before = new Map(baseline.runs.map((run) => [runKey(run), run]));
   const regressions: Regression[] = [];
-  const newRuns: string[] = [];
+  const newRuns: RunReport[] = [];
   const unjudged: string[] = [];
   const notApplicable: string[] = [];
   const newMessages: string[] = [];
@@ -31,7 +37,7 @@ export function compareWithBaseline(baseline: Report, current: Pick<Report, 'run
     seen.add(key);
     const was = before.get(key);
     if (!was) {
-      newRuns.push(runName(run));
+      newRuns.push(run);
       continue;
     }
     const add = (kind: Regression['kind'], subject: string | null, wasText: string, nowText: string, description: string) =>
@@ -63,10 +69,26 @@ export function compareWithBaseline(baseline: Report, current: Pick<Report, 'run
     }
 
     const oldMessages = new Map(was.messages.map((m) => [m.id, m]));
+    const ids = new Set(run.messages.map((m) => m.id));
+    const lookAlikes = lookAlikePairs(
+      run.messages.filter((m) => !oldMessages.has(m.id)).map((m) => m.id),
+      was.messages.filter((m) => !ids.has(m.id)).map((m) => m.id),
+    );
+    const renamed = new Set(lookAlikes.flatMap((pair) => [pair.added, pair.removed]));
+    for (const { added, removed } of lookAlikes) {
+      add(
+        'look-alike',
+        added,
+        removed,
+        added,
+        `message ${echo(added)} is new and looks the same as ${echo(removed)} of the baseline, which is no longer sent ` +
+          `(${describeDifference(added, removed)}); counted as worse: a look-alike id hides what became of that message`,
+      );
+    }
     for (const message of run.messages) {
       const old = oldMessages.get(message.id);
       if (!old) {
-        newMessages.push(`${runName(run)}: ${message.id}`);
+        if (!renamed.has(message.id)) newMessages.push(`${runName(run)}: ${message.id}`);
         continue;
       }
       if (message.leaked && !old.leaked) {
@@ -74,8 +96,7 @@ export function compareWithBaseline(baseline: Report, current: Pick<Report, 'run
         add('message', message.id, 'not leaked', `leaked${via}`, `message '${message.id}' leaked${via}; it did not leak in the baseline`);
       }
     }
-    const ids = new Set(run.messages.map((m) => m.id));
-    for (const old of was.messages) if (!ids.has(old.id)) goneMessages.push(`${runName(run)}: ${old.id}`);
+    for (const old of was.messages) if (!ids.has(old.id) && !renamed.has(old.id)) goneMessages.push(`${runName(run)}: ${old.id}`);
 
     const oldProperties = new Map(was.properties.map((p) => [p.property, p]));
     for (const property of run.properties) {
@@ -92,11 +113,40 @@ export function compareWithBaseline(baseline: Report, current: Pick<Report, 'run
     }
   }
 
-  const missing = baseline.runs.filter((run) => !seen.has(runKey(run)));
+  let missing = baseline.runs.filter((run) => !seen.has(runKey(run)));
+  // A new run that looks the same as a run of the baseline that is gone: worse, not new.
+  const runPairs = lookAlikePairs(newRuns.map(runKey), missing.map(runKey));
+  if (runPairs.length > 0) {
+    const newByKey = new Map(newRuns.map((run) => [runKey(run), run]));
+    const missingByKey = new Map(missing.map((run) => [runKey(run), run]));
+    for (const { added, removed } of runPairs) {
+      const run = newByKey.get(added)!;
+      const old = missingByKey.get(removed)!;
+      regressions.push({
+        target: run.target,
+        scenario: run.scenario,
+        adversary: run.adversary,
+        kind: 'look-alike',
+        subject: runName(run),
+        was: runName(old),
+        now: runName(run),
+        description:
+          `the run ${echo(runName(run))} is new and looks the same as ${echo(runName(old))} of the baseline, which is not in this report ` +
+          `(${describeDifference(runName(run), runName(old))}); counted as worse: a look-alike name hides what became of that run`,
+      });
+    }
+    const paired = new Set(runPairs.flatMap((pair) => [pair.added, pair.removed]));
+    newRuns.splice(0, newRuns.length, ...newRuns.filter((run) => !paired.has(runKey(run))));
+    missing = missing.filter((run) => !paired.has(runKey(run)));
+  }
   const notes: string[] = [];
-  const listed = (items: string[]) => (items.length > 5 ? `${items.slice(0, 5).join('; ')}; and ${items.length - 5} more` : items.join('; '));
+  // Names in notes may come from the baseline file: each is cut to a readable length.
+  const listed = (items: string[]) => {
+    const shown = items.slice(0, 5).map((item) => cut(item, MAX_LISTED_ITEM_CHARS));
+    return items.length > 5 ? `${shown.join('; ')}; and ${items.length - 5} more` : shown.join('; ');
+  };
   if (newRuns.length > 0) {
-    notes.push(`${newRuns.length} run(s) not in the baseline, not compared (new runs are not worse): ${listed(newRuns)}`);
+    notes.push(`${newRuns.length} run(s) not in the baseline, not compared (new runs are not worse): ${listed(newRuns.map(runName))}`);
   }
   if (unjudged.length > 0) {
     notes.push(`${unjudged.length} run(s) judged now but not in the baseline, not compared: ${listed(unjudged)}`);

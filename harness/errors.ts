@@ -3,6 +3,7 @@
  * files (exit 2, one located line per problem, never a stack trace); anything else that
  * escapes the harness is a harness failure (exit 3).
  */
+import { printable } from './printable.ts';
 
 export interface InputProblem {
   /** The file, or `<command line>` for flags. */
@@ -24,9 +25,15 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * One problem as one printable line: the file, the path and the message may all hold text
+ * from input, so control and bidirectional characters are escaped (a line break in a value
+ * cannot forge another problem line) and each part is cut to a readable length.
+ */
 export function formatProblem(problem: InputProblem): string {
-  const where = problem.path ? `${problem.file}: ${problem.path}` : problem.file;
-  return `${where}: ${problem.message}`;
+  const file = printable(problem.file);
+  const where = problem.path ? `${file}: ${printable(problem.path)}` : file;
+  return `${where}: ${printable(problem.message)}`;
 }
 
 /** Thrown by a client for a step its design does not support; the run becomes `not-applicable`. */

@@ -12,9 +12,10 @@
  *   plain data plus `locate`, which turns a path inside the data into a `line:column`, and
  *   `lineOf`, the line where a mapping or list inside it starts (a scenario's steps),
  *   recorded while parsing so that asking costs nothing.
- *   Refuses empty files, several YAML documents, duplicate keys (also in JSON), nesting
- *   deeper than `MAX_NESTING` (before anything recursive could exhaust the stack) and
- *   alias bombs.
+ *   Refuses empty files, several YAML documents, duplicate keys (also in JSON, and keys
+ *   that become one name), lists or mappings as keys, nesting deeper than `MAX_NESTING`
+ *   (before anything recursive could exhaust the stack) and alias bombs, by their count and
+ *   by the size they expand to (`MAX_YAML_EXPANDED_CHARS`). Limits: `./limits.ts`.
  * - `unusableData(data, kind)`: the problem of parsed data no schema can check (nothing, a
  *   cycle, too deep), if any.
  * - `Problems`: collects the problems of one file, each located, up to
@@ -25,8 +26,9 @@
  * a well-formed file quickly and in little memory; the `yaml` library, whose document keeps
  * every node's position, decides whenever js-yaml refuses a file (so every syntax error is
  * reported one way) and locates the problems a schema finds, parsing the file again only then. A 100,000-step scenario loads
- * in about a second rather than in half a minute and a gigabyte. Files with YAML anchors go
- * the careful way from the start, where alias expansion is limited.
+ * in about a second rather than in half a minute and a gigabyte. Files with YAML anchors (or
+ * what may be a list or mapping as a key) go the careful way from the start, where alias
+ * expansion is limited and every key is checked on the document's nodes.
  *
  * Every problem is an `InputProblem` (thrown in an `InputError`): the file, the path inside
  * it (`steps[3].send.to`, see `formatPath`), what was expected and, where known, the
@@ -37,20 +39,18 @@ import type { Stats } from 'node:fs';
 import { extname } from 'node:path';
 
 import { load as loadYamlQuickly } from 'js-yaml';
-import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { Composer, isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
+import type { Document, Node as YamlNode, ParsedNode, Scalar } from 'yaml';
 import type { z } from 'zod';
 
 import { InputError } from './errors.ts';
+import { MAX_ECHOED_CHARS, MAX_NESTING, MAX_PROBLEMS_PER_FILE, MAX_YAML_ALIASES, MAX_YAML_EXPANDED_CHARS } from './limits.ts';
+import { cut, echo } from './printable.ts';
+import { withArticle } from './wording.ts';
 import { YAML_1_2_CORE_SCHEMA } from './yaml-core-schema.ts';
 import type { InputProblem } from './errors.ts';
 
-/** Problems reported per file; more are counted in one last `N more problem(s) not shown`. */
-export const MAX_PROBLEMS_PER_FILE = 20;
-/** Lists and mappings inside each other; a scenario needs about 5, a policy 3. */
-export const MAX_NESTING = 64;
-/** YAML aliases expanded at most, against alias bombs ("billion laughs"). */
-const MAX_ALIAS_COUNT = 1000;
+export { MAX_NESTING, MAX_PROBLEMS_PER_FILE };
 
 /** One step of a path inside a file's data: a mapping key or a list index. */
 export type Segment = string | number;
@@ -62,7 +62,7 @@ export type LineOf = (path: Path) => number | undefined;
 
 /** What kind of input file is read, for the checks and the messages. */
 export interface InputKind {
-  /** One word for what the file holds: `scenario` gives "a scenario file", "expected a scenario". */
+  /** One word for what the file holds: `scenario` gives "a scenario file", "expected a scenario" (`adversary`: "an adversary"). */
   what: string;
   /** The shape of the whole file, named when it is empty: `a mapping with the key expect`. */
   shape: string;
@@ -98,8 +98,8 @@ export function readInputFile(path: string, kind: InputKind): string {
   };
   const tooLarge = (size: string): never => fail(`is too large (${size} bytes; at most ${kind.maxBytes}${kind.maxBytesNote ? `, ${kind.maxBytesNote}` : ''})`);
   const checkStats = (stats: Stats) => {
-    if (stats.isDirectory()) fail(`is a folder; expected a ${kind.what} file${kind.extensions ? ` (${kind.extensions.join(', ')})` : ''}`);
-    if (!stats.isFile()) fail(`is not a regular file (${fileType(stats)}); expected a ${kind.what} file`);
+    if (stats.isDirectory()) fail(`is a folder; expected ${withArticle(kind.what)} file${kind.extensions ? ` (${kind.extensions.join(', ')})` : ''}`);
+    if (!stats.isFile()) fail(`is not a regular file (${fileType(stats)}); expected ${withArticle(kind.what)} file`);
     if (stats.size > kind.maxBytes) tooLarge(String(stats.size));
   };
   try {
@@ -108,7 +108,7 @@ export function readInputFile(path: string, kind: InputKind): string {
     if (error instanceof InputError) throw error;
     return fail(describeFsError(error, kind));
   }
-  if (kind.extensions && !hasExtension(path, kind)) fail(`expected a ${kind.what} file ending in ${kind.extensions.join(', ')}`);
+  if (kind.extensions && !hasExtension(path, kind)) fail(`expected ${withArticle(kind.what)} file ending in ${kind.extensions.join(', ')}`);
   let bytes: Buffer;
   let fd: number | undefined;
   try {
@@ -167,7 +167,7 @@ export function describeFsError(error: unknown, kind: Pick<InputKind, 'what'>): 
     case 'EPERM':
       return 'cannot read: permission denied';
     case 'EISDIR':
-      return `is a folder; expected a ${kind.what} file`;
+      return `is a folder; expected ${withArticle(kind.what)} file`;
     case 'ENOTDIR':
       return 'cannot read: a part of the path is not a folder';
     default:
@@ -225,7 +225,7 @@ export function checkJsonSize(text: string, file: string, limits: JsonLimits, ki
       depth++;
       values++;
       if (depth > limits.maxNesting) {
-        throw new InputError({ file, path: '', message: `nested too deeply (more than ${limits.maxNesting} levels); expected a ${kind.what} (line ${lineColumn(text, i)})` });
+        throw new InputError({ file, path: '', message: `nested too deeply (more than ${limits.maxNesting} levels); expected ${withArticle(kind.what)} (line ${lineColumn(text, i)})` });
       }
     } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) {
       depth--;
@@ -236,7 +236,7 @@ export function checkJsonSize(text: string, file: string, limits: JsonLimits, ki
       throw new InputError({
         file,
         path: '',
-        message: `holds too many values (more than ${limits.maxValues}${limits.maxValuesNote ? `, ${limits.maxValuesNote}` : ''}); expected a ${kind.what} (line ${lineColumn(text, i)})`,
+        message: `holds too many values (more than ${limits.maxValues}${limits.maxValuesNote ? `, ${limits.maxValuesNote}` : ''}); expected ${withArticle(kind.what)} (line ${lineColumn(text, i)})`,
       });
     }
   }
@@ -254,8 +254,10 @@ export interface ParsedInput {
  * Parses an input file's text: strict JSON when `file` ends in `.json`, YAML otherwise. A
  * leading byte order mark is ignored. Throws `InputError` for anything but one document of
  * data: control characters, an empty file (or, in YAML, only comments), syntax errors
- * (located), several YAML documents, duplicate keys, nesting deeper than `MAX_NESTING`,
- * more than `MAX_ALIAS_COUNT` expanded aliases.
+ * (located), several YAML documents, duplicate keys (also keys such as `1` and `"1"`, which
+ * become one name), a list or mapping as a key, nesting deeper than `MAX_NESTING`, more than
+ * `MAX_YAML_ALIASES` expanded aliases, more than `MAX_YAML_EXPANDED_CHARS` characters with
+ * every alias expanded.
  */
 export function parseInput(input: string, file: string, kind: Pick<InputKind, 'what' | 'shape'>): ParsedInput {
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
@@ -271,7 +273,7 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
   }
   const json = extname(file).toLowerCase() === '.json';
   if (text.trim() === '' || (!json && isOnlyComments(text))) {
-    fail(`the file is empty; expected a ${kind.what} (${kind.shape})`);
+    fail(`the file is empty; expected ${withArticle(kind.what)} (${kind.shape})`);
   }
 
   if (json) {
@@ -283,7 +285,7 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
       const message = found?.message ?? (error instanceof Error ? error.message : String(error));
       return fail(`JSON syntax error: ${message}`, found?.offset);
     }
-    if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`);
+    if (nestingDepth(data) > MAX_NESTING) fail(`nested too deeply (more than ${MAX_NESTING} levels); expected ${withArticle(kind.what)}`);
     // JSON.parse silently keeps the last of duplicate keys; both YAML parsers find them.
     // js-yaml's reading of the same text has the same structure, so its lines are the file's.
     const quick = quickYaml(text);
@@ -317,9 +319,11 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
       })),
     );
   }
+  const shapeProblems = documentProblems(doc, text, file);
+  if (shapeProblems.length > 0) throw new InputError(shapeProblems);
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
     fail(`YAML: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -332,23 +336,27 @@ export function parseInput(input: string, file: string, kind: Pick<InputKind, 'w
  * `MAX_NESTING`; undefined when it is fine. The message is meant for the path `[]`.
  */
 export function unusableData(data: unknown, kind: Pick<InputKind, 'what' | 'shape'>): string | undefined {
-  if (data === null || data === undefined) return `the file is empty; expected a ${kind.what} (${kind.shape})`;
+  if (data === null || data === undefined) return `the file is empty; expected ${withArticle(kind.what)} (${kind.shape})`;
   const depth = nestingDepth(data);
-  if (depth === Infinity) return `a YAML alias refers to its own anchor (a cycle); expected a ${kind.what}`;
-  if (depth > MAX_NESTING) return `nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}`;
+  if (depth === Infinity) return `a YAML alias refers to its own anchor (a cycle); expected ${withArticle(kind.what)}`;
+  if (depth > MAX_NESTING) return `nested too deeply (more than ${MAX_NESTING} levels); expected ${withArticle(kind.what)}`;
   return undefined;
 }
 
 /**
  * js-yaml's reading of a file it accepts, or null: it refused the file (a syntax error, a
  * duplicate key, several documents, nesting too deep for its recursion), the data is nested
- * deeper than `MAX_NESTING`, or the file has an anchor. Null sends the file to `parseYaml`,
- * which gives the located message. The line of every mapping and list is recorded on the
- * way, from js-yaml's node events, by the object it becomes (the nesting of the events
- * depends on the syntax: a flow mapping at the top is read once as a possible key).
+ * deeper than `MAX_NESTING`, or the file may have an anchor or a list or mapping as a key.
+ * Null sends the file to `parseYaml`, which gives the located message. The line of every
+ * mapping and list is recorded on the way, from js-yaml's node events, by the object it
+ * becomes (the nesting of the events depends on the syntax: a flow mapping at the top is
+ * read once as a possible key).
  */
 function quickYaml(text: string): { data: unknown; lineOf: LineOf } | null {
-  if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under a limit there
+  if (text.includes('&')) return null; // perhaps an anchor: aliases are expanded under limits there
+  // Perhaps a list or mapping as a key (`? [a, b]`, `[a, b]: x`), which js-yaml would turn
+  // into the name "a,b"; the careful path refuses it. A false alarm only costs time.
+  if (/(?:^|[\s[{,])\?(?:\s|$)|[\]}]\s*:(?:\s|$)/m.test(text)) return null;
   const lines = new Map<object, number>();
   /** The (0-based) line where each node being read opened, outermost first. */
   const opened: number[] = [];
@@ -429,7 +437,7 @@ function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): {
       throw new InputError({
         file,
         path: '',
-        message: `nested too deeply (more than ${MAX_NESTING} levels); expected a ${kind.what}${
+        message: `nested too deeply (more than ${MAX_NESTING} levels); expected ${withArticle(kind.what)}${
           typeof offset === 'number' ? ` (line ${lineColumn(text, offset)})` : ''
         }`,
       });
@@ -437,7 +445,8 @@ function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): {
     for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push({ node: child, depth });
   }
 
-  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  // logLevel 'error': the library warns through process.emitWarning, which would reach stderr.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   let doc: Document.Parsed | undefined;
   for (const next of composer.compose(tokens, true, text.length)) {
     if (!doc) {
@@ -457,6 +466,98 @@ function parseYaml(text: string, file: string, kind: Pick<InputKind, 'what'>): {
     return `${line}:${col}`;
   };
   return { doc: parsed, locate };
+}
+
+/**
+ * What a YAML document holds that the data it becomes would hide or that would be too much
+ * work, found on its nodes (before `toJS`, with positions), in document order:
+ * - a list or mapping as a mapping key (`? [a, b]`): a JS object could only take it as the
+ *   name "a,b" (and the `yaml` library would warn on stderr);
+ * - keys that become one name: `1` and `"1"`, `0x1F` and `"31"`, `~` and `""` are different
+ *   YAML keys but one JS property, so one of them would silently be lost;
+ * - the expanded size: each alias counts the characters of what it refers to, so one large
+ *   string anchored once and aliased many times cannot become gigabytes of data.
+ */
+function documentProblems(doc: Document.Parsed, text: string, file: string): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const add = (path: Path, message: string, offset: number | undefined) => {
+    if (problems.length >= MAX_PROBLEMS_PER_FILE) return;
+    const where = offset === undefined ? '' : ` (line ${lineColumn(text, offset)})`;
+    problems.push({ file, path: formatPath(path), message: `${message}${where}` });
+  };
+  /** The most recent node of each anchor name so far, as an alias refers to it (YAML 1.2.2 §7.1). */
+  const anchors = new Map<string, ParsedNode>();
+  /** The expanded size of every collection walked to its end; one still open is in a cycle. */
+  const sizes = new Map<ParsedNode, number>();
+  const resolve = (node: ParsedNode | null): ParsedNode | null =>
+    node !== null && isAlias(node) ? (anchors.get(node.source) ?? null) : node;
+  const keyText = (key: ParsedNode) => echo(text.slice(key.range[0], key.range[1]).trim());
+
+  let expanded = 0;
+  type Visit = { node: ParsedNode | null; path: Path; exit?: number };
+  const stack: Visit[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path, exit } = stack.pop()!;
+    if (node === null) continue;
+    if (exit !== undefined) {
+      sizes.set(node, expanded - exit);
+      continue;
+    }
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isAlias(node)) {
+      const source = anchors.get(node.source);
+      expanded += source === undefined ? 0 : isScalar(source) ? scalarSize(source) : (sizes.get(source) ?? 0);
+    } else if (isScalar(node)) {
+      expanded += scalarSize(node);
+    } else {
+      expanded += 1;
+    }
+    if (expanded > MAX_YAML_EXPANDED_CHARS) {
+      add(
+        path,
+        `YAML: with its aliases expanded, the document holds more than ${MAX_YAML_EXPANDED_CHARS} characters by this node ` +
+          `(each alias counts the size of what it refers to); at most ${MAX_YAML_EXPANDED_CHARS} characters in a document`,
+        node.range[0],
+      );
+      break;
+    }
+    if (!isCollection(node)) continue;
+    stack.push({ node, path, exit: expanded - 1 });
+    const children: Visit[] = [];
+    if (isMap(node)) {
+      const names = new Map<string, ParsedNode>();
+      for (const pair of node.items) {
+        const key = pair.key as ParsedNode | null;
+        const resolved = resolve(key);
+        if (key !== null && resolved !== null && isCollection(resolved)) {
+          add(path, `a ${isMap(resolved) ? 'mapping' : 'list'} cannot be a key; expected a name`, key.range[0]);
+          continue;
+        }
+        const name = resolved === null ? '' : String((resolved as Scalar).value ?? '');
+        const first = names.get(name);
+        if (first !== undefined && key !== null) {
+          add(
+            [...path, name],
+            `the keys ${keyText(first)} (line ${lineColumn(text, first.range[0])}) and ${keyText(key)} both become the name ${echo(name)}; expected different names`,
+            key.range[0],
+          );
+        } else if (key !== null) {
+          names.set(name, key);
+        }
+        if (key !== null) children.push({ node: key, path });
+        children.push({ node: pair.value as ParsedNode | null, path: [...path, name] });
+      }
+    } else {
+      node.items.forEach((item, index) => children.push({ node: item as ParsedNode, path: [...path, index] }));
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  return problems;
+}
+
+/** A scalar's share of the expanded size: its characters (a number or `null`: one). */
+function scalarSize(node: Scalar): number {
+  return typeof node.value === 'string' ? Math.max(node.value.length, 1) : 1;
 }
 
 function isOnlyComments(text: string): boolean {
@@ -689,13 +790,20 @@ export class Problems {
   }
 }
 
-/** `steps[3].send.to`; keys that are not plain words are quoted: `users["a b"]`. */
+/**
+ * `steps[3].send.to`; keys that are not plain words are quoted: `users["a b"]`. A key longer
+ * than `MAX_ECHOED_CHARS` is cut (`users.aaaa…`).
+ */
 export function formatPath(path: Path): string {
   let out = '';
   for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (/^[\p{L}\p{N}_-]+$/u.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
+    if (typeof segment === 'number') {
+      out += `[${segment}]`;
+      continue;
+    }
+    const shown = cut(segment, MAX_ECHOED_CHARS);
+    if (/^[\p{L}\p{N}_-]+$/u.test(segment)) out += out === '' ? shown : `.${shown}`;
+    else out += `[${JSON.stringify(shown)}]`;
   }
   return out;
 }
@@ -725,12 +833,12 @@ export function addZodIssues(problems: Problems, issues: readonly z.core.$ZodIss
     let message = issue.message.replace(/^Invalid input: /, '');
     if (issue.code === 'unrecognized_keys') {
       const allowed = /^expected (only|one of):/.test(message) ? ` (${message})` : '';
-      for (const key of issue.keys) problems.add([...path, key], `unknown key '${key}'${allowed}`, true);
+      for (const key of issue.keys) problems.add([...path, key], `unknown key ${echo(key)}${allowed}`, true);
       continue;
     }
     if (issue.code === 'invalid_key') {
       const inner = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? message;
-      problems.add(path, `invalid name '${String(local.at(-1))}': ${inner}`, true);
+      problems.add(path, `invalid name ${echo(String(local.at(-1)))}: ${inner}`, true);
       continue;
     }
     if (issue.code === 'custom' && issue.params?.['atKey'] === true) {

@@ -18,11 +18,13 @@ import { z } from 'zod';
 
 import { addZodIssues, MAX_PROBLEMS_PER_FILE, parseInput, Problems, readInputFile, unusableData } from './input-file.ts';
 import type { InputKind, Locate, Path } from './input-file.ts';
+import { MAX_POLICY_FILE_BYTES } from './limits.ts';
 import { PROPERTY_NAMES, VERDICTS } from './report/types.ts';
 import type { PolicyFailure, PropertyName, RunReport, Verdict } from './report/types.ts';
+import { withArticle } from './wording.ts';
 
 export const POLICY_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
-export const MAX_POLICY_BYTES = 1024 * 1024;
+export const MAX_POLICY_BYTES = MAX_POLICY_FILE_BYTES;
 export const MAX_POLICY_PROBLEMS = MAX_PROBLEMS_PER_FILE;
 
 const POLICY_INPUT: InputKind = {
@@ -88,7 +90,7 @@ function strict<S extends z.ZodRawShape>(shape: S, expected: string) {
 
 function nameFilter(what: string) {
   const name = z.string().min(1).max(200);
-  return z.union([name, z.array(name).min(1)], { error: `expected a ${what} name, "*" for any, or a non-empty list of ${what} names` }).optional();
+  return z.union([name, z.array(name).min(1)], { error: `expected ${withArticle(`${what} name`)}, "*" for any, or a non-empty list of ${what} names` }).optional();
 }
 
 const MAX_LEAKED = 'expected a non-negative integer (how many messages may leak at most)';

@@ -3,15 +3,28 @@
  * seconds loading the TypeScript sources; started as the command begins (`prestartWorkers`),
  * it loads them while this thread loads its own, and is ready when the first run is. A worker
  * waits for its `WorkerInit` as a message (see ./workers.ts), so it can start before the runs
- * are known. This module imports nothing of the harness, so that importing it is cheap.
+ * are known. This module imports nothing of the harness but its limits, so that importing it is cheap.
  */
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+
+import { MAX_WORKERS } from './limits.ts';
 
 /** Loads TypeScript in each worker, as `node --import ./register.js` does in the main thread. */
 const REGISTER = new URL('../register.js', import.meta.url).href;
 export const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 
-export const MAX_WORKERS = 64;
+export { MAX_WORKERS };
+
+/**
+ * The threads (this one included) that run an audit asked to use `requested`: never more than
+ * the cores, since more threads only share them while each holds its own copy of the sources
+ * (over 100 MB a thread), nor more than the runs, since a thread without a run only costs.
+ * `runs` is unknown (Infinity) when the workers are started, before the scenarios are read.
+ */
+export function threadsFor(requested: number, runs = Infinity, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(requested, cores, runs));
+}
 
 /** A worker thread and what became of it, recorded from its start (before anyone listens). */
 export interface StartedWorker {
@@ -41,6 +54,11 @@ export function prestartWorkers(count: number): void {
     started.worker.unref();
     prestarted.push(started);
   }
+}
+
+/** Ends the workers started earlier beyond the first `keep`: the audit has fewer runs than threads. */
+export function discardPrestarted(keep: number): void {
+  for (const started of prestarted.splice(Math.max(keep, 0))) void started.worker.terminate();
 }
 
 /** A worker started earlier with `entry`, if one is left. */

@@ -1,36 +1,41 @@
 /**
  * `list`: the terminal summary. A target x adversary matrix (messages obtained beyond
  * entitlement over messages judged, the entitled ones apart, and the claims each adversary
- * broke), then every violated claim and every run that failed.
+ * broke), then every violated claim and every run that failed. Every text of the report
+ * (which `keyhole merge` reads from files) is printed escaped and cut (`printable`): it can
+ * carry no control sequence to the terminal.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
+import { MAX_ECHOED_CHARS } from '../harness/limits.ts';
+import { printable } from '../harness/printable.ts';
 import type { Report } from '../harness/report/types.ts';
 import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
 import type { ReporterEntry } from './types.ts';
 
 export function renderList(report: Report, color: boolean): string {
   const c = pc.createColors(color);
+  const name = (text: string) => printable(text, MAX_ECHOED_CHARS);
   const matrix = buildMatrix(report);
   const table = new Table({
-    head: ['target \\ adversary', ...matrix.adversaries].map((h) => c.bold(h)),
+    head: ['target \\ adversary', ...matrix.adversaries.map(name)].map((h) => c.bold(h)),
     style: { head: [], border: [] },
   });
   for (const target of matrix.targets) {
-    table.push([c.bold(target), ...matrix.adversaries.map((adversary) => formatCell(matrix.cell(target, adversary), c))]);
+    table.push([c.bold(name(target)), ...matrix.adversaries.map((adversary) => formatCell(matrix.cell(target, adversary), c))]);
   }
   const lines = [table.toString(), ''];
   for (const clause of [...CELL_LEGEND, '? claims the attack could not settle (inconclusive)']) lines.push(c.dim(clause));
   if (report.violations.length > 0) {
     lines.push('', c.bold(c.red(`${report.violations.length} violated claim(s):`)));
     for (const v of report.violations) {
-      lines.push(`  ${c.red('✗')} ${v.target} · ${v.scenario} · ${v.adversary} · ${c.bold(v.property)}: ${v.detail}`);
+      lines.push(`  ${c.red('✗')} ${name(v.target)} · ${name(v.scenario)} · ${name(v.adversary)} · ${c.bold(name(v.property))}: ${printable(v.detail)}`);
     }
   }
   const errors = report.runs.filter((r) => r.status === 'error');
   if (errors.length > 0) {
     lines.push('', c.bold(c.red(`${errors.length} run(s) failed:`)));
-    for (const r of errors) lines.push(`  ${c.red('!')} ${r.target} · ${r.scenario} · ${r.adversary}: ${r.error}`);
+    for (const r of errors) lines.push(`  ${c.red('!')} ${name(r.target)} · ${name(r.scenario)} · ${name(r.adversary)}: ${printable(String(r.error))}`);
   }
   const ok = report.runs.filter((r) => r.status === 'ok').length;
   const na = report.runs.filter((r) => r.status === 'not-applicable').length;

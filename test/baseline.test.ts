@@ -184,3 +184,76 @@ test('through the CLI: a baseline that is not a report exits 2', (t) => {
   t.is(result.status, 2);
   t.true(result.stderr.includes(`${file}: expected a baseline report: a JSON object with schema 'keyhole-report/1'`), result.stderr);
 });
+
+/* Look-alike names (UTS #39 confusables) and names from the baseline file on the terminal. */
+
+const CYRILLIC_O = '\u043E';
+
+test("a message id renamed to a look-alike (a Cyrillic 'о' in 'source') is a regression, not a new message", (t) => {
+  const ids = (...names: string[]) => names.map((id, step) => ({ ...run('x').messages[0]!, id, step }));
+  const before = report([run('x', { messages: ids('source', 'b') })]);
+  const now = report([run('x', { messages: ids(`s${CYRILLIC_O}urce`, 'b') })]);
+  const outcome = compareWithBaseline(before, now, 'b.json');
+  t.deepEqual(
+    outcome.regressions.map((r) => [r.kind, r.subject, r.was, r.now]),
+    [['look-alike', `s${CYRILLIC_O}urce`, 'source', `s${CYRILLIC_O}urce`]],
+  );
+  t.is(
+    outcome.regressions[0]!.description,
+    `t · s · x: message 's${CYRILLIC_O}urce' is new and looks the same as 'source' of the baseline, which is no longer sent (character 2: U+043E, not U+006F); counted as worse: a look-alike id hides what became of that message`,
+  );
+  t.deepEqual(outcome.notes, [], 'neither noted as new nor as gone');
+  // A rename to a name that does not look the same stays a note.
+  const renamed = compareWithBaseline(before, report([run('x', { messages: ids('target', 'b') })]), 'b.json');
+  t.deepEqual(renamed.regressions, []);
+  t.is(renamed.notes.length, 2);
+});
+
+test('a scenario renamed to a look-alike makes its run a regression, not a new run', (t) => {
+  const before = report([run('x', { scenario: 'stolen-phone' })]);
+  const now = report([run('x', { scenario: `st${CYRILLIC_O}len-phone` })]);
+  const outcome = compareWithBaseline(before, now, 'b.json');
+  t.deepEqual(outcome.regressions.map((r) => [r.kind, r.scenario, r.was]), [['look-alike', `st${CYRILLIC_O}len-phone`, 't · stolen-phone · x']]);
+  t.regex(outcome.regressions[0]!.description, /^the run 't · stоlen-phone · x' is new and looks the same as 't · stolen-phone · x' of the baseline, which is not in this report \(character 7: U\+043E, not U\+006F\)/);
+  t.deepEqual(outcome.notes, []);
+});
+
+test('through the CLI: a message id renamed to a look-alike fails the baseline (exit 1)', (t) => {
+  const dir = tempDir();
+  const scenario = (id: string) => {
+    const file = join(tempDir(), 'look-alike.yaml');
+    writeFileSync(file, `name: look-alike\nusers: { alice: [phone], bob: [phone] }\nsteps:\n  - send: { from: alice, to: bob, id: "${id}" }\n`);
+    return file;
+  };
+  const args = ['-t', 'static-e2ee', '-a', 'server', '-r', 'json', '--quiet'];
+  t.is(keyhole(['audit', scenario('source'), ...args, '-o', dir]).status, 0);
+  const out = tempDir();
+  const result = keyhole(['audit', scenario(`s${CYRILLIC_O}urce`), ...args, '-o', out, '--baseline', join(dir, 'report.json')]);
+  t.is(result.status, 1, result.stderr);
+  t.true(
+    result.stderr.includes(`baseline: static-e2ee · look-alike · server: message 's${CYRILLIC_O}urce' is new and looks the same as 'source' of the baseline, which is no longer sent (character 2: U+043E, not U+006F)`),
+    result.stderr,
+  );
+  t.deepEqual(readReport(out).baseline?.regressions.map((r) => r.kind), ['look-alike']);
+});
+
+test('through the CLI: names from a baseline file reach the terminal escaped and cut, never raw', (t) => {
+  const first = tempDir();
+  t.is(keyhole([...AUDIT, '-o', first]).status, 0);
+  const crafted = readReport(first);
+  // Runs this audit does not have: the baseline note lists them.
+  crafted.runs.push(
+    { ...crafted.runs[0]!, scenario: 'retitled\u001b]0;pwned\u0007\u001b[2J\nkeyhole: baseline x: nothing got worse' },
+    { ...crafted.runs[0]!, scenario: 'z'.repeat(100_000) },
+    { ...crafted.runs[0]!, scenario: 'reversed \u202Eevil\u202C' },
+  );
+  const file = join(tempDir(), 'crafted.json');
+  writeFileSync(file, JSON.stringify(crafted));
+  const result = keyhole([...AUDIT, '-o', tempDir(), '--baseline', file]);
+  t.is(result.status, 0, result.stderr);
+  t.false(/[\p{Cc}\p{Cf}]/u.test(result.stderr.replaceAll('\n', '')), JSON.stringify(result.stderr.slice(0, 3000)));
+  t.true(result.stderr.includes('retitled\\u001b]0;pwned\\u0007\\u001b[2J\\nkeyhole: baseline x: nothing got worse'), result.stderr.slice(0, 3000));
+  t.true(result.stderr.includes('reversed \\u202eevil\\u202c'), result.stderr.slice(0, 3000));
+  t.false(result.stderr.includes('z'.repeat(1000)), 'a 100,000-character name is cut');
+  t.false(result.stderr.split('\n').some((line) => line.startsWith('keyhole: baseline x:')), 'no forged line');
+});

@@ -30,6 +30,12 @@ test('a line wider than the terminal is cut, so that it does not wrap', (t) => {
   t.true(writes[0]!.endsWith('…'));
 });
 
+test('names with control characters are shown escaped: the line holds no escape sequence but its own', (t) => {
+  const { writes, stream } = fakeStream(200);
+  createProgress(true, stream).update(1, 2, { ...run, scenario: 'x\u001b]0;pwned\u0007\u001b[2J\ny' });
+  t.is(writes[0], '\r\u001b[2Krun 1/2: signal · x\\u001b]0;pwned\\u0007\\u001b[2J\\ny · stolen-device');
+});
+
 test('disabled: nothing at all', (t) => {
   const { writes, stream } = fakeStream();
   const progress = createProgress(false, stream);

@@ -18,6 +18,24 @@ import { ALERT_PAYLOAD, ERROR_TEXT, PROBE_PAYLOAD, cleanReport, reportWithChecks
 const ESCAPED_ALERT = '&lt;img src=x onerror=alert(1)&gt;';
 const ESCAPED_PROBE = '&lt;img src=x onerror=&quot;window.__xss=1&quot;&gt;';
 
+// ---------------------------------------------------------------- list
+
+test('list: control and bidirectional characters of a (merged) report reach the terminal escaped, long names cut', (t) => {
+  const report = reportWithLeaks();
+  const run = report.runs[0]!;
+  run.target = `signal\u001b]0;pwned\u0007`;
+  run.scenario = 'x'.repeat(100_000);
+  report.runs.push({ ...run, adversary: 'server', status: 'error', error: 'boom\u001b[2J\n  ✗ forged · line · here: everything is fine \u202Eevil' });
+  report.violations.push({ target: 'signal', scenario: 'stolen\u009B2J', adversary: 'network', property: 'confidentiality', detail: 'bad\rline' });
+  const out = renderList(report, false);
+  t.false(/[\p{Cc}\p{Cf}]/u.test(out.replaceAll('\n', '')), JSON.stringify(out));
+  t.true(out.includes('signal\\u001b]0;pwned\\u0007'), out);
+  t.true(out.includes('boom\\u001b[2J\\n  ✗ forged · line · here: everything is fine \\u202eevil'), out);
+  t.true(out.includes('stolen\\u009b2J') && out.includes('bad\\rline'), out);
+  t.false(out.includes('x'.repeat(101)), 'a 100,000-character name is cut');
+  t.false(out.split('\n').some((line) => line.startsWith('  ✗ forged')), 'no forged line');
+});
+
 // ---------------------------------------------------------------- registry
 
 test('the registry keeps list and json and adds md, html, junit, sarif and github with their files', async (t) => {

@@ -7,7 +7,10 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+import { longChatYaml } from '../bench/long-chat.ts';
 import { InputError } from '../harness/errors.ts';
+import { MAX_SCENARIO_MESSAGES } from '../harness/limits.ts';
+import { printable } from '../harness/printable.ts';
 import { loadScenarioFile, loadScenarios, MAX_PROBLEMS_PER_FILE, parseScenario, validateScenario } from '../harness/scenario/load.ts';
 import type { LoadOptions } from '../harness/scenario/load.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
@@ -202,7 +205,8 @@ for (const [name, want] of Object.entries(expected)) {
   test(`bad input: ${name}`, (t) => {
     const file = `${BAD}/${name}`;
     const error = expectInputError(t, () => loadScenarioFile(file, options));
-    const problem = error.problems.find((p) => p.path === want.path && p.message.includes(want.message));
+    // As printed: control characters from the file escaped.
+    const problem = error.problems.find((p) => p.path === want.path && printable(p.message).includes(want.message));
     t.truthy(problem, `no problem at '${want.path}' containing "${want.message}" in:\n${error.message}`);
     t.is(problem?.file, file);
     const prefix = want.path === '' ? `${file}: ` : `${file}: ${want.path}: `;
@@ -360,4 +364,38 @@ test('arbitrary text never escapes as anything but an InputError', (t) => {
     { numRuns: 300 },
   );
   t.pass();
+});
+
+test('the 100,000-message chat of npm run scale is within the message budget', (t) => {
+  const scenario = parseScenario(longChatYaml(100_000), 'chat.yaml', options);
+  t.is(scenario.steps.filter((step) => step.kind === 'send').length, 100_000);
+});
+
+test('the message budget takes exactly 1,000,000 messages; one more is refused at the step that sends it', (t) => {
+  const sends = (counts: number[]) =>
+    `name: budget\nusers: { alice: [phone], bob: [phone] }\nsteps:\n${counts.map((count) => `  - send: { from: alice, to: bob, count: ${count} }\n`).join('')}`;
+  const full = parseScenario(sends(Array<number>(10).fill(100_000)), 'full.yaml', options);
+  t.is(full.steps.reduce((sum, step) => sum + (step.kind === 'send' ? step.messages.length : 0), 0), MAX_SCENARIO_MESSAGES);
+  const error = expectInputError(t, () => parseScenario(`${sends(Array<number>(10).fill(100_000))}  - send: { from: bob, to: alice }\n`, 'over.yaml', options));
+  t.deepEqual(error.problems.map((p) => [p.path, p.message]), [
+    ['steps[10].send', 'the scenario sends 1000001 messages by this step (each count included); at most 1000000 messages in a scenario (line 14:11)'],
+  ]);
+});
+
+test('a scenario of 1,001 devices is refused at the user that brings it over the device budget', (t) => {
+  const users = Array.from({ length: 11 }, (_, u) => `  u${u}: [${Array.from({ length: 91 }, (_, d) => `d${d}`).join(', ')}]`).join('\n');
+  const error = expectInputError(t, () => parseScenario(`name: crowd\nusers:\n${users}\nsteps:\n  - mark: x\n`, 'crowd.yaml', options));
+  t.deepEqual(error.problems.map((p) => [p.path, p.message]), [
+    ['users.u10', 'the scenario has 1001 devices by here (its users\' and the ones it links); at most 1000 devices in a scenario (line 13:8)'],
+  ]);
+});
+
+test('a group send to 1,000 devices 10,100 times (ten million copies) is refused at that step', (t) => {
+  const names = Array.from({ length: 10 }, (_, u) => `u${u}`);
+  const users = names.map((user) => `  ${user}: [${Array.from({ length: 100 }, (_, d) => `d${d}`).join(', ')}]`).join('\n');
+  const text = `name: fan-out\nusers:\n${users}\ngroups:\n  all: { admin: u0, members: [${names.join(', ')}] }\nsteps:\n  - send: { from: u0, to: all, count: 10000 }\n  - send: { from: u1, to: all, count: 100 }\n`;
+  const error = expectInputError(t, () => parseScenario(text, 'fan-out.yaml', options));
+  t.deepEqual(error.problems.map((p) => [p.path, p.message]), [
+    ['steps[1].send', 'the scenario delivers 10089900 copies of messages by this step (each message to each device it goes to); at most 10000000 in a scenario (line 17:11)'],
+  ]);
 });

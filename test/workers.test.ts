@@ -12,7 +12,7 @@ import { InputError } from '../harness/errors.ts';
 import type { Report } from '../harness/report/types.ts';
 import { runMatrix } from '../harness/runner.ts';
 import { executeSpecs, RunQueue } from '../harness/workers.ts';
-import { workersRequested } from '../harness/worker-pool.ts';
+import { threadsFor, workersRequested } from '../harness/worker-pool.ts';
 import fc from 'fast-check';
 import { targets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
@@ -41,6 +41,26 @@ test('--workers 2 writes the same report.json as one worker, apart from timing',
   // Not a terminal: no progress line.
   t.false(parallel.stderr.includes('\r'), parallel.stderr);
   t.false(parallel.stderr.includes('run 1/'), parallel.stderr);
+});
+
+test('--workers 64 on a one-run audit runs on one thread, says so, and writes the report of one thread', (t) => {
+  const [one, many] = [tempDir(), tempDir()];
+  const oneRun = ['audit', 'attacks/scenarios/stolen-phone.yaml', '-t', 'static-e2ee', '-a', 'network', '-r', 'json'];
+  const single = keyhole([...oneRun, '-o', one]);
+  const wide = keyhole([...oneRun, '-o', many, '--workers', '64']);
+  t.true(single.status === 0 || single.status === 1, single.stderr);
+  t.is(wide.status, single.status, wide.stderr);
+  t.regex(wide.stderr, /^keyhole: --workers 64: 1 thread\(s\) for 1 run\(s\) on \d+ core\(s\)$/m);
+  t.is(withoutTiming(many).runs.length, 1);
+  t.deepEqual(withoutTiming(many), withoutTiming(one));
+});
+
+test('threads are capped by the cores and by the runs, and are at least one', (t) => {
+  t.is(threadsFor(64, 1, 2), 1);
+  t.is(threadsFor(64, 100, 2), 2);
+  t.is(threadsFor(3, 100, 8), 3);
+  t.is(threadsFor(64, Infinity, 4), 4, 'before the runs are known: by the cores');
+  t.is(threadsFor(2, 0, 4), 1);
 });
 
 test('a worker that dies makes its run an error run; the other runs go on, in matrix order', async (t) => {

@@ -1,7 +1,9 @@
 /** `keyhole audit [SCENARIO...]`: run the matrix, write the reports, decide the exit status. */
+import { availableParallelism } from 'node:os';
 import { compareWithBaseline, loadBaseline } from '../baseline.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
+import { printable } from '../printable.ts';
 import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../policy.ts';
 import { assembleReport, runMatrix } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
@@ -9,6 +11,7 @@ import { runKey } from '../report/read.ts';
 import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
+import { discardPrestarted, threadsFor } from '../worker-pool.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -50,6 +53,11 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     throw new InputError({ file: '<command line>', path: '--shard', message: `the matrix has ${matrix.length} runs; a sharded audit may have at most ${MAX_MATRIX_RUNS}` });
   }
   const specs = shard ? shardOf(matrix, shard) : matrix;
+  const threads = threadsFor(workers, specs.length);
+  discardPrestarted(threads - 1);
+  if (threads < workers && !flags.quiet) {
+    process.stderr.write(`keyhole: --workers ${workers}: ${threads} thread(s) for ${specs.length} run(s) on ${availableParallelism()} core(s)\n`);
+  }
   const outDir = openOutDir(flags.out, reporterEntries);
   const active = createReporters(reporterEntries, flags.out, scenarios);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
@@ -59,7 +67,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     runs = await executeSpecs(specs, {
       seed,
       crypto,
-      workers,
+      workers: threads,
       onRun: (run, done, total) => {
         progress.update(done, total, run);
         active.forEach((r) => r.onRun?.(run));
@@ -121,7 +129,7 @@ export function applyChecks(report: Report, checks: Checks, universe: PolicyUniv
   }
 }
 
-/** Policy failures and regressions on stderr, always; baseline notes unless `--quiet`. */
+/** Policy failures and regressions on stderr, always; baseline notes unless `--quiet`. Names from input files are printed escaped. */
 export function printChecks(report: Report, quiet: boolean | undefined): void {
   const lines: string[] = [];
   if (report.policy) {
@@ -143,7 +151,7 @@ export function printChecks(report: Report, quiet: boolean | undefined): void {
     }
     if (!quiet) for (const note of notes) lines.push(`  baseline note: ${note}`);
   }
-  if (lines.length > 0) process.stderr.write(`${lines.join('\n')}\n`);
+  if (lines.length > 0) process.stderr.write(`${lines.map((line) => printable(line)).join('\n')}\n`);
 }
 
 export function pickReporters(list: string): ReporterEntry[] {
@@ -184,8 +192,8 @@ export async function writeReports(report: Report, active: ReturnType<typeof cre
   }
   const removed = outDir?.removeStale() ?? [];
   if (quiet) return;
-  if (written.length > 0) process.stdout.write(`reports: ${written.join(', ')}\n`);
-  if (removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${removed.join(', ')}\n`);
+  if (written.length > 0) process.stdout.write(`reports: ${printable(written.join(', '))}\n`);
+  if (removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${printable(removed.join(', '))}\n`);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { Capability } from '../../attacks/capabilities.ts';
 import { COMPOSITE_SEPARATOR } from '../../attacks/compose.ts';
+import { printable } from '../printable.ts';
 import { adversaries } from '../../attacks/registry.ts';
 import { targets } from '../../targets/registry.ts';
 import { builtInScenarios } from './catalogue.ts';
@@ -36,8 +37,8 @@ export function catalogue(): Catalogue {
 
 export function renderCatalogue(list: Catalogue, color: boolean): string {
   const c = pc.createColors(color);
-  const width = Math.max(...Object.values(list).flat().map((e) => e.name.length));
-  const line = (e: CatalogueEntry, extra = '') => `  ${c.cyan(e.name.padEnd(width))}  ${e.description}${extra}`;
+  const width = Math.max(...Object.values(list).flat().map((e) => printable(e.name).length));
+  const line = (e: CatalogueEntry, extra = '') => `  ${c.cyan(printable(e.name).padEnd(width))}  ${printable(e.description)}${extra}`;
   const section = (title: string, lines: string[]) => [c.bold(title), ...lines].join('\n');
   return `${[
     section('targets', list.targets.map((e) => line(e))),

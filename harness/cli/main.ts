@@ -5,9 +5,10 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { formatProblem, InputError } from '../errors.ts';
+import { printable } from '../printable.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { DEFAULT_REPORTERS } from '../../reports/defaults.ts';
-import { MAX_WORKERS, prestartWorkers, workersRequested } from '../worker-pool.ts';
+import { MAX_WORKERS, prestartWorkers, threadsFor, workersRequested } from '../worker-pool.ts';
 import { EXIT } from './exit.ts';
 
 // Each command's module is loaded when the command runs: an audit with --workers starts its
@@ -107,7 +108,8 @@ function collect(value: string, previous: string[]): string[] {
 export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   const workers = workersRequested(argv);
-  if (workers !== null && workers > 1 && workers <= MAX_WORKERS) prestartWorkers(workers - 1);
+  // No more than the cores: the runs are not known yet (see `threadsFor`).
+  if (workers !== null && workers > 1 && workers <= MAX_WORKERS) prestartWorkers(threadsFor(workers) - 1);
   const program = buildProgram((c) => (code = c));
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -121,7 +123,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`keyhole: bad input\n${error.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n`);
       return EXIT.input;
     }
-    const message = error instanceof Error ? (process.env.KEYHOLE_DEBUG ? error.stack : error.message) : String(error);
+    // The message may quote input (a target's error, a file name): printed escaped (a debug stack line by line).
+    const message =
+      error instanceof Error && process.env.KEYHOLE_DEBUG
+        ? (error.stack ?? error.message).split('\n').map((line) => printable(line)).join('\n')
+        : printable(error instanceof Error ? error.message : String(error));
     process.stderr.write(`keyhole: internal error: ${message}\n`);
     return EXIT.harness;
   }

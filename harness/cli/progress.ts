@@ -3,6 +3,7 @@
  * on stderr, rewritten in place and cleared at the end. Only for a person at a terminal:
  * nothing when stdout or stderr is not a TTY, or with `--quiet`.
  */
+import { printable } from '../printable.ts';
 import type { RunReport } from '../report/types.ts';
 
 export interface Progress {
@@ -29,7 +30,8 @@ export function createProgress(enabled: boolean, stream: ProgressStream): Progre
   let shown = false;
   return {
     update(done, total, run) {
-      let line = `run ${done}/${total}: ${run.target} · ${run.scenario} · ${run.adversary}`;
+      // Names from input files (a merged report's, a plugin's) are escaped: the line holds no control character but ours.
+      let line = printable(`run ${done}/${total}: ${run.target} · ${run.scenario} · ${run.adversary}`);
       // A line wider than the terminal wraps, and the carriage return would rewrite only its end.
       const width = (stream.columns ?? 80) - 1;
       if (width > 1 && line.length > width) line = `${line.slice(0, width - 1)}…`;

@@ -134,9 +134,13 @@ export interface Regression {
   target: string;
   scenario: string;
   adversary: string;
-  /** `message`: a message now leaked; `property`: a verdict now violated; `status`: a run now failing. */
-  kind: 'message' | 'property' | 'status';
-  /** The message id or property name; null for `status`. */
+  /**
+   * `message`: a message now leaked; `property`: a verdict now violated; `status`: a run now
+   * failing; `look-alike`: a new message id or run that looks the same as one of the baseline
+   * that is gone (UTS #39 confusables), which would hide what became of it.
+   */
+  kind: 'message' | 'property' | 'status' | 'look-alike';
+  /** The message id or property name; for `look-alike` the new name; null for `status`. */
   subject: string | null;
   /** In the baseline: `not leaked`, a verdict, a run status. */
   was: string;

@@ -11,10 +11,12 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { InputError } from '../errors.ts';
 import type { InputProblem } from '../errors.ts';
+import { MAX_SCENARIO_FILE_BYTES } from '../limits.ts';
+import { echo } from '../printable.ts';
 import {
   addZodIssues,
   describe,
@@ -29,15 +31,22 @@ import {
   unusableData,
 } from '../input-file.ts';
 import type { InputKind, LineOf, Locate, Path, Segment } from '../input-file.ts';
+import { budgetProblems, deliveriesProblem } from './budget.ts';
 import { scenarioFileSchema } from './schema.ts';
 import type { RawScenario, RawStep } from './schema.ts';
 import { deviceAddress } from './types.ts';
 import type { Addressee, DeviceAddress, GroupDefinition, Scenario, Step } from './types.ts';
 
 export interface AdversaryParamSpec {
-  /** Checked against the adversary's parameters, after the generic reference checks. */
+  /**
+   * Checked against the adversary's parameters, after the generic reference checks. Without
+   * one the adversary takes no parameters: any key given to it is refused.
+   */
   schema?: z.ZodType;
 }
+
+/** The parameters of an adversary that takes none: `{}` only. */
+const NO_PARAMS = z.strictObject({});
 
 export interface LoadOptions {
   /** The known adversaries, by name; a scenario may give parameters only to these. */
@@ -45,7 +54,7 @@ export interface LoadOptions {
 }
 
 export const SCENARIO_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
-export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+export const MAX_FILE_BYTES = MAX_SCENARIO_FILE_BYTES;
 // Shared with policy files (`../input-file.ts`); re-exported for the modules that import them from here.
 export { formatPath, MAX_NESTING, MAX_PROBLEMS_PER_FILE };
 
@@ -221,6 +230,9 @@ function checkScenario(data: unknown, file: string, options: LoadOptions, locate
     addZodIssues(problems, result.error.issues, data, []);
     problems.throwIfAny();
   }
+  // Before the checker makes an id for every message the scenario sends.
+  for (const { path, message } of budgetProblems(result.data!)) problems.add(path, message);
+  problems.throwIfAny();
   const scenario = new Checker(result.data!, file, options, problems).run();
   problems.throwIfAny();
   if (lineOf) scenario.stepLines = result.data!.steps.map((_, index) => lineOf(['steps', index]) ?? null);
@@ -256,6 +268,8 @@ class Checker {
   /** Every id any send step of the scenario sends, for better messages. */
   readonly #sentLater = new Map<string, number>();
   readonly #marks = new Map<string, number>();
+  /** Copies of messages delivered so far: each message times the devices it goes to. */
+  #deliveries = 0;
 
   constructor(raw: RawScenario, file: string, options: LoadOptions, problems: Problems) {
     this.#raw = raw;
@@ -539,7 +553,20 @@ class Checker {
     for (const id of ids) if (!this.#sent.has(id)) this.#sent.set(id, { step: index, path: idPath });
 
     if (!from || !to) return undefined;
+    const copies = ids.length * this.#copiesOf(from, to);
+    this.#deliveries += copies;
+    const overBudget = deliveriesProblem(this.#deliveries, copies);
+    if (overBudget) this.#add(at('send'), overBudget);
     return { kind: 'send', from, to, messages: ids.map((id) => ({ id, text: send.text ?? null })) };
+  }
+
+  /** The devices one message from `from` to `to` goes to now: the recipients' and the sender's other devices. */
+  #copiesOf(from: DeviceAddress, to: Addressee): number {
+    const users = new Set(to.kind === 'user' ? [to.user] : this.#groups.get(to.group)!.members);
+    users.add(from.slice(0, from.indexOf('.')));
+    let devices = 0;
+    for (const user of users) devices += this.#devices.get(user)?.length ?? 0;
+    return devices - 1; // not the sending device
   }
 
   #checkAdversaries(): Record<string, Record<string, unknown>> {
@@ -548,7 +575,7 @@ class Checker {
     for (const [name, params] of Object.entries(this.#raw.adversaries ?? {})) {
       const base = ['adversaries', name];
       if (!Object.hasOwn(known, name)) {
-        this.#add(base, `unknown adversary '${name}' (known: ${list(Object.keys(known))})`, true);
+        this.#add(base, `unknown adversary ${echo(name)} (known: ${list(Object.keys(known))})`, true);
         continue;
       }
       const before = this.#problems.count;
@@ -560,29 +587,42 @@ class Checker {
       if ('at' in params && !(typeof params.at === 'string' && this.#marks.has(params.at))) {
         this.#add(
           [...base, 'at'],
-          `${typeof params.at === 'string' ? `unknown mark '${params.at}'` : `expected a mark name, got ${describe(params.at)}`} (marks: ${list(this.#marks.keys(), 'none in this scenario')})`,
+          `${typeof params.at === 'string' ? `unknown mark ${echo(params.at)}` : `expected a mark name, got ${describe(params.at)}`} (marks: ${list(this.#marks.keys(), 'none in this scenario')})`,
         );
       }
       if ('group' in params && !(typeof params.group === 'string' && this.#groups.has(params.group))) {
         this.#add(
           [...base, 'group'],
-          `${typeof params.group === 'string' ? `unknown group '${params.group}'` : `expected a group name, got ${describe(params.group)}`} (groups: ${this.#groupNames()})`,
+          `${typeof params.group === 'string' ? `unknown group ${echo(params.group)}` : `expected a group name, got ${describe(params.group)}`} (groups: ${this.#groupNames()})`,
         );
       }
       if ('user' in params && !(typeof params.user === 'string' && this.#devices.has(params.user))) {
         this.#add(
           [...base, 'user'],
-          `${typeof params.user === 'string' ? `unknown user '${params.user}'` : `expected a user name, got ${describe(params.user)}`} (users: ${this.#users()})`,
+          `${typeof params.user === 'string' ? `unknown user ${echo(params.user)}` : `expected a user name, got ${describe(params.user)}`} (users: ${this.#users()})`,
         );
       }
-      const schema = known[name]!.schema;
-      if (this.#problems.count === before && schema) {
+      const schema = known[name]!.schema ?? NO_PARAMS;
+      if (this.#problems.count === before) {
         const result = schema.safeParse(normalized);
-        if (!result.success) addZodIssues(this.#problems, result.error.issues, normalized, base);
+        if (!result.success) this.#paramIssues(result.error.issues, name, schema, normalized);
       }
       out.push([name, normalized]);
     }
     return Object.fromEntries(out);
+  }
+
+  /** An adversary's parameter problems; an unknown key says which keys it takes, or that it takes none. */
+  #paramIssues(issues: readonly z.core.$ZodIssue[], adversary: string, schema: z.ZodType, params: Record<string, unknown>): void {
+    const base = ['adversaries', adversary];
+    const taken = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    const takes = taken.length > 0 ? `${adversary} takes only: ${taken.join(', ')}` : `${adversary} takes no parameters`;
+    const unknownKeys = (issue: z.core.$ZodIssue): issue is z.core.$ZodIssueUnrecognizedKeys =>
+      issue.code === 'unrecognized_keys' && issue.path.length === 0;
+    for (const issue of issues.filter(unknownKeys)) {
+      for (const key of issue.keys) this.#add([...base, key], `unknown key ${echo(key)} (${takes})`, true);
+    }
+    addZodIssues(this.#problems, issues.filter((issue) => !unknownKeys(issue)), params, base);
   }
 
   /** A device that exists at some point of the scenario; a bare user means its primary. */
@@ -594,13 +634,13 @@ class Checker {
     const dot = value.indexOf('.');
     const user = dot < 0 ? value : value.slice(0, dot);
     if (!this.#devices.has(user)) {
-      this.#add(path, `unknown user '${user}'${dot < 0 ? '' : ` in '${value}'`} (users: ${this.#users()})`);
+      this.#add(path, `unknown user ${echo(user)}${dot < 0 ? '' : ` in ${echo(value)}`} (users: ${this.#users()})`);
       return undefined;
     }
     if (dot < 0) return deviceAddress(user, this.#raw.users[user]![0]!);
     if (this.#everDevices.has(value)) return value as DeviceAddress;
     const ever = [...this.#everDevices].filter((address) => address.startsWith(`${user}.`)).map((a) => a.slice(user.length + 1));
-    this.#add(path, `unknown device '${value}' (${user} has: ${list(ever)})`);
+    this.#add(path, `unknown device ${echo(value)} (${user} has: ${list(ever)})`);
     return undefined;
   }
 }

@@ -8,11 +8,10 @@
  */
 import { z } from 'zod';
 
+import { MAX_COUNT, MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../limits.ts';
 import type { StepKind } from './types.ts';
 
-export const MAX_NAME_LENGTH = 64;
-export const MAX_LABEL_LENGTH = 100;
-export const MAX_COUNT = 100_000;
+export { MAX_COUNT, MAX_LABEL_LENGTH, MAX_NAME_LENGTH };
 
 /** Users, devices and groups: joined into addresses `user.device`, so no dots. */
 const ENTITY_NAME = /^[^\s.\p{C}]+$/u;
