@@ -81,6 +81,14 @@ export interface Client {
   addMember(group: string, user: string): Promise<void>;
   removeMember(group: string, user: string): Promise<void>;
 
+  /**
+   * The app's upkeep on the run's clock (`context.now()`): rotate medium-term keys, delete
+   * retired ones, refill one-time keys. Called on every device that is online once per day of
+   * a `wait`, and on a device when it comes back online. Optional: designs without timed keys
+   * omit it.
+   */
+  maintain?(): Promise<void>;
+
   /** The device's complete state as an image of it would hold: keys, sessions, stored history. */
   exportState(): Promise<Uint8Array>;
   /** With this state, open an envelope this device sent (its sending keys may still be known); null if it cannot. */
