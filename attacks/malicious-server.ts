@@ -109,6 +109,10 @@ class ShadowApi implements ProviderApi {
   async removeDevice(device: string): Promise<void> {
     this.own.removeDevice(this.address, device);
   }
+
+  async countOneTimeKeys(): Promise<Record<string, number>> {
+    return this.own.countOneTimeKeys(this.address);
+  }
 }
 
 interface Shadow {

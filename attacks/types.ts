@@ -41,8 +41,12 @@ export interface AdversaryView {
   readonly provider: Provider;
   /** A full image of a device as it is now. */
   imageDevice(address: DeviceAddress): Promise<Uint8Array>;
-  /** A fresh client of the design holding `image`, with read-only access to the public directory. */
-  restoreDevice(address: DeviceAddress, image: Uint8Array): Promise<Client>;
+  /**
+   * A fresh client of the design holding `image`, with read-only access to the public
+   * directory: as it is now, or, with `directoryAsOf`, as it stood just before wire record
+   * `directoryAsOf()` (see `ReplayCursor`: a replay reads the directory of its moment).
+   */
+  restoreDevice(address: DeviceAddress, image: Uint8Array, directoryAsOf?: () => number): Promise<Client>;
   /** A client context for a device in the adversary's hands (read-only directory access, its own randomness). */
   deviceContext(address: DeviceAddress): ClientContext;
   /**

@@ -151,8 +151,8 @@ export class World {
       providerStored: this.provider.stored,
       provider: this.provider,
       imageDevice: (address) => world.#client(address).exportState(),
-      restoreDevice: (address, image) =>
-        design.restoreClient(world.#context(address, world.provider.observer(), attackerRng.fork(`restore:${address}`)), image),
+      restoreDevice: (address, image, directoryAsOf) =>
+        design.restoreClient(world.#context(address, world.provider.observer(directoryAsOf), attackerRng.fork(`restore:${address}`)), image),
     };
   }
 
