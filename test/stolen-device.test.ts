@@ -1,7 +1,8 @@
 /**
  * The seized-device attack (SPEC §4 `stolen-device`; "Principles": restore and replay) on
- * the cases theory settles: a phone kept off the network after it is imaged, and group
- * membership as of each message. Each test names the leaked and clean message ids.
+ * the cases theory settles: a phone kept off the network after it is imaged, sessions its
+ * prekeys can derive again, and group membership as of each message. Each test names the
+ * leaked and clean message ids.
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
@@ -62,6 +63,39 @@ steps:
   // m1 delivered at once; m2 uploaded at step 2, tried where it was delivered (step 3), not twice;
   // m3 the phone's own upload; m4 uploaded and never delivered.
   t.deepEqual(tried, ['0:down:alice.phone>bob.phone', '3:down:alice.phone>bob.phone', '4:up:bob.phone>alice.phone', '6:up:alice.phone>bob.phone']);
+});
+
+// --- sessions the image can derive again ----------------------------------------------------
+
+const RUN_OUT_LEAKS = ['from-21:before:leaked(prekeys)', 'from-22:before:leaked(prekeys)'];
+
+for (const target of ['signal']) {
+  test(`sessions the image re-derives: the two first messages that found no one-time prekey leak from the seized phone's signed prekey (${target}; PQXDH §3.3, §4.6)`, async (t) => {
+    // PQXDH §3.3: without a one-time prekey the session key rests on the signed prekey (and
+    // the last-resort ML-KEM key), both still in the image; §3.4: used one-time prekeys are
+    // deleted, so the other twenty sessions cannot be derived again.
+    const report = await run(target, theory('prekeys-run-out'), 'stolen-device');
+    t.is(report.status, 'ok', report.error ?? '');
+    t.deepEqual(leakPattern(report).filter((m) => !m.endsWith(':clean')), RUN_OUT_LEAKS);
+    t.is(report.messages.filter((m) => m.leaked).length, 2);
+    t.is(property(report, 'forward-secrecy').verdict, 'violated');
+  });
+
+  test(`a signed prekey replaced and deleted before the seizure re-derives nothing (${target}; PQXDH §3.2)`, async (t) => {
+    // PQXDH §3.2: the signed prekey is replaced at an interval and the old private key
+    // eventually deleted "for forward secrecy"; forty days later the image no longer has it.
+    const report = await run(target, theory('prekeys-run-out-rotated'), 'stolen-device');
+    t.is(report.status, 'ok', report.error ?? '');
+    t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), []);
+    t.is(property(report, 'forward-secrecy').verdict, 'holds');
+  });
+}
+
+test('a replaced signed prekey kept within its grace period still re-derives the sessions started on it (PQXDH §3.2)', async (t) => {
+  // Twenty days on, the key has been replaced but is still kept for messages in flight (thirty days).
+  const scenario = scenarioFromYaml(theoryText('prekeys-run-out-rotated').replace('wait: 40d', 'wait: 20d'), 'prekeys-run-out-rotated.yaml');
+  const report = await run('signal', scenario, 'stolen-device');
+  t.deepEqual(leakPattern(report).filter((m) => !m.endsWith(':clean')), RUN_OUT_LEAKS);
 });
 
 // --- membership as of each message ------------------------------------------------------------
