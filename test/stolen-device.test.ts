@@ -69,7 +69,7 @@ steps:
 
 const RUN_OUT_LEAKS = ['from-21:before:leaked(prekeys)', 'from-22:before:leaked(prekeys)'];
 
-for (const target of ['signal']) {
+for (const target of ['signal', 'libsignal']) {
   test(`sessions the image re-derives: the two first messages that found no one-time prekey leak from the seized phone's signed prekey (${target}; PQXDH §3.3, §4.6)`, async (t) => {
     // PQXDH §3.3: without a one-time prekey the session key rests on the signed prekey (and
     // the last-resort ML-KEM key), both still in the image; §3.4: used one-time prekeys are
