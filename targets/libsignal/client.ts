@@ -92,6 +92,15 @@ interface WireMessage {
   body: Uint8Array;
 }
 
+/** What a primary hands a device it links, out of band: as in `targets/signal`, the contacts' identities as it knows and verified them. */
+interface Provisioning {
+  identity: Uint8Array;
+  deviceId: number;
+  identities: [string, Uint8Array][];
+  verifiedIdentities: [string, Uint8Array][];
+  verification: [string, boolean][];
+}
+
 /**
  * The app's prekey upkeep (PQXDH §3.2, as `targets/signal/prekeys.ts`): which signed and
  * last-resort Kyber prekeys are current and when they were made, and when replaced ones were
@@ -146,8 +155,9 @@ export class LibsignalClient extends PairwiseClient {
   protected async createKeys(provisioning?: Uint8Array): Promise<KeyUpload> {
     const { rng } = this.context;
     let identity: IdentityKeyPair;
+    let given: Provisioning | null = null;
     if (provisioning) {
-      const given = unpack<{ identity: Uint8Array; deviceId: number }>(provisioning, 'provisioning');
+      given = unpack<Provisioning>(provisioning, 'provisioning');
       identity = IdentityKeyPair.deserialize(own(given.identity));
       this.#deviceId = given.deviceId;
     } else {
@@ -158,6 +168,12 @@ export class LibsignalClient extends PairwiseClient {
     // Registration ids are 14-bit, non-zero (libsignal's KeyHelper).
     const stores = new DeviceStores(identity, 1 + rng.int(16380), this.context.user);
     this.#stores = stores;
+    if (given) {
+      // A linked device starts with the contacts its primary pinned and verified, as in `targets/signal`.
+      for (const [user, key] of given.identities) stores.identity.identities.set(user, key);
+      for (const [user, key] of given.verifiedIdentities) this.#verifiedIdentities.set(user, key);
+      for (const [user, matched] of given.verification) this.verification.set(user, matched);
+    }
     const now = this.context.now();
     await this.#newSignedPrekey(now);
     await this.#newLastResort(now);
@@ -290,8 +306,16 @@ export class LibsignalClient extends PairwiseClient {
     if (id > 127) throw new Error('libsignal device ids end at 127');
     this.#deviceList = { ...list, version: list.version + 1, devices: [...list.devices, { name: device, id }], nextId: id + 1 };
     await this.#publishDeviceList();
-    // Out of band (a QR code scanned in person): the identity key pair and the device id move to the new device.
-    return pack({ identity: this.#requireStores().identity.identity.serialize(), deviceId: id });
+    // Out of band (a QR code scanned in person): the identity key pair and the device id move
+    // to the new device, with the contacts' identities as this device knows and verified them.
+    const stores = this.#requireStores();
+    return pack({
+      identity: stores.identity.identity.serialize(),
+      deviceId: id,
+      identities: [...stores.identity.identities],
+      verifiedIdentities: [...this.#verifiedIdentities],
+      verification: [...this.verification],
+    } satisfies Provisioning);
   }
 
   override async unlinkDevice(device: string): Promise<void> {
@@ -392,10 +416,14 @@ export class LibsignalClient extends PairwiseClient {
     return fingerprint.displayableFingerprint().toString();
   }
 
-  override async recordVerification(peer: string, matched: boolean): Promise<void> {
-    await super.recordVerification(peer, matched);
+  override async recordVerification(peer: string, matched: boolean, verifiedNumber?: string): Promise<void> {
+    // As `targets/signal`: a device that has not met the peer yet pins the peer now, and must
+    // arrive at the number its user verified (synced from the primary); otherwise it was
+    // handed another identity.
+    const agrees = verifiedNumber === undefined || (await this.safetyNumber(peer)) === verifiedNumber;
+    await super.recordVerification(peer, matched && agrees);
     const identity = this.#stores?.identity.pinned(peer);
-    if (matched && identity) this.#verifiedIdentities.set(peer, identity.serialize());
+    if (matched && agrees && identity) this.#verifiedIdentities.set(peer, identity.serialize());
   }
 
   // --- device image -------------------------------------------------------------------
