@@ -49,13 +49,60 @@ export function* eachCapturedEnvelope(view: AdversaryView): Iterable<CapturedEnv
 }
 
 /**
+ * Where a replay of the recording stands. A device restored with `cursor.asOf`
+ * (`view.restoreDevice(address, image, cursor.asOf)`) reads the public directory as it stood
+ * at the record being replayed, as the real device did when it met that envelope: a message
+ * is checked against the roster and device lists of its moment, not those at the end of the run.
+ */
+export class ReplayCursor {
+  /** The wire record being replayed; before and after a replay, the present. */
+  seq = Number.POSITIVE_INFINITY;
+  readonly asOf = (): number => this.seq;
+}
+
+/**
+ * Every envelope on the wire that `address` could open, once each, in the order the device
+ * met it (or would have): envelopes delivered to it, where first delivered; envelopes uploaded
+ * to it and never delivered (queued while it was offline, or meant for a phone the adversary
+ * keeps off the network), where they were uploaded; and envelopes it uploaded itself.
+ *
+ * An envelope is one envelope whether it is seen uploaded or delivered and however often a
+ * provider delivers it: its identity is its sender, its recipient and its body bytes. Feeding
+ * the same ciphertext to a client twice would only make it reject the copy as a replay.
+ */
+export function* deviceEnvelopes(view: AdversaryView, address: DeviceAddress): Iterable<CapturedEnvelope> {
+  const identity = ({ from, to, body }: Envelope): string => `${from}>${to}:${Buffer.from(view.crypto.sha256(body)).toString('base64')}`;
+  const delivered = new Set<string>();
+  for (const record of view.wire) {
+    // A delivery crosses the recipient's own connection.
+    if (record.op === 'deliver' && record.device === address) delivered.add(identity(decodeWire<Envelope>(record.bytes)));
+  }
+  const tried = new Set<string>();
+  for (const captured of eachCapturedEnvelope(view)) {
+    const { direction, envelope } = captured;
+    if (direction === 'up' && envelope.from === address) {
+      yield captured;
+      continue;
+    }
+    if (envelope.to !== address) continue;
+    const id = identity(envelope);
+    // An upload that reaches the device later is tried where it is delivered.
+    if ((direction === 'up' && delivered.has(id)) || tried.has(id)) continue;
+    tried.add(id);
+    yield captured;
+  }
+}
+
+/**
  * Run the design's own code on the network recording: every envelope delivered to `address`
  * goes through `client.receive`, every envelope `address` uploaded through `client.openSent`,
- * in wire order, before and after any strike. What opens is recovered plaintext.
+ * in wire order, before and after any strike. What opens is recovered plaintext. With a
+ * `cursor`, the client (restored with `cursor.asOf`) reads the directory of each envelope's moment.
  */
-export async function replayThrough(client: Client, address: DeviceAddress, captured: Iterable<CapturedEnvelope>, via: string): Promise<Holding[]> {
+export async function replayThrough(client: Client, address: DeviceAddress, captured: Iterable<CapturedEnvelope>, via: string, cursor?: ReplayCursor): Promise<Holding[]> {
   const holdings: Holding[] = [];
-  for (const { direction, envelope } of captured) {
+  for (const { seq, direction, envelope } of captured) {
+    if (cursor) cursor.seq = seq;
     try {
       if (direction === 'down' && envelope.to === address) {
         const received = await client.receive(envelope);
@@ -68,5 +115,6 @@ export async function replayThrough(client: Client, address: DeviceAddress, capt
       // The state does not open this one.
     }
   }
+  if (cursor) cursor.seq = Number.POSITIVE_INFINITY;
   return holdings;
 }

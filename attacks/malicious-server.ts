@@ -16,6 +16,12 @@
  * - `forge`: it delivers messages in another sender's name: sealed by that sender's shadow
  *   (and by the user's ghost device, if it has one).
  * - `reorder`: the first envelope of each pair of devices arrives after the next one.
+ * - `withhold-prekeys`: it hands out no one-time prekeys (the "Prekey Pogo" attack,
+ *   Gegenhuber, Frenzel, Günther and Judmayer 2025, done by the server itself: X3DH §4.7 and
+ *   PQXDH §4.9 name it as what a hostile server can do). Sessions then rest on the
+ *   recipient's signed prekey alone, and their first messages lose forward secrecy until
+ *   that key is replaced and deleted: it gains nothing by itself, but a device seized later
+ *   derives them again (`stolen-device`).
  *
  * It never drops a message outright: a drop shows only as `delivered: false`, and would hide
  * what the other strategies show about the messages it drops.
@@ -108,6 +114,10 @@ class ShadowApi implements ProviderApi {
 
   async removeDevice(device: string): Promise<void> {
     this.own.removeDevice(this.address, device);
+  }
+
+  async countOneTimeKeys(): Promise<Record<string, number>> {
+    return this.own.countOneTimeKeys(this.address);
   }
 }
 
@@ -223,11 +233,17 @@ class MaliciousServer implements Attack {
     const target = response.address;
     const { user, device } = splitAddress(target);
     if (user === this.#ghostMemberUser) return response;
-    if (!this.#contact(requester, user) || this.#ghostAddresses.has(target)) return response;
+    if (!this.#contact(requester, user) || this.#ghostAddresses.has(target)) return this.#withholdPrekeys(response);
     const shadowUser = await this.#attempt('key-substitution', () => this.#shadowUser(user));
-    if (!shadowUser?.devices.has(device)) return response;
+    if (!shadowUser?.devices.has(device)) return this.#withholdPrekeys(response);
     const shadow = await this.#shadowDirectory.fetchBundle(SHADOW, target);
     return { ...shadow, address: target };
+  }
+
+  /** withhold-prekeys: a real device's bundle goes out without its one-time prekeys (taken from the pool all the same). */
+  #withholdPrekeys(response: BundleResponse): BundleResponse {
+    if (!this.#hostile) return response;
+    return { ...response, oneTimeKeys: Object.fromEntries(Object.keys(response.oneTimeKeys).map((pool) => [pool, null])) };
   }
 
   /** key-substitution, for groups: whoever got the admin's shadow gets the roster as the shadow admin signs it. */
@@ -516,7 +532,7 @@ class MaliciousServer implements Attack {
 
 export const maliciousServer: Adversary<Params> = {
   name: 'malicious-server',
-  description: 'as server, and active: substitutes key bundles, adds devices, replays, reorders and forges messages',
+  description: 'as server, and active: substitutes key bundles, adds devices, withholds one-time prekeys, replays, reorders and forges messages',
   params,
   paramsOptional: true,
   metadata: ['sender', 'recipient', 'timing', 'size'],

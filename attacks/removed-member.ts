@@ -3,13 +3,14 @@
  * network recording. At the step where the user is removed from the group it images every
  * device of the user (the user keeps its phones; nothing forces it to wipe them), and at the
  * end restores each image into a fresh client of the design and replays the whole network
- * recording through it: whatever its old group state still opens after the removal leaked.
+ * recording through it (reading the public directory as of each envelope's moment, as the
+ * device did): whatever its old group state still opens after the removal leaked.
  * Messages from before the removal are `exposed` (it was a legitimate recipient).
  */
 import { z } from 'zod';
 import { UnsupportedError } from '../harness/errors.ts';
 import { deviceAddress, splitAddress, type DeviceAddress } from '../harness/scenario/types.ts';
-import { allHoldings, capturedEnvelopes, replayThrough, wireHoldings } from './capture.ts';
+import { allHoldings, capturedEnvelopes, replayThrough, ReplayCursor, wireHoldings } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
 const params = z.strictObject({
@@ -52,14 +53,15 @@ export const removedMember: Adversary<Params> = {
         const captured = capturedEnvelopes(view);
         for (const [device, image] of images) {
           holdings.push({ bytes: image, via: 'device-image' });
-          const clone = await view.restoreDevice(device, image);
-          for (const holding of await replayThrough(clone, device, captured, 'removed-member')) holdings.push(holding);
+          const cursor = new ReplayCursor();
+          const clone = await view.restoreDevice(device, image, cursor.asOf);
+          for (const holding of await replayThrough(clone, device, captured, 'removed-member', cursor)) holdings.push(holding);
           // The network carries every member's copy, and a group message encrypted once for
           // all (sender keys) is the same bytes in each: try the others' copies too.
           const othersCopies = captured
             .filter((c) => c.direction === 'down' && c.step >= (strikeStep ?? 0) && splitAddress(c.envelope.to).user !== user)
             .map((c) => ({ ...c, envelope: { ...c.envelope, to: device } }));
-          for (const holding of await replayThrough(clone, device, othersCopies, 'removed-member')) holdings.push(holding);
+          for (const holding of await replayThrough(clone, device, othersCopies, 'removed-member', cursor)) holdings.push(holding);
         }
         return allHoldings(holdings, wireHoldings(view));
       },

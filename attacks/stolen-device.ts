@@ -1,12 +1,24 @@
 /**
  * `stolen-device`: a full image of one device at a point in time (keys, sessions, stored
- * history, the database file), plus the network recording. Generic for every design: the
- * image is restored into a fresh client of the same design, and every envelope the network
- * carried to or from that device, before and after the seizure, is replayed through it.
+ * history, the database file), plus the network recording. Generic for every design (SPEC
+ * "Principles": restore and replay): the image is restored into a fresh client of the same
+ * design, and every envelope on the wire the device could open is replayed through it once,
+ * before and after the seizure: those delivered to it, those uploaded to it and never
+ * delivered (queued while it was offline, or for a phone the adversary keeps off the
+ * network), and those it uploaded (`deviceEnvelopes`). The clone reads the public directory
+ * as of each envelope's moment, so it checks membership as the real device did then.
+ *
+ * The image also holds the device's prekeys: its signed prekey, its last-resort KEM key and
+ * any unused one-time prekeys. A session a peer started on them can be derived again from
+ * the recording, even after the device deleted its messages; the restored clone, which has
+ * that session already, rejects its first messages as replays. So each envelope the clone
+ * does not open is also tried as a session start on a second restore of the image, with its
+ * prekeys alone (`Client.openSessionStart`), `via: prekeys`.
  */
 import { z } from 'zod';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
-import { allHoldings, eachCapturedEnvelope, replayThrough, wireHoldings } from './capture.ts';
+import type { Client } from '../targets/types.ts';
+import { allHoldings, deviceEnvelopes, ReplayCursor, wireHoldings, type CapturedEnvelope } from './capture.ts';
 import type { Adversary, Holding } from './types.ts';
 
 const params = z.strictObject({
@@ -34,12 +46,42 @@ export const stolenDevice: Adversary<z.infer<typeof params>> = {
         if (!image) throw new Error(`${address} was never imaged`);
         // What the image holds in clear: stored history, and deleted rows not yet overwritten.
         const holdings: Holding[] = [{ bytes: image, via: 'device-image' }];
-        const clone = await view.restoreDevice(address, image);
-        // Every envelope to or from the device, before and after the seizure: what the
-        // image's keys still open is lost; what they no longer open, forward secrecy saved.
-        const opened = await replayThrough(clone, address, eachCapturedEnvelope(view), 'decrypt');
+        const cursor = new ReplayCursor();
+        const clone = await view.restoreDevice(address, image, cursor.asOf);
+        const prekeysOnly = clone.openSessionStart ? await view.restoreDevice(address, image, cursor.asOf) : null;
+        // What the image's keys still open is lost; what they no longer open, forward secrecy saved.
+        const opened = await replayDevice(clone, prekeysOnly, address, deviceEnvelopes(view, address), cursor);
         return allHoldings(holdings, opened, wireHoldings(view));
       },
     };
   },
 };
+
+/**
+ * Each envelope once, in order: one to the device through `clone.receive` (and, if the clone
+ * rejects it, through `prekeysOnly.openSessionStart`), one from it through `clone.openSent`.
+ */
+async function replayDevice(clone: Client, prekeysOnly: Client | null, address: DeviceAddress, captured: Iterable<CapturedEnvelope>, cursor: ReplayCursor): Promise<Holding[]> {
+  const holdings: Holding[] = [];
+  for (const { seq, envelope } of captured) {
+    cursor.seq = seq;
+    if (envelope.from === address) {
+      const sent = await clone.openSent(envelope).catch(() => null);
+      if (sent) holdings.push({ bytes: sent, via: 'decrypt' });
+      continue;
+    }
+    let rejected = false;
+    try {
+      const received = await clone.receive(envelope);
+      if (received) holdings.push({ bytes: received.body, via: 'decrypt' });
+    } catch {
+      rejected = true;
+    }
+    if (rejected && prekeysOnly?.openSessionStart) {
+      const rederived = await prekeysOnly.openSessionStart(envelope).catch(() => null);
+      if (rederived) holdings.push({ bytes: rederived, via: 'prekeys' });
+    }
+  }
+  cursor.seq = Number.POSITIVE_INFINITY;
+  return holdings;
+}

@@ -54,9 +54,11 @@ export interface AdversaryView {
   imageDevice(address: DeviceAddress): Promise<Uint8Array>;
   /**
    * A fresh client of the design holding `image`, with read-only access to the public
-   * directory (and, with `discrete-log-oracle`, the oracle in its context: `privateKeyOf`).
+   * directory: as it is now, or, with `directoryAsOf`, as it stood just before wire record
+   * `directoryAsOf()` (see `ReplayCursor`: a replay reads the directory of its moment). With
+   * `discrete-log-oracle`, the oracle is in its context (`privateKeyOf`).
    */
-  restoreDevice(address: DeviceAddress, image: Uint8Array): Promise<Client>;
+  restoreDevice(address: DeviceAddress, image: Uint8Array, directoryAsOf?: () => number): Promise<Client>;
   /** A client context for a device in the adversary's hands (read-only directory access, its own randomness). */
   deviceContext(address: DeviceAddress): ClientContext;
   /**

@@ -35,6 +35,8 @@ export const MAX_NAME_LENGTH = 64;
 export const MAX_LABEL_LENGTH = 100;
 /** The `count` of one send step. */
 export const MAX_COUNT = 100_000;
+/** The longest single `wait`: ten years, far beyond any key lifetime a design rotates on. */
+export const MAX_WAIT_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 /**
  * Messages one scenario sends in all (the sum of its steps' counts). A run's time and memory
  * grow with it: a 100,000-message chat takes about 1 GB and a minute and a half per run.

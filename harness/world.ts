@@ -16,8 +16,10 @@ import { WireLog } from './provider/wire.ts';
 import type { Rng } from './rng.ts';
 import { deviceAddress, splitAddress, type DeviceAddress, type Scenario, type Step } from './scenario/types.ts';
 
-/** The virtual clock: a fixed epoch, a minute per step, a millisecond per tick. */
+/** The virtual clock: a fixed epoch, a minute per step, a millisecond per tick, plus every `wait`. */
 const EPOCH = Date.UTC(2026, 0, 1);
+/** How often an app on the network does its upkeep while time passes (`Client.maintain`). */
+const UPKEEP_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 export interface ViewGrants {
   capabilities: ReadonlySet<Capability>;
@@ -42,6 +44,8 @@ export class World {
   readonly #primary = new Map<string, DeviceAddress>();
   #step = -1;
   #ticks = 0;
+  /** How far `wait` steps have moved the clock, in milliseconds. */
+  #waited = 0;
   /** The escrow authority's key pair, for designs that have one. */
   readonly #escrow: { publicKey: BoxPublicKey; privateKey: BoxPrivateKey } | null;
   /** The message whose send is under way, to attribute uploads to it. */
@@ -67,7 +71,7 @@ export class World {
   }
 
   now(): number {
-    return EPOCH + (this.#step + 1) * 60_000 + this.#ticks++;
+    return EPOCH + this.#waited + (this.#step + 1) * 60_000 + this.#ticks++;
   }
 
   /** Register every initial device, then create the scenario's groups. */
@@ -95,9 +99,21 @@ export class World {
         return;
       case 'mark':
         return;
+      case 'wait':
+        // The apps on the network do their upkeep (key rotation, prekey refills) as time
+        // passes, at least once a day, so a long wait rotates keys when they fall due.
+        for (let left = step.ms; left > 0; left -= UPKEEP_INTERVAL_MS) {
+          this.#waited += Math.min(left, UPKEEP_INTERVAL_MS);
+          for (const [address, client] of this.clients) if (this.provider.isOnline(address)) await client.maintain?.();
+        }
+        return;
       case 'offline':
+        await this.provider.setOnline(step.device, false);
+        return;
       case 'online':
-        await this.provider.setOnline(step.device, step.kind === 'online');
+        await this.provider.setOnline(step.device, true);
+        // Back on the network, the app catches up on the upkeep it missed.
+        await this.clients.get(step.device)?.maintain?.();
         return;
       case 'verify':
         for (let i = 0; i < step.users.length; i++) {
@@ -161,8 +177,8 @@ export class World {
         if (!capabilities.has('device-image')) requires('member-state', 'a device image');
         return world.#client(address).exportState();
       },
-      restoreDevice: (address, image) => {
-        const context: ClientContext = attackerContext(address, attackerRng.fork(`restore:${address}`));
+      restoreDevice: (address, image, directoryAsOf) => {
+        const context: ClientContext = world.#context(address, world.provider.observer(directoryAsOf), attackerRng.fork(`restore:${address}`));
         return design.restoreClient(discreteLog ? { ...context, privateKeyOf: discreteLog } : context, image);
       },
       deviceContext: (address) => attackerContext(address, attackerRng.fork(`device:${address}`)),

@@ -88,10 +88,28 @@ export interface Client {
   addMember(group: string, user: string): Promise<void>;
   removeMember(group: string, user: string): Promise<void>;
 
+  /**
+   * The app's upkeep on the run's clock (`context.now()`): rotate medium-term keys, delete
+   * retired ones, refill one-time keys. Called on every device that is online once per day of
+   * a `wait`, and on a device when it comes back online. Optional: designs without timed keys
+   * omit it.
+   */
+  maintain?(): Promise<void>;
+
   /** The device's complete state as an image of it would hold: keys, sessions, stored history. */
   exportState(): Promise<Uint8Array>;
   /** With this state, open an envelope this device sent (its sending keys may still be known); null if it cannot. */
   openSent(envelope: Envelope): Promise<Uint8Array | null>;
+  /**
+   * With this state's prekeys alone, open `envelope` as the first message of a session a peer
+   * started on them (a PQXDH initial message), as if this device had no session with the
+   * sender; the state the client works with is left as it was (what a session start derived,
+   * such as a sender key handed over in it, may be kept aside for later calls). Null when the
+   * envelope starts no session, or the prekeys it names are gone. A device image holds its signed prekey, last-resort KEM key and
+   * unused one-time prekeys: what they re-derive, deleting the messages did not protect.
+   * Optional: designs without prekeys omit it.
+   */
+  openSessionStart?(envelope: Envelope): Promise<Uint8Array | null>;
 }
 
 export type ConversationKind = 'one-to-one' | 'groups';

@@ -5,7 +5,7 @@
  * draws its session randomness from the operating system; and a differential audit against
  * the reference (`signal`) over every built-in one-to-one scenario.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { ErrorCode, LibSignalErrorBase, PrivateKey } from '@signalapp/libsignal-client';
 import { adversaries } from '../attacks/registry.ts';
@@ -71,6 +71,25 @@ test('the quantum run says why it is inconclusive', async (t) => {
   const report = await run('libsignal', stolenPhone, 'quantum');
   t.regex(property(report, 'confidentiality').detail, /libsignal cannot be rebuilt from its published keys/);
   t.is(libsignal.reconstructDevice, undefined);
+});
+
+test('a linked device that first meets a verified peer after the provider turns refuses the substituted identity, as signal\'s does', async (t) => {
+  // The laptop was linked before Alice and Bob compared numbers, and pins Bob when the number
+  // is synced to it; the tablet, linked after, gets Bob's verified identity when provisioned.
+  // Meeting Bob only after the provider turned, each is handed a substituted Bob.
+  const scenario = scenarioFromYaml(readFileSync(new URL('./theory/linked-device-verified-peer.yaml', import.meta.url), 'utf8'), 'linked-device-verified-peer.yaml');
+  for (const target of ['signal', 'libsignal']) {
+    const report = await run(target, scenario, 'malicious-server');
+    t.is(report.status, 'ok', report.error ?? '');
+    t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), [], target);
+    // The laptop's pinned Bob is the real one: not first contact, nothing to substitute.
+    t.true(message(report, 'from-laptop').delivered, target);
+    // The tablet is shown another Bob than the one verified: it refuses to send.
+    t.false(message(report, 'from-tablet').delivered, target);
+    t.true((report.notes ?? []).some((n) => /alice\.tablet refused to send from-tablet: safety number with bob did not match/.test(n)), target);
+    t.is(property(report, 'confidentiality').verdict, 'holds', target);
+    t.true(property(report, 'confidentiality').claimed, target);
+  }
 });
 
 // --- envelopes on the wire -------------------------------------------------------------
@@ -235,15 +254,20 @@ function differences(reference: RunReport, library: RunReport): string[] {
 }
 
 const SCENARIO_DIR = new URL('../attacks/scenarios/', import.meta.url);
-const oneToOne: Scenario[] = readdirSync(SCENARIO_DIR)
-  .filter((file) => /\.ya?ml$/.test(file))
-  .sort()
-  .map((file) => builtIn(file.replace(/\.ya?ml$/, '')))
-  .filter((scenario) => Object.keys(scenario.groups).length === 0);
+/** Theory scenarios the two designs must agree on too: what an app layer keeps for a linked device, a phone kept offline, withheld prekeys. */
+const THEORY_ONE_TO_ONE = ['linked-device-verified-peer', 'seized-phone-offline', 'prekey-pogo'];
+const oneToOne: Scenario[] = [
+  ...readdirSync(SCENARIO_DIR)
+    .filter((file) => /\.ya?ml$/.test(file))
+    .sort()
+    .map((file) => builtIn(file.replace(/\.ya?ml$/, '')))
+    .filter((scenario) => Object.keys(scenario.groups).length === 0),
+  ...THEORY_ONE_TO_ONE.map((name) => scenarioFromYaml(readFileSync(new URL(`./theory/${name}.yaml`, import.meta.url), 'utf8'), `${name}.yaml`)),
+];
 
-test('the differential audit covers every built-in one-to-one scenario', (t) => {
-  t.true(oneToOne.length >= 4);
-  t.true(['stolen-phone', 'offline-laptop'].every((name) => oneToOne.some((s) => s.name === name)));
+test('the differential audit covers every built-in one-to-one scenario, and the linked-device one', (t) => {
+  t.true(oneToOne.length >= 4 + THEORY_ONE_TO_ONE.length);
+  t.true(['stolen-phone', 'offline-laptop', 'linked-device-verified-peer'].every((name) => oneToOne.some((s) => s.name === name)));
 });
 
 const seen = new Set<string>();

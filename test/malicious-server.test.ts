@@ -3,11 +3,19 @@
  * the reference messenger (`signal`) and against the "ghost user" proposal (`ghost`): key
  * substitution at first contact, a ghost device in the provider's listing, replays, forgeries.
  */
+import { readFileSync } from 'node:fs';
 import test from 'ava';
+import { allHoldings } from '../attacks/capture.ts';
 import { maliciousServer } from '../attacks/malicious-server.ts';
+import { stolenDevice } from '../attacks/stolen-device.ts';
+import type { Adversary } from '../attacks/types.ts';
+import type { z } from 'zod';
 import { cryptoBackend } from '../harness/crypto/index.ts';
+import type { BundleResponse } from '../harness/provider/api.ts';
+import { decodeWire } from '../harness/provider/wire.ts';
 import { Rng } from '../harness/rng.ts';
 import { isClaimViolation } from '../harness/report/verdicts.ts';
+import { executeRun } from '../harness/runner.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
 import { World } from '../harness/world.ts';
 import { GHOST_CLAIMS } from '../targets/ghost.ts';
@@ -248,4 +256,81 @@ test('signal: a device that meets a verified peer only after the provider turns 
   t.is(report.status, 'ok', report.error ?? '');
   t.deepEqual(noClaimBroken(report), []);
   t.true(report.messages.filter((m) => m.verified).every((m) => !m.leaked));
+});
+
+// --- withhold-prekeys ("Prekey Pogo") ---------------------------------------------------
+
+test('withhold-prekeys: once hostile, the provider hands out bundles without one-time prekeys', async (t) => {
+  const scenario = scenarioFromYaml(`
+name: withheld
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: early }
+  - mark: turns
+  - link-device: { user: bob, device: laptop }
+  - send: { from: alice, to: bob, id: later }
+adversaries:
+  malicious-server: { at: turns }
+`);
+  const { world } = await runWorld('signal', scenario);
+  const strike = scenario.marks['turns']!;
+  const handedOut = world.wire.records
+    .filter((r) => r.op === 'fetch-bundle' && r.direction === 'down' && r.device === 'alice.phone')
+    .map((r) => ({ before: r.step < strike, response: decodeWire<BundleResponse>(r.bytes) }));
+  t.deepEqual(handedOut.map((h) => [h.before, h.response.address]), [[true, 'bob.phone'], [false, 'bob.laptop']]);
+  t.true(handedOut[0]!.response.oneTimeKeys['prekey'] instanceof Uint8Array);
+  t.deepEqual(handedOut[1]!.response.oneTimeKeys, { prekey: null, kyber: null });
+});
+
+/**
+ * The provider of a scenario, hostile from its mark (`malicious-server`), and the device it
+ * names seized later (`stolen-device`): both positions held by one adversary in one run.
+ */
+const hostileProviderThenSeizure: Adversary<z.infer<NonNullable<typeof stolenDevice.params>>> = {
+  ...stolenDevice,
+  active: true,
+  prepare(setup) {
+    const provider = maliciousServer.prepare({ ...setup, params: maliciousServer.params!.parse(setup.scenario.adversaries['malicious-server']) });
+    const seizure = stolenDevice.prepare(setup);
+    return {
+      position: seizure.position,
+      start: (view) => provider.start!(view),
+      async afterStep(index, view) {
+        await provider.afterStep!(index, view);
+        await seizure.afterStep!(index, view);
+      },
+      async conclude(view) {
+        return allHoldings(await seizure.conclude(view), await provider.conclude(view));
+      },
+    };
+  },
+};
+
+const prekeyPogoText = readFileSync(new URL('./theory/prekey-pogo.yaml', import.meta.url), 'utf8');
+const prekeyPogo = (waitBeforeSeizure?: string): Scenario =>
+  scenarioFromYaml(waitBeforeSeizure ? prekeyPogoText.replace('  - mark: seizure', `  - wait: ${waitBeforeSeizure}\n  - mark: seizure`) : prekeyPogoText, 'prekey-pogo.yaml');
+
+for (const target of ['signal', 'libsignal']) {
+  test(`prekey pogo: withheld one-time prekeys cost the first messages' forward secrecy against a later seizure (${target}; PQXDH §4.9, §4.6)`, async (t) => {
+    // PQXDH §4.9: a hostile server can refuse to hand out one-time prekeys; §4.6: the first
+    // messages then rest on the signed prekey, which a seized image holds until it is deleted.
+    const seizedLater = await executeRun({ design: targets[target]!, scenario: prekeyPogo(), adversary: hostileProviderThenSeizure }, 1, cryptoBackend('node'));
+    t.is(seizedLater.status, 'ok', seizedLater.error ?? '');
+    t.deepEqual(leakPattern(seizedLater), ['first-1:before:leaked(prekeys)', 'first-2:before:leaked(prekeys)', 'reply:exposed:leaked(device-image)', 'later:after:leaked(decrypt)']);
+    t.is(property(seizedLater, 'forward-secrecy').verdict, 'violated');
+    // The same seizure with an honest provider: the one-time prekeys were deleted when used.
+    const honest = await run(target, prekeyPogo(), 'stolen-device');
+    t.deepEqual(honest.messages.filter((m) => m.class === 'before').map((m) => `${m.id}:${m.leaked}`), ['first-1:false', 'first-2:false']);
+    // The withheld prekeys alone give the provider nothing.
+    const provider = await run(target, prekeyPogo(), 'malicious-server');
+    t.deepEqual(provider.messages.filter((m) => m.leaked).map((m) => m.id), []);
+  });
+}
+
+test('prekey pogo: the cost lasts until the signed prekey is replaced and deleted (PQXDH §3.2)', async (t) => {
+  const within = await executeRun({ design: targets['signal']!, scenario: prekeyPogo('20d'), adversary: hostileProviderThenSeizure }, 1, cryptoBackend('node'));
+  t.deepEqual(within.messages.filter((m) => m.class === 'before' && m.leaked).map((m) => m.id), ['first-1', 'first-2']);
+  const after = await executeRun({ design: targets['signal']!, scenario: prekeyPogo('40d'), adversary: hostileProviderThenSeizure }, 1, cryptoBackend('node'));
+  t.deepEqual(after.messages.filter((m) => m.class === 'before' && m.leaked).map((m) => m.id), []);
+  t.is(property(after, 'forward-secrecy').verdict, 'holds');
 });

@@ -70,6 +70,7 @@ const allStepsExpected: Scenario = {
     { kind: 'add-member', group: 'family', user: 'carol', by: 'alice' },
     { kind: 'send', from: 'carol.phone', to: { kind: 'group', group: 'family' }, messages: [{ id: 'hi-all', text: '' }] },
     { kind: 'remove-member', group: 'family', user: 'bob', by: 'alice' },
+    { kind: 'wait', ms: 3 * 24 * 60 * 60 * 1000 },
   ],
   marks: { seizure: 5 },
   adversaries: {

@@ -115,6 +115,48 @@ test('a provider that turns hostile in a verified group: signal and mls leak not
   }
 });
 
+/** A seized phone whose sessions rest on its signed prekey alone: the provider handed out no one-time prekeys. */
+const seizureWithoutOneTimePrekeys: Adversary = {
+  ...adversaries['stolen-device']!,
+  prepare(setup) {
+    const seizure = adversaries['stolen-device']!.prepare(setup);
+    return {
+      ...seizure,
+      async start(view) {
+        view.provider.interceptor = {
+          fetchBundle: async (_requester, response) => ({ ...response, oneTimeKeys: Object.fromEntries(Object.keys(response.oneTimeKeys).map((pool) => [pool, null])) }),
+        };
+      },
+    };
+  },
+};
+
+test('a group sender key handed over in a session start on the signed prekey is derived again from the seized image (PQXDH §4.6)', async (t) => {
+  const { leakPattern } = await import('./helpers/audit.ts');
+  const scenario = scenarioFromYaml(`
+name: group-on-signed-prekey
+users: { alice: [phone], bob: [phone] }
+groups:
+  pair: { admin: alice, members: [alice, bob] }
+steps:
+  - send: { from: alice, to: pair, id: g1 }
+  - send: { from: alice, to: pair, id: g2 }
+  - delete: { device: bob.phone, ids: [g1, g2] }
+  - send: { from: bob, to: pair, id: g3 }
+  - mark: seizure
+adversaries:
+  stolen-device: { device: bob.phone, at: seizure }
+`);
+  const report = await executeRun({ design: targets['signal']!, scenario, adversary: seizureWithoutOneTimePrekeys }, 1, cryptoBackend('node'));
+  t.is(report.status, 'ok', report.error ?? '');
+  // Alice's sender key came to Bob in her session start: derived again, it opens both of her
+  // messages Bob deleted (the chain runs forward from the key handed over).
+  t.deepEqual(leakPattern(report), ['g1:before:leaked(prekeys)', 'g2:before:leaked(prekeys)', 'g3:exposed:leaked(device-image)']);
+  // With a one-time prekey in the session start, deleted once used (PQXDH §3.4), nothing comes back.
+  const honest = await executeRun({ design: targets['signal']!, scenario, adversary: adversaries['stolen-device']! }, 1, cryptoBackend('node'));
+  t.deepEqual(leakPattern(honest), ['g1:before:clean', 'g2:before:clean', 'g3:exposed:leaked(device-image)']);
+});
+
 test('a provider that turns hostile in a verified group: ghost leaks every later message to its slipped-in devices', async (t) => {
   const { run, leakPattern } = await import('./helpers/audit.ts');
   const report = await run('ghost', verifiedGroup, 'malicious-server');

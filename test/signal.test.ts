@@ -5,7 +5,10 @@
  */
 import test from 'ava';
 import { SignalClient } from '../targets/signal/client.ts';
+import type { PrekeyBundle } from '../targets/signal/pqxdh.ts';
+import { PREKEY_UPKEEP } from '../targets/signal/prekeys.ts';
 import { signal } from '../targets/signal.ts';
+import { equalBytes, unpack } from '../targets/shared/codec.ts';
 import type { Envelope } from '../harness/provider/api.ts';
 import type { Design } from '../targets/types.ts';
 import { HEALING_STOLEN_PHONE_PATTERN, builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
@@ -108,6 +111,42 @@ steps:
   const outcome = await harness.client('alice.phone').send({ id: 'x', to: { kind: 'user', user: 'bob' }, body: new Uint8Array([1]) });
   t.false(outcome.sent);
   t.regex(outcome.sent ? '' : outcome.reason, /safety number with bob did not match/);
+});
+
+test('prekey upkeep (PQXDH §3.2): one-time prekeys refilled when the provider runs low, signed and last-resort prekeys replaced on the run\'s clock', async (t) => {
+  const contacts = Array.from({ length: PREKEY_UPKEEP.oneTimeBatch - PREKEY_UPKEEP.oneTimeMinimum + 1 }, (_, i) => `c${i + 1}`);
+  const scenario = scenarioFromYaml(`
+name: upkeep
+users: { bob: [phone], ${contacts.map((c) => `${c}: [phone]`).join(', ')} }
+steps:
+${contacts.map((c) => `  - send: { from: ${c}, to: bob }`).join('\n')}
+  - wait: 1d
+  - wait: 1d
+`);
+  const harness = await setUpWorld(signal, scenario);
+  const { world } = harness;
+  const bundle = () => unpack<PrekeyBundle>(world.provider.bundleOf('bob.phone'), 'bundle');
+  const first = bundle();
+  const steps = scenario.steps.entries();
+  const perform = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const [index, step] = steps.next().value!;
+      await world.perform(index, step);
+    }
+  };
+  // Ten first contacts leave the minimum; the eleventh makes the phone upload a new batch.
+  await perform(contacts.length - 1);
+  t.deepEqual(world.provider.countOneTimeKeys('bob.phone'), { prekey: PREKEY_UPKEEP.oneTimeMinimum, kyber: PREKEY_UPKEEP.oneTimeMinimum });
+  await perform(1);
+  const refilled = PREKEY_UPKEEP.oneTimeMinimum - 1 + PREKEY_UPKEEP.oneTimeBatch;
+  t.deepEqual(world.provider.countOneTimeKeys('bob.phone'), { prekey: refilled, kyber: refilled });
+  // One day on nothing is due; two days on both medium-term prekeys are replaced.
+  await perform(1);
+  t.deepEqual([bundle().signedPrekey.id, bundle().kyberPrekey.id], [first.signedPrekey.id, first.kyberPrekey.id]);
+  await perform(1);
+  t.not(bundle().signedPrekey.id, first.signedPrekey.id);
+  t.not(bundle().kyberPrekey.id, first.kyberPrekey.id);
+  t.false(equalBytes(bundle().signedPrekey.publicKey, first.signedPrekey.publicKey));
 });
 
 // --- envelopes on the wire -------------------------------------------------------------

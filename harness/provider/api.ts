@@ -61,4 +61,6 @@ export interface ProviderApi {
   publishRoster(group: string, members: string[], signed: Uint8Array | null): Promise<void>;
   /** A user's device removes another device of the same user. */
   removeDevice(device: string): Promise<void>;
+  /** How many of this device's one-time keys the provider has left, per pool (PQXDH §3.2: so it refills them when they run low). */
+  countOneTimeKeys(): Promise<Record<string, number>>;
 }

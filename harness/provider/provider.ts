@@ -8,6 +8,7 @@ import { splitAddress as split, type DeviceAddress } from '../scenario/types.ts'
 import type { WireLog } from './wire.ts';
 import { encodeMsgpackTransient } from '../msgpack.ts';
 import { encodeWire } from './wire.ts';
+import { DirectoryHistory } from './directory-history.ts';
 import type {
   BundleResponse,
   DeviceListing,
@@ -82,6 +83,8 @@ export class Provider {
   readonly #offline = new Set<DeviceAddress>();
   /** Everything it stored or processed, all run long. */
   readonly stored: StoredItem[] = [];
+  /** The public directory at every point of the run, for readers that look back. */
+  readonly #history = new DirectoryHistory();
   interceptor: ProviderInterceptor | null = null;
 
   constructor(
@@ -94,9 +97,13 @@ export class Provider {
     return new Connection(this, device);
   }
 
-  /** Read-only access to the public directory, for a restored device in an adversary's hands. */
-  observer(): ProviderApi {
-    return new DirectoryReader(this);
+  /**
+   * Read-only access to the public directory, for a restored device in an adversary's hands:
+   * as it stands now, or, with `asOf`, as it stood just before wire record `asOf()` (an
+   * adversary replaying the recording reads the directory as of the record it replays).
+   */
+  observer(asOf: () => number = () => Number.POSITIVE_INFINITY): ProviderApi {
+    return new DirectoryReader(this, asOf);
   }
 
   /** A device's published bundle, for the design's server logic. */
@@ -107,10 +114,21 @@ export class Provider {
     return entry.bundle;
   }
 
-  /** A device's bundle without taking a one-time key, as anyone may look it up. */
-  peekBundle(address: DeviceAddress): BundleResponse {
+  /** A device's bundle without taking a one-time key, as anyone may look it up (now, or as of wire record `asOf`). */
+  peekBundle(address: DeviceAddress, asOf = Number.POSITIVE_INFINITY): BundleResponse {
     const oneTimeKeys: Record<string, Uint8Array | null> = {};
-    return { address, bundle: this.bundleOf(address), oneTimeKeys };
+    if (asOf === Number.POSITIVE_INFINITY) return { address, bundle: this.bundleOf(address), oneTimeKeys };
+    const bundle = this.#history.bundle(address, asOf);
+    if (!bundle) throw new ProviderError(`no such device: ${address}`);
+    return { address, bundle, oneTimeKeys };
+  }
+
+  /** How many keys are left in each of a device's one-time key pools (PQXDH §3.2: the server tells a device when its stock runs low). */
+  countOneTimeKeys(address: DeviceAddress): Record<string, number> {
+    const { user, device } = split(address);
+    const entry = this.#users.get(user)?.devices.get(device);
+    if (!entry) throw new ProviderError(`no such device: ${address}`);
+    return Object.fromEntries([...entry.pools].map(([pool, keys]) => [pool, keys.length]));
   }
 
   // --- directory -------------------------------------------------------------------
@@ -126,17 +144,23 @@ export class Provider {
     }
     entry.devices.set(device, { bundle: upload.bundle, pools });
     this.#store('bundle', from, upload.bundle);
+    this.#history.bundleChanged(this.#version(), from, upload.bundle);
+    if (!existing) this.#listingChanged(user);
   }
 
   publishDeviceList(from: DeviceAddress, signedList: Uint8Array): void {
-    this.#user(split(from).user).signedList = signedList;
+    const { user } = split(from);
+    this.#user(user).signedList = signedList;
     this.#store('device-list', from, signedList);
+    this.#listingChanged(user);
   }
 
-  async fetchDevices(requester: DeviceAddress, user: string): Promise<DeviceListing> {
-    const entry = this.#users.get(user);
+  /** A user's devices as the provider lists them: now, or as of wire record `asOf`. */
+  async fetchDevices(requester: DeviceAddress, user: string, asOf = Number.POSITIVE_INFINITY): Promise<DeviceListing> {
+    const live = this.#users.get(user);
+    const entry = asOf === Number.POSITIVE_INFINITY ? live && { devices: [...live.devices.keys()], signedList: live.signedList } : this.#history.listing(user, asOf);
     if (!entry) throw new ProviderError(`no such user: ${user}`);
-    const listing: DeviceListing = { user, devices: [...entry.devices.keys()], signedList: entry.signedList };
+    const listing: DeviceListing = { user, devices: [...entry.devices], signedList: entry.signedList };
     return this.interceptor?.fetchDevices ? this.interceptor.fetchDevices(requester, listing) : listing;
   }
 
@@ -156,6 +180,8 @@ export class Provider {
     const address = `${user}.${device}` as DeviceAddress;
     this.#user(user).devices.delete(device);
     this.#mailboxes.delete(address);
+    this.#history.bundleChanged(this.#version(), address, null);
+    this.#listingChanged(user);
   }
 
   hasDevice(address: DeviceAddress): boolean {
@@ -165,8 +191,9 @@ export class Provider {
 
   // --- rosters ---------------------------------------------------------------------
 
-  async fetchRoster(requester: DeviceAddress, group: string): Promise<Roster> {
-    const entry = this.#rosters.get(group);
+  /** A group's roster as the provider serves it: now, or as of wire record `asOf`. */
+  async fetchRoster(requester: DeviceAddress, group: string, asOf = Number.POSITIVE_INFINITY): Promise<Roster> {
+    const entry = asOf === Number.POSITIVE_INFINITY ? this.#rosters.get(group) : this.#history.roster(group, asOf);
     if (!entry) throw new ProviderError(`no such group: ${group}`);
     const roster: Roster = { group, admin: entry.admin, members: [...entry.members], signed: entry.signed };
     return this.interceptor?.fetchRoster ? this.interceptor.fetchRoster(requester, roster) : roster;
@@ -178,8 +205,10 @@ export class Provider {
     if (existing && existing.admin !== user) {
       throw new ProviderError(`${user} is not the admin of ${group}`);
     }
-    this.#rosters.set(group, { admin: existing?.admin ?? user, members: [...members], signed });
+    const roster: RosterEntry = { admin: existing?.admin ?? user, members: [...members], signed };
+    this.#rosters.set(group, roster);
     this.#store('roster', group, signed ?? encodeWire({ group, members }));
+    this.#history.rosterChanged(this.#version(), group, { ...roster, members: [...members] });
   }
 
   // --- mailbox ---------------------------------------------------------------------
@@ -238,6 +267,16 @@ export class Provider {
     await this.events.deliver(envelope, body);
   }
 
+  /** The version of a directory change: reads made from this wire position on see it. */
+  #version(): number {
+    return this.wire.records.length;
+  }
+
+  #listingChanged(user: string): void {
+    const entry = this.#user(user);
+    this.#history.listingChanged(this.#version(), user, { devices: [...entry.devices.keys()], signedList: entry.signedList });
+  }
+
   #user(user: string): UserEntry {
     let entry = this.#users.get(user);
     if (!entry) {
@@ -284,6 +323,11 @@ class Connection implements ProviderApi {
     await this.provider.send(this.device, envelopes);
   }
 
+  async countOneTimeKeys(): Promise<Record<string, number>> {
+    this.#up('count-one-time-keys', {});
+    return this.#down('count-one-time-keys', this.provider.countOneTimeKeys(this.device));
+  }
+
   async fetchRoster(group: string): Promise<Roster> {
     this.#up('fetch-roster', { group });
     return this.#down('fetch-roster', await this.provider.fetchRoster(this.device, group));
@@ -311,18 +355,26 @@ class Connection implements ProviderApi {
 
 /** The public directory as anyone may read it: no wire, no side effects, no sending. */
 class DirectoryReader implements ProviderApi {
-  constructor(private readonly provider: Provider) {}
+  constructor(
+    private readonly provider: Provider,
+    private readonly asOf: () => number,
+  ) {}
 
   async fetchDevices(user: string): Promise<DeviceListing> {
-    return this.provider.fetchDevices(OBSERVER, user);
+    return this.provider.fetchDevices(OBSERVER, user, this.asOf());
   }
 
   async fetchBundle(address: DeviceAddress): Promise<BundleResponse> {
-    return this.provider.peekBundle(address);
+    return this.provider.peekBundle(address, this.asOf());
   }
 
   async fetchRoster(group: string): Promise<Roster> {
-    return this.provider.fetchRoster(OBSERVER, group);
+    return this.provider.fetchRoster(OBSERVER, group, this.asOf());
+  }
+
+  /** A device's own query: a restored device cannot make it. */
+  countOneTimeKeys(): Promise<Record<string, number>> {
+    return refuse();
   }
 
   publishKeys(): Promise<void> {

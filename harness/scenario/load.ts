@@ -410,6 +410,7 @@ class Checker {
       else this.#marks.set(name, index);
       return { kind: 'mark', name };
     }
+    if ('wait' in step) return { kind: 'wait', ms: step.wait };
     if ('offline' in step) {
       const address = this.#currentDevice(step.offline, at('offline'), index);
       if (!address) return undefined;

@@ -8,10 +8,13 @@
  */
 import { z } from 'zod';
 
-import { MAX_COUNT, MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../limits.ts';
+import { MAX_COUNT, MAX_LABEL_LENGTH, MAX_NAME_LENGTH, MAX_WAIT_MS } from '../limits.ts';
 import type { StepKind } from './types.ts';
 
-export { MAX_COUNT, MAX_LABEL_LENGTH, MAX_NAME_LENGTH };
+export { MAX_COUNT, MAX_LABEL_LENGTH, MAX_NAME_LENGTH, MAX_WAIT_MS };
+
+/** `wait` units (SPEC §2), in milliseconds. */
+export const WAIT_UNITS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** Users, devices and groups: joined into addresses `user.device`, so no dots. */
 const ENTITY_NAME = /^[^\s.\p{C}]+$/u;
@@ -115,6 +118,21 @@ export const deleteSchema = strict({
 
 export const verifySchema = uniqueList(userName, 'user names', 2);
 
+const WAIT_RULE = `a duration: a whole number and a unit, s, m, h or d (e.g. 3d, 90m), at most ${MAX_WAIT_MS / WAIT_UNITS.d} days`;
+
+/** `wait: 3d`: how far the run's clock moves on, in milliseconds. */
+export const waitSchema = z
+  .string({ error: `expected ${WAIT_RULE}` })
+  .transform((value, ctx) => {
+    const match = /^([1-9][0-9]{0,9})([smhd])$/.exec(value);
+    const ms = match ? Number(match[1]) * WAIT_UNITS[match[2] as keyof typeof WAIT_UNITS] : Number.NaN;
+    if (!(ms <= MAX_WAIT_MS)) {
+      ctx.issues.push({ code: 'custom', input: value, message: `expected ${WAIT_RULE}, got '${value}'` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
 export const linkDeviceSchema = strict({ user: userName, device: deviceName });
 export const unlinkDeviceSchema = strict({ device: deviceAddress });
 export const memberChangeSchema = strict({ group: groupName, user: userName, by: userName });
@@ -124,6 +142,7 @@ export const stepBodySchemas = {
   send: sendSchema,
   delete: deleteSchema,
   mark: markName,
+  wait: waitSchema,
   offline: deviceAddress,
   online: deviceAddress,
   verify: verifySchema,

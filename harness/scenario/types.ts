@@ -11,6 +11,8 @@ export type Step =
   | { kind: 'send'; from: DeviceAddress; to: Addressee; messages: { id: string; text: string | null }[] }
   | { kind: 'delete'; device: DeviceAddress; ids: string[] | 'all' }
   | { kind: 'mark'; name: string }
+  /** The run's clock moves on by `ms` milliseconds. */
+  | { kind: 'wait'; ms: number }
   | { kind: 'offline'; device: DeviceAddress }
   | { kind: 'online'; device: DeviceAddress }
   | { kind: 'verify'; users: string[] }

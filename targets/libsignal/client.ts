@@ -50,11 +50,9 @@ import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.t
 import { concatBytes, equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 import { PairwiseClient } from '../shared/pairwise-client.ts';
 import { SIGNAL_CLAIMS } from '../signal.ts';
+import { POOLS, PREKEY_UPKEEP } from '../signal/prekeys.ts';
 import type { Claim, ClientContext, Design } from '../types.ts';
 import { DeviceStores, own, type StoreImage } from './stores.ts';
-
-/** One-time prekeys of each kind (X25519, Kyber) a device publishes at registration, as `targets/signal`. */
-const ONE_TIME_PREKEYS = 20;
 /** Signal's safety numbers: 5200 iterations, fingerprint version 2 (service-id identifiers). */
 const FINGERPRINT_ITERATIONS = 5200;
 const FINGERPRINT_VERSION = 2;
@@ -97,12 +95,36 @@ interface WireMessage {
   body: Uint8Array;
 }
 
+/** What a primary hands a device it links, out of band: as in `targets/signal`, the contacts' identities as it knows and verified them. */
+interface Provisioning {
+  identity: Uint8Array;
+  deviceId: number;
+  identities: [string, Uint8Array][];
+  verifiedIdentities: [string, Uint8Array][];
+  verification: [string, boolean][];
+}
+
+/**
+ * The app's prekey upkeep (PQXDH §3.2, as `targets/signal/prekeys.ts`): which signed and
+ * last-resort Kyber prekeys are current and when they were made, and when replaced ones were
+ * replaced (they stay in the library's stores until the grace period ends).
+ */
+interface PrekeyUpkeep {
+  signedId: number;
+  signedMadeAt: number;
+  lastResortId: number;
+  lastResortMadeAt: number;
+  retiredSigned: [number, number][];
+  retiredLastResort: [number, number][];
+}
+
 interface Keys {
   stores: StoreImage;
   deviceId: number;
   nextPrekeyId: number;
   verifiedIdentities: [string, Uint8Array][];
   deviceList: DeviceList | null;
+  upkeep: PrekeyUpkeep;
 }
 
 /** This client's own rejections (the harness's coded rejection); the library's are translated by `asLibraryRejection`. */
@@ -147,6 +169,7 @@ export class LibsignalClient extends PairwiseClient {
   #deviceList: DeviceList | null = null;
   /** The last signed list verified per user, and the device ids in it. */
   readonly #verifiedLists = new Map<string, { signed: Uint8Array; devices: Map<DeviceAddress, number> }>();
+  #upkeep: PrekeyUpkeep = { signedId: 0, signedMadeAt: 0, lastResortId: 0, lastResortMadeAt: 0, retiredSigned: [], retiredLastResort: [] };
 
   constructor(context: ClientContext) {
     super(context, { secureDelete: true });
@@ -157,8 +180,9 @@ export class LibsignalClient extends PairwiseClient {
   protected async createKeys(provisioning?: Uint8Array): Promise<KeyUpload> {
     const { rng } = this.context;
     let identity: IdentityKeyPair;
+    let given: Provisioning | null = null;
     if (provisioning) {
-      const given = unpack<{ identity: Uint8Array; deviceId: number }>(provisioning, 'provisioning');
+      given = unpack<Provisioning>(provisioning, 'provisioning');
       identity = IdentityKeyPair.deserialize(own(given.identity));
       this.#deviceId = given.deviceId;
     } else {
@@ -169,36 +193,122 @@ export class LibsignalClient extends PairwiseClient {
     // Registration ids are 14-bit, non-zero (libsignal's KeyHelper).
     const stores = new DeviceStores(identity, 1 + rng.int(16380), this.context.user);
     this.#stores = stores;
+    if (given) {
+      // A linked device starts with the contacts its primary pinned and verified, as in `targets/signal`.
+      for (const [user, key] of given.identities) stores.identity.identities.set(user, key);
+      for (const [user, key] of given.verifiedIdentities) this.#verifiedIdentities.set(user, key);
+      for (const [user, matched] of given.verification) this.verification.set(user, matched);
+    }
     const now = this.context.now();
+    await this.#newSignedPrekey(now);
+    await this.#newLastResort(now);
+    return this.#upload(await this.#oneTimeBatch({ prekeys: true, kyber: true }));
+  }
 
-    const signedId = this.#nextPrekeyId++;
-    const signedKey = PrivateKey.deserialize(own(rng.bytes(32)));
-    const signedPublic = signedKey.getPublicKey();
-    const signedRecord = SignedPreKeyRecord.new(signedId, now, signedPublic, signedKey, this.#sign(signedPublic.serialize()));
-    await stores.signedPrekeys.saveSignedPreKey(signedId, signedRecord);
+  /** A new signed prekey, current from `now`. */
+  async #newSignedPrekey(now: number): Promise<void> {
+    const stores = this.#requireStores();
+    const id = this.#nextPrekeyId++;
+    const key = PrivateKey.deserialize(own(this.context.rng.bytes(32)));
+    const publicKey = key.getPublicKey();
+    await stores.signedPrekeys.saveSignedPreKey(id, SignedPreKeyRecord.new(id, now, publicKey, key, this.#sign(publicKey.serialize())));
+    this.#upkeep = { ...this.#upkeep, signedId: id, signedMadeAt: now };
+  }
 
-    const lastResort = this.#kyberPrekey(this.#nextPrekeyId++, now, rng);
-    await stores.kyberPrekeys.saveKyberPreKey(lastResort.id(), lastResort);
-    stores.kyberPrekeys.lastResort.add(lastResort.id());
+  /** A new last-resort Kyber prekey, current from `now`. */
+  async #newLastResort(now: number): Promise<void> {
+    const stores = this.#requireStores();
+    const record = this.#kyberPrekey(this.#nextPrekeyId++, now, this.context.rng);
+    await stores.kyberPrekeys.saveKyberPreKey(record.id(), record);
+    stores.kyberPrekeys.lastResort.add(record.id());
+    this.#upkeep = { ...this.#upkeep, lastResortId: record.id(), lastResortMadeAt: now };
+  }
 
+  /** A batch of one-time prekeys of the kinds wanted, stored; their public halves to publish. */
+  async #oneTimeBatch(wanted: { prekeys: boolean; kyber: boolean }): Promise<Record<string, Uint8Array[]>> {
+    const stores = this.#requireStores();
+    const now = this.context.now();
     const prekeys: Uint8Array[] = [];
     const kyberPrekeys: Uint8Array[] = [];
-    for (let i = 0; i < ONE_TIME_PREKEYS; i++) {
-      const id = this.#nextPrekeyId++;
-      const key = PrivateKey.deserialize(own(rng.bytes(32)));
-      await stores.prekeys.savePreKey(id, PreKeyRecord.new(id, key.getPublicKey(), key));
-      prekeys.push(pack({ id, publicKey: key.getPublicKey().serialize() } satisfies OneTimePrekey));
-      const kyber = this.#kyberPrekey(this.#nextPrekeyId++, now, rng);
-      await stores.kyberPrekeys.saveKyberPreKey(kyber.id(), kyber);
-      kyberPrekeys.push(pack({ id: kyber.id(), publicKey: kyber.publicKey().serialize(), signature: kyber.signature() } satisfies OneTimeKyberPrekey));
+    for (let i = 0; i < PREKEY_UPKEEP.oneTimeBatch; i++) {
+      if (wanted.prekeys) {
+        const id = this.#nextPrekeyId++;
+        const key = PrivateKey.deserialize(own(this.context.rng.bytes(32)));
+        await stores.prekeys.savePreKey(id, PreKeyRecord.new(id, key.getPublicKey(), key));
+        prekeys.push(pack({ id, publicKey: key.getPublicKey().serialize() } satisfies OneTimePrekey));
+      }
+      if (wanted.kyber) {
+        const kyber = this.#kyberPrekey(this.#nextPrekeyId++, now, this.context.rng);
+        await stores.kyberPrekeys.saveKyberPreKey(kyber.id(), kyber);
+        kyberPrekeys.push(pack({ id: kyber.id(), publicKey: kyber.publicKey().serialize(), signature: kyber.signature() } satisfies OneTimeKyberPrekey));
+      }
     }
+    const batch: Record<string, Uint8Array[]> = {};
+    if (wanted.prekeys) batch[POOLS.prekey] = prekeys;
+    if (wanted.kyber) batch[POOLS.kyber] = kyberPrekeys;
+    return batch;
+  }
+
+  /** What to publish: the bundle with the current signed and last-resort prekeys, and new one-time prekeys, if any. */
+  async #upload(oneTimeKeys: Record<string, Uint8Array[]> | null): Promise<KeyUpload> {
+    const stores = this.#requireStores();
+    const signed = await stores.signedPrekeys.getSignedPreKey(this.#upkeep.signedId);
+    const lastResort = await stores.kyberPrekeys.getKyberPreKey(this.#upkeep.lastResortId);
     const bundle: Bundle = {
       registrationId: stores.identity.registrationId,
-      identityKey: identity.publicKey.serialize(),
-      signedPrekey: { id: signedId, publicKey: signedPublic.serialize(), signature: signedRecord.signature() },
+      identityKey: stores.identity.identity.publicKey.serialize(),
+      signedPrekey: { id: signed.id(), publicKey: signed.publicKey().serialize(), signature: signed.signature() },
       kyberPrekey: { id: lastResort.id(), publicKey: lastResort.publicKey().serialize(), signature: lastResort.signature() },
     };
-    return { bundle: pack(bundle), oneTimeKeys: { prekey: prekeys, kyber: kyberPrekeys } };
+    return oneTimeKeys ? { bundle: pack(bundle), oneTimeKeys } : { bundle: pack(bundle) };
+  }
+
+  /**
+   * PQXDH §3.2 on the run's clock, as `targets/signal` (and Signal's apps) do it: a new signed
+   * prekey and last-resort Kyber prekey when theirs are due, replaced ones deleted from the
+   * stores after the grace period, one-time prekeys refilled when the provider runs low.
+   */
+  async maintain(): Promise<void> {
+    const stores = this.#requireStores();
+    const now = this.context.now();
+    let rotated = false;
+    if (now - this.#upkeep.signedMadeAt >= PREKEY_UPKEEP.rotationMs) {
+      const retired: [number, number] = [this.#upkeep.signedId, now];
+      await this.#newSignedPrekey(now);
+      this.#upkeep.retiredSigned = [...this.#upkeep.retiredSigned, retired];
+      rotated = true;
+    }
+    if (now - this.#upkeep.lastResortMadeAt >= PREKEY_UPKEEP.rotationMs) {
+      const retired: [number, number] = [this.#upkeep.lastResortId, now];
+      await this.#newLastResort(now);
+      this.#upkeep.retiredLastResort = [...this.#upkeep.retiredLastResort, retired];
+      rotated = true;
+    }
+    const expired = ([, retiredAt]: [number, number]) => now - retiredAt > PREKEY_UPKEEP.retiredGraceMs;
+    for (const [id] of this.#upkeep.retiredSigned.filter(expired)) stores.signedPrekeys.records.delete(id);
+    for (const [id] of this.#upkeep.retiredLastResort.filter(expired)) stores.kyberPrekeys.remove(id);
+    this.#upkeep.retiredSigned = this.#upkeep.retiredSigned.filter((r) => !expired(r));
+    this.#upkeep.retiredLastResort = this.#upkeep.retiredLastResort.filter((r) => !expired(r));
+    const batch = await this.#refill();
+    if (rotated || batch) await this.context.provider.publishKeys(await this.#upload(batch));
+  }
+
+  /** New one-time prekeys for each pool the provider has fewer than the minimum of. */
+  async #refill(): Promise<Record<string, Uint8Array[]> | null> {
+    const counts = await this.context.provider.countOneTimeKeys();
+    const low = (pool: string) => (counts[pool] ?? 0) < PREKEY_UPKEEP.oneTimeMinimum;
+    const wanted = { prekeys: low(POOLS.prekey), kyber: low(POOLS.kyber) };
+    return wanted.prekeys || wanted.kyber ? this.#oneTimeBatch(wanted) : null;
+  }
+
+  /** After a session start used up a one-time prekey: refill if the provider is running low. */
+  async #refillIfLow(): Promise<void> {
+    try {
+      const batch = await this.#refill();
+      if (batch) await this.context.provider.publishKeys(await this.#upload(batch));
+    } catch {
+      // Off the provider (a restored copy): the stock is refilled at the next upkeep, if ever.
+    }
   }
 
   override async register(provisioning?: Uint8Array): Promise<void> {
@@ -221,8 +331,16 @@ export class LibsignalClient extends PairwiseClient {
     if (id > 127) throw new Error('libsignal device ids end at 127');
     this.#deviceList = { ...list, version: list.version + 1, devices: [...list.devices, { name: device, id }], nextId: id + 1 };
     await this.#publishDeviceList();
-    // Out of band (a QR code scanned in person): the identity key pair and the device id move to the new device.
-    return pack({ identity: this.#requireStores().identity.identity.serialize(), deviceId: id });
+    // Out of band (a QR code scanned in person): the identity key pair and the device id move
+    // to the new device, with the contacts' identities as this device knows and verified them.
+    const stores = this.#requireStores();
+    return pack({
+      identity: stores.identity.identity.serialize(),
+      deviceId: id,
+      identities: [...stores.identity.identities],
+      verifiedIdentities: [...this.#verifiedIdentities],
+      verification: [...this.verification],
+    } satisfies Provisioning);
   }
 
   override async unlinkDevice(device: string): Promise<void> {
@@ -275,16 +393,13 @@ export class LibsignalClient extends PairwiseClient {
     // Only a device on its user's signed list may talk to this one (the list pins the identity too).
     const address = await this.#protocolAddress(envelope.from);
     if (wire.type === CiphertextMessageType.PreKey) {
-      return signalDecryptPreKey(
-        PreKeySignalMessage.deserialize(own(wire.body)),
-        address,
-        this.#localAddress(),
-        stores.sessions,
-        stores.identity,
-        stores.prekeys,
-        stores.signedPrekeys,
-        stores.kyberPrekeys,
-      );
+      const message = PreKeySignalMessage.deserialize(own(wire.body));
+      const oneTime = message.preKeyId();
+      const unused = oneTime !== null && stores.prekeys.records.has(oneTime);
+      const plaintext = await signalDecryptPreKey(message, address, this.#localAddress(), stores.sessions, stores.identity, stores.prekeys, stores.signedPrekeys, stores.kyberPrekeys);
+      // The library deleted the one-time prekey it used (PQXDH §3.4): refill if the provider runs low.
+      if (unused && !stores.prekeys.records.has(oneTime)) await this.#refillIfLow();
+      return plaintext;
     }
     if (wire.type === CiphertextMessageType.Whisper) {
       return signalDecrypt(SignalMessage.deserialize(own(wire.body)), address, this.#localAddress(), stores.sessions, stores.identity);
@@ -299,6 +414,21 @@ export class LibsignalClient extends PairwiseClient {
    */
   override async openSent(_envelope: Envelope): Promise<Uint8Array | null> {
     return null;
+  }
+
+  /**
+   * With this state's prekeys alone: the library opens a PreKeySignalMessage on copies of the
+   * prekey stores with no sessions in them, as if this device had never heard from the sender
+   * (the state is not changed).
+   */
+  async openSessionStart(envelope: Envelope): Promise<Uint8Array | null> {
+    const wire = decodeWireMessage(envelope.body);
+    if (wire.type !== CiphertextMessageType.PreKey) return null;
+    const fresh = DeviceStores.import(this.#requireStores().export(), this.context.user);
+    fresh.sessions.records.clear();
+    const address = await this.#protocolAddress(envelope.from);
+    const message = PreKeySignalMessage.deserialize(own(wire.body));
+    return signalDecryptPreKey(message, address, this.#localAddress(), fresh.sessions, fresh.identity, fresh.prekeys, fresh.signedPrekeys, fresh.kyberPrekeys);
   }
 
   // --- safety numbers -----------------------------------------------------------------
@@ -319,10 +449,14 @@ export class LibsignalClient extends PairwiseClient {
     return fingerprint.displayableFingerprint().toString();
   }
 
-  override async recordVerification(peer: string, matched: boolean): Promise<void> {
-    await super.recordVerification(peer, matched);
+  override async recordVerification(peer: string, matched: boolean, verifiedNumber?: string): Promise<void> {
+    // As `targets/signal`: a device that has not met the peer yet pins the peer now, and must
+    // arrive at the number its user verified (synced from the primary); otherwise it was
+    // handed another identity.
+    const agrees = verifiedNumber === undefined || (await this.safetyNumber(peer)) === verifiedNumber;
+    await super.recordVerification(peer, matched && agrees);
     const identity = this.#stores?.identity.pinned(peer);
-    if (matched && identity) this.#verifiedIdentities.set(peer, identity.serialize());
+    if (matched && agrees && identity) this.#verifiedIdentities.set(peer, identity.serialize());
   }
 
   // --- device image -------------------------------------------------------------------
@@ -334,6 +468,7 @@ export class LibsignalClient extends PairwiseClient {
       nextPrekeyId: this.#nextPrekeyId,
       verifiedIdentities: [...this.#verifiedIdentities],
       deviceList: this.#deviceList,
+      upkeep: this.#upkeep,
     } satisfies Keys;
   }
 
@@ -344,6 +479,7 @@ export class LibsignalClient extends PairwiseClient {
     this.#nextPrekeyId = keys.nextPrekeyId;
     for (const [user, identity] of keys.verifiedIdentities) this.#verifiedIdentities.set(user, identity);
     this.#deviceList = keys.deviceList;
+    this.#upkeep = keys.upkeep;
   }
 
   // --- internals ----------------------------------------------------------------------

@@ -168,6 +168,12 @@ export class MemoryKyberPreKeyStore extends KyberPreKeyStore {
   async markKyberPreKeyUsed(id: number, _signedPreKeyId: number, _baseKey: PublicKey): Promise<void> {
     if (!this.lastResort.has(id)) this.records.delete(id);
   }
+
+  /** The app deletes a replaced last-resort key once its grace period is over. */
+  remove(id: number): void {
+    this.records.delete(id);
+    this.lastResort.delete(id);
+  }
 }
 
 /** All stores of one device, and their serialized form for the device image. */

@@ -12,17 +12,15 @@ import type { ClientContext } from '../types.ts';
 import { openDeviceList, signDeviceList, type DeviceList } from './device-list.ts';
 import { SignalError } from './errors.ts';
 import { checkPrekeyHeader, initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
+import { POOLS, Prekeys, type OneTimeBatch, type PrekeyState } from './prekeys.ts';
 import {
-  generateDh,
   generateIdentity,
-  generateKem,
   identityPublic,
   LABELS,
   LIMITS,
   type DhKeyPair,
   type IdentityKeyPair,
   type IdentityPublic,
-  type KemKeyPair,
 } from './primitives.ts';
 import * as ratchet from './ratchet.ts';
 import { openRoster, signRoster } from './roster.ts';
@@ -94,12 +92,8 @@ interface OwnGroupKey {
   distributedTo: DeviceAddress[];
 }
 
-interface Keys {
+interface Keys extends PrekeyState {
   identity: IdentityKeyPair;
-  signedPrekey: { id: number; pair: DhKeyPair };
-  oneTimePrekeys: [number, DhKeyPair][];
-  kyberPrekeys: [number, { pair: KemKeyPair; oneTime: boolean }][];
-  nextPrekeyId: number;
   sessions: [string, Session[]][];
   identities: [string, IdentityPublic][];
   verifiedIdentities: [string, IdentityPublic][];
@@ -110,10 +104,8 @@ interface Keys {
 
 export class SignalClient extends PairwiseClient {
   #identity: IdentityKeyPair | null = null;
-  #signedPrekey: { id: number; pair: DhKeyPair } | null = null;
-  readonly #oneTimePrekeys = new Map<number, DhKeyPair>();
-  readonly #kyberPrekeys = new Map<number, { pair: KemKeyPair; oneTime: boolean }>();
-  #nextPrekeyId = 1;
+  /** The signed, last-resort and one-time prekeys, and their upkeep on the run's clock. */
+  readonly #prekeys: Prekeys;
   /** Peer device -> sessions, current first. */
   readonly #sessions = new Map<string, Session[]>();
   /** Peer user -> identity, pinned at first contact (trust on first use). */
@@ -134,9 +126,12 @@ export class SignalClient extends PairwiseClient {
   readonly #peerSenderKeys = new Map<string, PeerSenderKey>();
   /** The last signed roster verified per group. */
   readonly #verifiedRosters = new Map<string, { signed: Uint8Array; members: string[] }>();
+  /** `device|group` -> a sender key derived again from a session start (`openSessionStart` only). */
+  readonly #rederivedSenderKeys = new Map<string, PeerSenderKey>();
 
   constructor(context: ClientContext, options: SignalOptions) {
     super(context, { secureDelete: options.secureDelete });
+    this.#prekeys = new Prekeys(context.crypto, context.rng);
     this.#trustProviderDeviceList = options.trustProviderDeviceList ?? false;
     this.#rotateSenderKeys = options.rotateSenderKeys ?? true;
     this.#postQuantum = options.postQuantum ?? true;
@@ -155,28 +150,50 @@ export class SignalClient extends PairwiseClient {
     } else {
       this.#identity = generateIdentity(crypto, rng);
     }
-    const signedPrekey = { id: this.#takePrekeyId(), pair: generateDh(crypto, rng) };
-    this.#signedPrekey = signedPrekey;
-    const lastResort = { id: this.#takePrekeyId(), pair: generateKem(crypto, rng) };
-    this.#kyberPrekeys.set(lastResort.id, { pair: lastResort.pair, oneTime: false });
+    return this.#upload(this.#prekeys.create(this.context.now()));
+  }
+
+  /** What to publish: the bundle (current signed and last-resort prekeys, signed) and new one-time prekeys, if any. */
+  #upload(batch: OneTimeBatch | null): KeyUpload {
+    const signed = this.#prekeys.signedPrekey;
+    const lastResort = this.#prekeys.lastResort;
     const bundle: PrekeyBundle = {
-      identity: identityPublic(this.#identity),
-      signedPrekey: { id: signedPrekey.id, publicKey: signedPrekey.pair.publicKey, signature: this.#sign(LABELS.signedPrekey, signedPrekey.id, signedPrekey.pair.publicKey) },
-      kyberPrekey: { id: lastResort.id, publicKey: lastResort.pair.publicKey, signature: this.#sign(LABELS.kyberPrekey, lastResort.id, lastResort.pair.publicKey) },
+      identity: identityPublic(this.#requireIdentity()),
+      signedPrekey: { id: signed.id, publicKey: signed.pair.publicKey, signature: this.#sign(LABELS.signedPrekey, signed.id, signed.pair.publicKey) },
+      kyberPrekey: { id: lastResort.id, publicKey: lastResort.publicKey, signature: this.#sign(LABELS.kyberPrekey, lastResort.id, lastResort.publicKey) },
     };
-    const prekeys: Uint8Array[] = [];
-    const kyberPrekeys: Uint8Array[] = [];
-    for (let i = 0; i < LIMITS.oneTimePrekeys; i++) {
-      const id = this.#takePrekeyId();
-      const pair = generateDh(crypto, rng);
-      this.#oneTimePrekeys.set(id, pair);
-      prekeys.push(pack({ id, publicKey: pair.publicKey } satisfies OneTimePrekey));
-      const kyberId = this.#takePrekeyId();
-      const kyber = generateKem(crypto, rng);
-      this.#kyberPrekeys.set(kyberId, { pair: kyber, oneTime: true });
-      kyberPrekeys.push(pack({ id: kyberId, publicKey: kyber.publicKey, signature: this.#sign(LABELS.kyberPrekey, kyberId, kyber.publicKey) } satisfies OneTimeKyberPrekey));
+    if (!batch) return { bundle: pack(bundle) };
+    return {
+      bundle: pack(bundle),
+      oneTimeKeys: {
+        [POOLS.prekey]: batch.prekeys.map((prekey) => pack(prekey satisfies OneTimePrekey)),
+        [POOLS.kyber]: batch.kyber.map(({ id, publicKey }) => pack({ id, publicKey, signature: this.#sign(LABELS.kyberPrekey, id, publicKey) } satisfies OneTimeKyberPrekey)),
+      },
+    };
+  }
+
+  /**
+   * PQXDH §3.2, on the run's clock: a new signed prekey and last-resort ML-KEM prekey when
+   * theirs are due, replaced ones deleted after the grace period, and one-time prekeys
+   * refilled when the provider runs low.
+   */
+  async maintain(): Promise<void> {
+    await this.#publishPrekeys(this.#prekeys.rotate(this.context.now()));
+  }
+
+  /** After a session start used up a one-time prekey: refill them if the provider is running low. */
+  async #refillIfLow(): Promise<void> {
+    try {
+      await this.#publishPrekeys(false);
+    } catch {
+      // Off the provider (a restored copy): the stock is refilled at the next upkeep, if ever.
     }
-    return { bundle: pack(bundle), oneTimeKeys: { prekey: prekeys, kyber: kyberPrekeys } };
+  }
+
+  /** Publish the bundle if it changed, with new one-time prekeys for each pool the provider runs low on. */
+  async #publishPrekeys(bundleChanged: boolean): Promise<void> {
+    const batch = this.#prekeys.refill(await this.context.provider.countOneTimeKeys());
+    if (bundleChanged || batch) await this.context.provider.publishKeys(this.#upload(batch));
   }
 
   override async register(provisioning?: Uint8Array): Promise<void> {
@@ -316,10 +333,7 @@ export class SignalClient extends PairwiseClient {
   protected exportKeys(): unknown {
     return {
       identity: this.#requireIdentity(),
-      signedPrekey: this.#signedPrekey!,
-      oneTimePrekeys: [...this.#oneTimePrekeys],
-      kyberPrekeys: [...this.#kyberPrekeys],
-      nextPrekeyId: this.#nextPrekeyId,
+      ...this.#prekeys.export(),
       sessions: [...this.#sessions],
       identities: [...this.#identities],
       verifiedIdentities: [...this.#verifiedIdentities],
@@ -332,10 +346,7 @@ export class SignalClient extends PairwiseClient {
   protected importKeys(state: unknown): void {
     const keys = state as Keys;
     this.#identity = keys.identity;
-    this.#signedPrekey = keys.signedPrekey;
-    for (const [id, pair] of keys.oneTimePrekeys) this.#oneTimePrekeys.set(id, pair);
-    for (const [id, entry] of keys.kyberPrekeys) this.#kyberPrekeys.set(id, entry);
-    this.#nextPrekeyId = keys.nextPrekeyId;
+    this.#prekeys.import(keys);
     for (const [device, sessions] of keys.sessions) this.#sessions.set(device, sessions);
     for (const [user, identity] of keys.identities) this.#identities.set(user, identity);
     for (const [user, identity] of keys.verifiedIdentities) this.#verifiedIdentities.set(user, identity);
@@ -488,29 +499,53 @@ export class SignalClient extends PairwiseClient {
         throw new SignalError('untrusted-identity', `${from} presented an identity that is not ${sender}'s`);
       }
     }
-    const signedPrekey = this.#signedPrekey?.id === header.signedPrekeyId ? this.#signedPrekey.pair : null;
-    const oneTime = header.oneTimePrekeyId === null ? null : this.#oneTimePrekeys.get(header.oneTimePrekeyId);
-    const kyber = this.#postQuantum ? this.#kyberPrekeys.get(header.kyberPrekeyId) : null;
-    if (!signedPrekey || oneTime === undefined || kyber === undefined || (kyber && kyber.oneTime !== header.kyberOneTime)) {
-      throw new SignalError('invalid-prekey', `${from} used a prekey this device no longer has`);
-    }
+    const started = this.#respond(header, from);
+    if (!started) throw new SignalError('invalid-prekey', `${from} used a prekey this device no longer has`);
+    const session: Session = { ratchet: started, pending: null, baseKey: header.baseKey, remoteIdentity: header.identity };
+    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, message, this.context.privateKeyOf);
+    // One-time prekeys are deleted once used (PQXDH §3.4); the last-resort ML-KEM key stays.
+    this.#prekeys.consume(header.oneTimePrekeyId, header.kyberPrekeyId);
+    this.#storeSession(from, session);
+    if (header.oneTimePrekeyId !== null) await this.#refillIfLow();
+    return plaintext;
+  }
+
+  /** PQXDH §3.4 with the prekeys a header names: the responder's new ratchet, or null if one of them is gone. */
+  #respond(header: PrekeyHeader, from: string): ratchet.RatchetState | null {
+    const signedPrekey = this.#prekeys.signed(header.signedPrekeyId);
+    const oneTime = header.oneTimePrekeyId === null ? null : this.#prekeys.oneTime(header.oneTimePrekeyId);
+    // Without the post-quantum KEM (a test design: X3DH alone), no KEM prekey takes part.
+    const kyber = this.#postQuantum ? this.#prekeys.kyber(header.kyberPrekeyId) : null;
+    if (!signedPrekey || oneTime === undefined || kyber === undefined || (kyber && kyber.oneTime !== header.kyberOneTime)) return null;
     if (kyber && header.kyberCiphertext.length === 0) {
       // PQXDH §3.4: the KEM ciphertext is part of every session start; none would be a downgrade to X3DH.
       throw new SignalError('malformed-message', `${from} started a session without the ML-KEM ciphertext`);
     }
     const agreement = respond(this.context.crypto, this.#requireIdentity(), header, signedPrekey, oneTime, kyber?.pair ?? null);
-    const session: Session = {
-      ratchet: ratchet.initResponder(agreement.sharedSecret, signedPrekey, agreement.associatedData),
-      pending: null,
-      baseKey: header.baseKey,
-      remoteIdentity: header.identity,
-    };
-    const plaintext = ratchet.decrypt(session.ratchet, this.context.crypto, this.context.rng, message, this.context.privateKeyOf);
-    // One-time prekeys are deleted once used (PQXDH §3.4); the last-resort ML-KEM key stays.
-    if (header.oneTimePrekeyId !== null) this.#oneTimePrekeys.delete(header.oneTimePrekeyId);
-    if (kyber?.oneTime) this.#kyberPrekeys.delete(header.kyberPrekeyId);
-    this.#storeSession(from, session);
-    return plaintext;
+    return ratchet.initResponder(agreement.sharedSecret, signedPrekey, agreement.associatedData);
+  }
+
+  /**
+   * With this state's prekeys alone: the first message of a session a peer started on them,
+   * derived again as if there were no session (the sessions and sender keys the client uses
+   * are not changed). A sender key handed over in such a session start is derived with it,
+   * and kept aside for that sender's later group messages.
+   */
+  async openSessionStart(envelope: Envelope): Promise<Uint8Array | null> {
+    const decoded = unpack<Partial<GroupWireMessage & WireMessage>>(envelope.body, 'signal message');
+    const group = asGroupWireMessage(decoded);
+    if (!group) return this.#rederive(asWireMessage(decoded));
+    const { distribution, message, group: name } = group.senderKey;
+    const id = `${envelope.from}|${name}`;
+    const opened = distribution && this.#rederive(decodeWireMessage(distribution));
+    if (opened) this.#rederivedSenderKeys.set(id, acceptDistribution(decodeDistribution(opened)));
+    const key = this.#rederivedSenderKeys.get(id);
+    return key ? decryptGroup(this.context.crypto, key, message, groupAssociatedData(name, envelope.from)) : null;
+  }
+
+  #rederive(wire: WireMessage): Uint8Array | null {
+    const started = wire.prekey && this.#respond(wire.prekey, 'a recorded session start');
+    return started ? ratchet.decrypt(started, this.context.crypto, this.context.rng, wire.message, this.context.privateKeyOf) : null;
   }
 
   #decryptIn(session: Session, wire: WireMessage): Uint8Array {
@@ -557,10 +592,6 @@ export class SignalClient extends PairwiseClient {
 
   async #publishDeviceList(): Promise<void> {
     await this.context.provider.publishDeviceList(signDeviceList(this.context.crypto, this.#requireIdentity(), this.#requireDeviceList()));
-  }
-
-  #takePrekeyId(): number {
-    return this.#nextPrekeyId++;
   }
 
   #requireIdentity(): IdentityKeyPair {

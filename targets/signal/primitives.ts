@@ -57,8 +57,6 @@ export const LIMITS = {
   maxMessageKeys: 2_000,
   /** Previous sessions kept per peer device, for messages in flight (libsignal: ARCHIVED_STATES_MAX_LENGTH). */
   archivedSessions: 40,
-  /** One-time prekeys of each kind a device publishes at registration. */
-  oneTimePrekeys: 20,
 } as const;
 
 export function generateDh(crypto: CryptoBackend, rng: Rng): DhKeyPair {
