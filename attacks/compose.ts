@@ -89,14 +89,19 @@ class CompositeAttack implements Attack {
 }
 
 /**
- * Where a composite stands: it strikes when its first part does, holds the device and the
- * member state its parts hold, and is entitled to whatever any part is (`parts`).
+ * Where a composite stands: it holds the device and the member state its parts hold, and is
+ * entitled to whatever any part is (`parts`). It strikes when the part that compromises a
+ * device does, if one does: forward secrecy and post-compromise security are counted from
+ * that compromise (SPEC §5), whatever position another part took earlier (a provider hostile
+ * from the start, then a seizure: the messages before the seizure are `before`). Otherwise
+ * it strikes when its first part does.
  */
 export function mergePositions(positions: readonly Position[]): Position {
+  const device = positions.find((p) => p.compromisedDevice !== null);
   const strikes = positions.map((p) => p.strikeStep).filter((s): s is number => s !== null);
   return {
-    strikeStep: strikes.length > 0 ? Math.min(...strikes) : null,
-    compromisedDevice: positions.find((p) => p.compromisedDevice !== null)?.compromisedDevice ?? null,
+    strikeStep: device ? device.strikeStep : strikes.length > 0 ? Math.min(...strikes) : null,
+    compromisedDevice: device?.compromisedDevice ?? null,
     removedMember: positions.find((p) => p.removedMember !== null)?.removedMember ?? null,
     parts: positions,
   };

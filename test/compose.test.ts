@@ -150,7 +150,7 @@ steps:
   t.regex(report.notes![0]!, /stolen-device needs parameters \(device, at\) that scenario pair does not give/);
 });
 
-test('a composite strikes when its first part strikes and is entitled to whatever any part is: a seized member plus a removed one (SPEC §5 exposed)', async (t) => {
+test('a composite strikes when its device is compromised (else when its first part strikes) and is entitled to whatever any part is: a seized member plus a removed one (SPEC §5 exposed)', async (t) => {
   const scenario = scenarioFromYaml(`
 name: seized-and-removed
 users: { alice: [phone], bob: [phone], carol: [phone] }
@@ -174,11 +174,16 @@ adversaries:
   t.is(message(removed, 'private').class, 'before');
   t.is(message(composite, 'g2').via, 'decrypt', "Carol's image is still in the group");
   const merged = mergePositions([
-    { strikeStep: 5, compromisedDevice: null, removedMember: null },
-    { strikeStep: null, compromisedDevice: 'bob.phone', removedMember: null },
+    { strikeStep: 1, compromisedDevice: null, removedMember: null },
+    { strikeStep: 4, compromisedDevice: 'bob.phone', removedMember: null },
     { strikeStep: 3, compromisedDevice: null, removedMember: { group: 'g', user: 'u' } },
   ]);
-  t.is(merged.strikeStep, 3);
+  t.is(merged.strikeStep, 4, 'forward secrecy and post-compromise security count from the seizure (SPEC §5)');
+  const withoutDevice = mergePositions([
+    { strikeStep: 5, compromisedDevice: null, removedMember: null },
+    { strikeStep: 3, compromisedDevice: null, removedMember: { group: 'g', user: 'u' } },
+  ]);
+  t.is(withoutDevice.strikeStep, 3);
   t.is(merged.compromisedDevice, 'bob.phone');
   t.deepEqual(merged.removedMember, { group: 'g', user: 'u' });
   t.is(merged.parts!.length, 3);

@@ -5,17 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { allHoldings } from '../attacks/capture.ts';
 import { maliciousServer } from '../attacks/malicious-server.ts';
 import { stolenDevice } from '../attacks/stolen-device.ts';
-import type { Adversary } from '../attacks/types.ts';
-import type { z } from 'zod';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import type { BundleResponse } from '../harness/provider/api.ts';
 import { decodeWire } from '../harness/provider/wire.ts';
 import { Rng } from '../harness/rng.ts';
 import { isClaimViolation } from '../harness/report/verdicts.ts';
 import { executeRun } from '../harness/runner.ts';
+import { compose } from '../attacks/compose.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
 import { World } from '../harness/world.ts';
 import { GHOST_CLAIMS } from '../targets/ghost.ts';
@@ -282,29 +280,8 @@ adversaries:
   t.deepEqual(handedOut[1]!.response.oneTimeKeys, { prekey: null, kyber: null });
 });
 
-/**
- * The provider of a scenario, hostile from its mark (`malicious-server`), and the device it
- * names seized later (`stolen-device`): both positions held by one adversary in one run.
- */
-const hostileProviderThenSeizure: Adversary<z.infer<NonNullable<typeof stolenDevice.params>>> = {
-  ...stolenDevice,
-  active: true,
-  prepare(setup) {
-    const provider = maliciousServer.prepare({ ...setup, params: maliciousServer.params!.parse(setup.scenario.adversaries['malicious-server']) });
-    const seizure = stolenDevice.prepare(setup);
-    return {
-      position: seizure.position,
-      start: (view) => provider.start!(view),
-      async afterStep(index, view) {
-        await provider.afterStep!(index, view);
-        await seizure.afterStep!(index, view);
-      },
-      async conclude(view) {
-        return allHoldings(await seizure.conclude(view), await provider.conclude(view));
-      },
-    };
-  },
-};
+/** The provider, hostile from its mark, and the device it names seized later: `malicious-server+stolen-device` (SPEC §4). */
+const hostileProviderThenSeizure = compose([maliciousServer, stolenDevice]);
 
 const prekeyPogoText = readFileSync(new URL('./theory/prekey-pogo.yaml', import.meta.url), 'utf8');
 const prekeyPogo = (waitBeforeSeizure?: string): Scenario =>

@@ -79,7 +79,7 @@ const allStepsExpected: Scenario = {
     'removed-member': { group: 'family', user: 'bob' },
     'malicious-server': {},
   },
-  stepLines: [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25],
+  stepLines: [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26],
 };
 
 test('a scenario with every step kind parses into the normalized form', (t) => {
