@@ -118,6 +118,8 @@ test('a provider that turns hostile in a verified group: signal and mls leak not
 /** A seized phone whose sessions rest on its signed prekey alone: the provider handed out no one-time prekeys. */
 const seizureWithoutOneTimePrekeys: Adversary = {
   ...adversaries['stolen-device']!,
+  // It steers the provider's bundles, so it holds the provider too.
+  capabilities: [...adversaries['stolen-device']!.capabilities, 'control-provider'],
   prepare(setup) {
     const seizure = adversaries['stolen-device']!.prepare(setup);
     return {
