@@ -4,9 +4,10 @@
  * nothing when a report's place is taken, and leaves no report of another run beside its own.
  */
 import test from 'ava';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import type { Report } from '../harness/report/types.ts';
 import { keyhole, type CliOptions, type CliResult } from './helpers/cli.ts';
@@ -91,7 +92,15 @@ test('-o naming a folder this user cannot write is refused before any run', (t) 
   // Root writes anywhere: as root, the command runs as an ordinary user.
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chmodSync(dir, 0o755);
-  const result = audit(out, ['-r', 'list,json'], { ...PROMPT, ...(asRoot ? { user: NOBODY } : {}) });
+  // The ordinary user must reach keyhole's own files: let it through any folder above them
+  // that only their owner may enter (a checkout in a private temporary folder), then restore.
+  const opened = asRoot ? openAncestorsToOthers(fileURLToPath(new URL('..', import.meta.url))) : [];
+  let result;
+  try {
+    result = audit(out, ['-r', 'list,json'], { ...PROMPT, ...(asRoot ? { user: NOBODY } : {}) });
+  } finally {
+    for (const [path, mode] of opened) chmodSync(path, mode);
+  }
   assertRefusedBeforeRuns(t, result, `${out}: cannot write into the folder: permission denied; expected a folder for the report files`);
   t.deepEqual(readdirSync(out), []);
 });
@@ -137,3 +146,16 @@ test('merge checks -o as audit does, before writing anything', (t) => {
   const result = keyhole(['merge', join(shard, 'report.json'), '-o', file, '-r', 'list,json'], PROMPT);
   assertRefusedBeforeRuns(t, result, `${file}: is a file, not a folder`);
 });
+
+/** Adds search permission for others to every folder from `path` up that lacks it; returns what to restore. */
+function openAncestorsToOthers(path: string): [string, number][] {
+  const changed: [string, number][] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o005) !== 0o005) {
+      chmodSync(dir, mode | 0o005);
+      changed.push([dir, mode]);
+    }
+    if (dirname(dir) === dir) return changed;
+  }
+}
