@@ -98,6 +98,7 @@ export class BenchNetwork {
       user,
       device: 'phone',
       provider: this.provider.connect(address),
+      alert: () => {},
       rng: this.rng.fork(`device:${address}`),
       crypto: this.crypto,
       now: () => EPOCH + this.#clock++,

@@ -3,6 +3,7 @@
  * deleted and held. Written by the harness as the scenario runs and read only by the judge;
  * no adversary and no design ever sees it.
  */
+import type { AlertReport } from './report/types.ts';
 import type { DeviceAddress } from './scenario/types.ts';
 
 export interface MessageTruth {
@@ -47,6 +48,9 @@ export interface Rejection {
   reason: string;
 }
 
+/** An alert a device's app showed its user (the report's `alerts`). */
+export type Alert = AlertReport;
+
 export interface Deletion {
   device: DeviceAddress;
   step: number;
@@ -70,6 +74,8 @@ export class Ledger {
   readonly messages: MessageTruth[] = [];
   readonly acceptances: Acceptance[] = [];
   readonly rejections: Rejection[] = [];
+  /** What the devices' apps showed their users, in order (never what an attacker's copy showed). */
+  readonly alerts: Alert[] = [];
   readonly deletions: Deletion[] = [];
   readonly devices: DeviceLifetime[] = [];
   readonly rosters: RosterChange[] = [];

@@ -179,6 +179,7 @@ async function executeOneRun(
       strikeStep: attack?.position.strikeStep ?? null,
       messages: [],
       properties: [],
+      alerts: world.ledger.alerts,
       summary: { messages: world.ledger.messages.length, leaked: 0, breached: 0 },
     };
   }
@@ -202,7 +203,10 @@ async function executeOneRun(
     notes,
     marks: scenario.marks,
     strikeStep: attack.position.strikeStep,
-    ...judgement,
+    messages: judgement.messages,
+    properties: judgement.properties,
+    alerts: world.ledger.alerts,
+    summary: judgement.summary,
   };
 }
 
@@ -237,6 +241,7 @@ function notApplicable(base: Pick<RunReport, 'target' | 'scenario' | 'adversary'
     notes: [reason],
     messages: [],
     properties: PROPERTY_NAMES.map((property) => ({ property, verdict: 'not-applicable', claimed: claimed(property), detail: reason })),
+    alerts: [],
     summary: { messages: 0, leaked: 0, breached: 0 },
   };
 }

@@ -262,6 +262,7 @@ function crashedRun(spec: RunSpec, why: string): RunReport {
     marks: spec.scenario.marks,
     messages: [],
     properties: [],
+    alerts: [],
     summary: { messages: 0, leaked: 0, breached: 0 },
   };
 }

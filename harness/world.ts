@@ -156,7 +156,7 @@ export class World {
       if (!capabilities.has(capability)) throw new Error(`an adversary without ${capability} cannot use ${what}`);
     };
     const discreteLog = grants.discreteLog ?? null;
-    const attackerContext = (address: DeviceAddress, rng: Rng) => world.#context(address, world.provider.observer(), rng);
+    const attackerContext = (address: DeviceAddress, rng: Rng) => world.#context(address, world.provider.observer(), rng, false);
     return {
       design,
       crypto: this.#options.crypto,
@@ -178,7 +178,7 @@ export class World {
         return world.#client(address).exportState();
       },
       restoreDevice: (address, image, directoryAsOf) => {
-        const context: ClientContext = world.#context(address, world.provider.observer(directoryAsOf), attackerRng.fork(`restore:${address}`));
+        const context: ClientContext = world.#context(address, world.provider.observer(directoryAsOf), attackerRng.fork(`restore:${address}`), false);
         return design.restoreClient(discreteLog ? { ...context, privateKeyOf: discreteLog } : context, image);
       },
       deviceContext: (address) => attackerContext(address, attackerRng.fork(`device:${address}`)),
@@ -196,7 +196,7 @@ export class World {
   async #addDevice(user: string, device: string): Promise<void> {
     const address = deviceAddress(user, device);
     const client = this.#options.design.createClient(
-      this.#context(address, this.provider.connect(address), this.#options.rng.fork(`device:${address}`)),
+      this.#context(address, this.provider.connect(address), this.#options.rng.fork(`device:${address}`), true),
     );
     const primary = this.#primary.get(user);
     const provisioning = primary ? await this.#client(primary).provisionDevice(device) : undefined;
@@ -206,9 +206,11 @@ export class World {
     this.ledger.devices.push({ address, user, addedAt: this.#step, removedAt: null });
   }
 
-  #context(address: DeviceAddress, provider: ClientContext['provider'], rng: Rng): ClientContext {
+  /** A client's context; `shown`: the client is the user's own, so its alerts reach the report. */
+  #context(address: DeviceAddress, provider: ClientContext['provider'], rng: Rng, shown: boolean): ClientContext {
     const { user, device } = splitAddress(address);
     return {
+      alert: shown ? (kind, about) => this.ledger.alerts.push({ step: this.#step, user, device, kind, about }) : () => {},
       address,
       user,
       device,

@@ -6,7 +6,7 @@
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import type { Envelope, KeyUpload, ProviderApi } from '../harness/provider/api.ts';
 import type { ServerLogic } from '../harness/provider/provider.ts';
-import type { PropertyName } from '../harness/report/types.ts';
+import type { AlertKind, PropertyName } from '../harness/report/types.ts';
 import type { Rng } from '../harness/rng.ts';
 import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
 import type { BoxPrivateKey, BoxPublicKey } from './shared/sealed-box.ts';
@@ -32,6 +32,12 @@ export interface ClientContext {
    * follows the device instead of making keys of its own.
    */
   privateKeyOf?: (publicKey: Uint8Array) => Uint8Array | null;
+  /**
+   * Show the user an alert, as the design's app would (SPEC §5): a peer's identity changed,
+   * a device or member was added, ... `about` names the peer user, the device or the group.
+   * Recorded for the run's `alerts`; what an attacker's copy of a client shows is dropped.
+   */
+  alert(kind: AlertKind, about: string): void;
 }
 
 export interface ServerContext {

@@ -27,11 +27,12 @@ function run(adversary: string, overrides: Partial<RunReport> = {}): RunReport {
     adversary,
     status: 'ok',
     error: null,
-    messages: ['a', 'b'].map((id, step) => ({ id, from: 'alice.phone', to: 'bob', step, delivered: true, verified: false, class: 'before' as const, leaked: false, via: null })),
+    messages: ['a', 'b'].map((id, step) => ({ id, from: 'alice.phone', to: 'bob', step, delivered: true, verified: false, class: 'before' as const, leaked: false, via: null, noticed: null })),
     properties: [
       { property: 'confidentiality', verdict: 'holds', claimed: true, detail: '' },
       { property: 'forward-secrecy', verdict: 'not-applicable', claimed: false, detail: '' },
     ],
+    alerts: [],
     summary: { messages: 2, leaked: 0, breached: 0 },
     ...overrides,
   };

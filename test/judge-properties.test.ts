@@ -7,7 +7,7 @@ import type { Position } from '../attacks/types.ts';
 import { judge } from '../harness/judge/judge.ts';
 import { Ledger, pairKey, type MessageTruth } from '../harness/ledger.ts';
 import type { PropertyName } from '../harness/report/types.ts';
-import { isClaimViolation } from '../harness/report/verdicts.ts';
+import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import type { Claim } from '../targets/types.ts';
 
@@ -361,4 +361,25 @@ test('a verdict that holds carries no claim-scope note', (t) => {
   const result = verdict(chat(['alice']), 'confidentiality', { claims });
   t.is(result.verdict, 'holds');
   t.false('notClaimedFor' in result);
+});
+
+test('an incomplete attack that leaked a group message leaves the one-to-one claim inconclusive, not as holding (SPEC §5: a verdict covers every message; without a complete attack only a leak found is a finding)', (t) => {
+  const ledger = chat(['alice']);
+  const group = addMessage(ledger, { id: 'g', step: 1, from: 'alice.phone', to: 'bob' });
+  group.toKind = 'group';
+  const claims: Claim[] = [{ property: 'confidentiality', adversaries: ['server'], conversations: 'one-to-one' }];
+  const result = judge({
+    ledger,
+    holdings: leakedAs('g'),
+    position: NOBODY,
+    adversary: PASSIVE,
+    claims,
+    inconclusive: 'the attack could not restore the one-to-one sessions',
+  }).properties.find((p) => p.property === 'confidentiality')!;
+  t.like(result, { verdict: 'violated', notClaimedFor: 'groups', withinClaim: 'inconclusive' });
+  t.false(isClaimViolation(result));
+  t.is(verdictWording(result), 'violated, not claimed for groups; inconclusive within the claim');
+  t.regex(result.detail, /^the attack could not restore the one-to-one sessions; 1 message leaked: g/);
+  // With a complete attack the in-scope part holds and needs no mention.
+  t.false('withinClaim' in verdict(ledger, 'confidentiality', { claims, leaked: ['g'] }));
 });

@@ -104,8 +104,10 @@ function fakeRun(target: string, scenario: string, adversary: string, options: {
       class: 'unrelated' as const,
       leaked: i < leaked,
       via: i < leaked ? 'decrypt' : null,
+      noticed: null,
     })),
     properties: status === 'error' ? [] : properties,
+    alerts: [],
     summary: { messages: 3, leaked, breached: leaked },
   };
 }

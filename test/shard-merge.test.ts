@@ -91,8 +91,9 @@ function run(target: string, scenario: string, adversary: string, leaked = false
     adversary,
     status: 'ok',
     error: null,
-    messages: [{ id: 'm1', from: 'alice.phone', to: 'bob', step: 0, delivered: true, verified: false, class: 'unrelated', leaked, via: leaked ? 'cleartext' : null }],
+    messages: [{ id: 'm1', from: 'alice.phone', to: 'bob', step: 0, delivered: true, verified: false, class: 'unrelated', leaked, via: leaked ? 'cleartext' : null, noticed: null }],
     properties: [{ property: 'confidentiality', verdict: leaked ? 'violated' : 'holds', claimed: true, detail: leaked ? 'm1 leaked' : '' }],
+    alerts: [],
     summary: { messages: 1, leaked: leaked ? 1 : 0, breached: leaked ? 1 : 0 },
   };
 }

@@ -14,6 +14,7 @@ import {
   type MetadataKind,
   type PropertyReport,
   type RunSummary,
+  type Verdict,
 } from '../report/types.ts';
 import { classify, exposedMessages } from './classify.ts';
 import type { JudgedMessage } from './context.ts';
@@ -70,17 +71,27 @@ export function judge(input: JudgeInput): Judgement {
     const evaluation = evaluate(WHOLE_RUN);
     const claimLimits = claim ? limitsOf(claim) : [];
     let { verdict, detail } = evaluation;
+    // Without a complete attack, a leak property that found no leak is not shown to hold.
+    const unsure = (found: Verdict): Verdict => (input.inconclusive && LEAK_PROPERTIES.has(property) && found === 'holds' ? 'inconclusive' : found);
     let notClaimedFor: string | undefined;
+    let withinClaim: Verdict | undefined;
     if (claimLimits.length > 0 && verdict === 'violated') {
       const within = evaluate(narrowed(claimLimits));
-      if (within.verdict !== 'violated') notClaimedFor = leftOut(claimLimits, (scope) => evaluate(scope).verdict === 'violated');
+      if (within.verdict !== 'violated') {
+        notClaimedFor = leftOut(claimLimits, (scope) => evaluate(scope).verdict === 'violated');
+        // What the claim itself covers stays visible: a part the attack could not check
+        // completely is inconclusive there, not silently taken to hold.
+        const inScope = unsure(within.verdict);
+        if (inScope !== 'holds') withinClaim = inScope;
+        if (inScope === 'inconclusive' && within.verdict === 'holds') detail = `${input.inconclusive}; ${detail}`;
+      }
       // Every finding lies within the claim: the detail says it once.
       if (within.detail !== detail) detail = `${detail}; within the claim: ${within.detail}`;
     }
     const limits = [claim?.note, claim?.conversations && `${claim.conversations} conversations only`].filter(Boolean);
     if (limits.length > 0) detail = `${detail} (claim: ${limits.join('; ')})`;
     const { healedAfter, seen } = evaluation;
-    if (input.inconclusive && LEAK_PROPERTIES.has(property) && verdict === 'holds') {
+    if (unsure(verdict) !== verdict) {
       verdict = 'inconclusive';
       detail = `${input.inconclusive}; ${detail}`;
     }
@@ -89,6 +100,7 @@ export function judge(input: JudgeInput): Judgement {
       verdict,
       claimed: claim !== undefined,
       ...(notClaimedFor !== undefined && { notClaimedFor }),
+      ...(withinClaim !== undefined && { withinClaim }),
       ...(healedAfter !== undefined && { healedAfter }),
       ...(seen !== undefined && { seen }),
       detail,
@@ -106,6 +118,7 @@ export function judge(input: JudgeInput): Judgement {
       class: m.class,
       leaked: m.leaked,
       via: m.via,
+      noticed: null,
     }),
   );
   const leaked = judged.filter((m) => m.leaked);

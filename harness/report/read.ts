@@ -21,6 +21,7 @@ import { checkJsonSize, formatPath, MAX_NESTING, readInputFile } from '../input-
 import type { InputKind } from '../input-file.ts';
 import { MAX_MATRIX_RUNS, MAX_SHARDS } from '../shard.ts';
 import {
+  ALERT_KINDS,
   MESSAGE_CLASSES,
   METADATA_KINDS,
   PROPERTY_NAMES,
@@ -87,6 +88,8 @@ const messageSchema = z.looseObject({
   class: oneOf(MESSAGE_CLASSES),
   leaked: z.boolean({ error: 'expected true or false' }),
   via: text.nullable(),
+  // Reports written before detection existed lack it.
+  noticed: z.boolean({ error: 'expected true, false or null' }).nullable().optional(),
 });
 
 const propertySchema = z.looseObject({
@@ -94,9 +97,18 @@ const propertySchema = z.looseObject({
   verdict: oneOf(VERDICTS),
   claimed: z.boolean({ error: 'expected true or false' }),
   notClaimedFor: text.optional(),
+  withinClaim: oneOf(VERDICTS).optional(),
   detail: text,
   healedAfter: count.nullable().optional(),
   seen: listOf(oneOf(METADATA_KINDS), 'expected a list').optional(),
+});
+
+const alertSchema = z.looseObject({
+  step: z.number({ error: 'expected a step index' }).int({ error: 'expected a step index' }).min(-1, { error: 'expected a step index' }),
+  user: text,
+  device: text,
+  kind: oneOf(ALERT_KINDS),
+  about: text,
 });
 
 const runSchema = z.looseObject({
@@ -110,6 +122,7 @@ const runSchema = z.looseObject({
   strikeStep: count.nullable().optional(),
   messages: listOf(messageSchema, 'expected a list of messages'),
   properties: listOf(propertySchema, 'expected a list of properties'),
+  alerts: listOf(alertSchema, 'expected a list of alerts').optional(),
   // Reports written before `breached` existed lack it; it is counted from their messages.
   summary: z.looseObject({ messages: count, leaked: count, breached: count.optional() }, { error: 'expected a mapping with keys messages, leaked, breached' }),
 });
@@ -217,7 +230,12 @@ export function parseReport(raw: string, file: string, what = 'keyhole report', 
     throw new InputError(problems);
   }
   const report = data as Report;
-  for (const run of report.runs) run.summary.breached ??= breachedMessages(run);
+  // Reports written before these fields existed lack them.
+  for (const run of report.runs) {
+    run.summary.breached ??= breachedMessages(run);
+    run.alerts ??= [];
+    for (const message of run.messages) message.noticed ??= null;
+  }
   return report;
 }
 

@@ -23,6 +23,31 @@ export const PROPERTY_NAMES = [
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
+/** What a client's app shows its user (SPEC §5), recorded per device as alerts. */
+export const ALERT_KINDS = [
+  'identity-changed',
+  'new-device',
+  'member-added',
+  'member-removed',
+  'verification-failed',
+  'unverified-sender',
+  'session-reset',
+  'decryption-failed',
+  'clone-suspected',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** One alert a device's app showed its user (SPEC §7 `alerts`). */
+export interface AlertReport {
+  /** The scenario step during which it was shown; -1 during set-up. */
+  step: number;
+  user: string;
+  device: string;
+  kind: AlertKind;
+  /** What it is about: a peer user, a device `user.device`, or a group. */
+  about: string;
+}
+
 export const METADATA_KINDS = ['sender', 'recipient', 'timing', 'size'] as const;
 export type MetadataKind = (typeof METADATA_KINDS)[number];
 
@@ -40,6 +65,11 @@ export interface MessageReport {
   leaked: boolean;
   /** How a leaked message was recovered (`decrypt`, `cleartext`, `escrow`, ...); null when not leaked. */
   via: string | null;
+  /**
+   * Whether an alert about the attack reached an affected user at or before this message
+   * (SPEC §5 `detection`); null where detection is not judged for the message.
+   */
+  noticed: boolean | null;
 }
 
 export interface PropertyReport {
@@ -52,6 +82,11 @@ export interface PropertyReport {
    * this is no claim violation. Absent otherwise.
    */
   notClaimedFor?: string;
+  /**
+   * With `notClaimedFor`: the verdict within the claim's scope when it is not `holds`
+   * (`inconclusive`: the attack could not check that part completely). Absent otherwise.
+   */
+  withinClaim?: Verdict;
   detail: string;
   /** post-compromise-security only: how many `after` messages leaked; null when leaks never stopped. */
   healedAfter?: number | null;
@@ -73,6 +108,8 @@ export interface RunReport {
   strikeStep?: number | null;
   messages: MessageReport[];
   properties: PropertyReport[];
+  /** What the victims' apps showed them during the run, in order. */
+  alerts: AlertReport[];
   summary: RunSummary;
 }
 

@@ -18,7 +18,12 @@ export function breachedMessages(run: Pick<RunReport, 'messages'>): number {
   return run.messages.filter((m) => m.leaked && m.class !== 'exposed').length;
 }
 
-/** The verdict as reports word it: `violated, not claimed for groups` for a violation outside the claim's scope. */
-export function verdictWording(property: Pick<PropertyReport, 'verdict' | 'notClaimedFor'>): string {
-  return property.notClaimedFor === undefined ? property.verdict : `${property.verdict}, not claimed for ${property.notClaimedFor}`;
+/**
+ * The verdict as reports word it: `violated, not claimed for groups` for a violation outside
+ * the claim's scope (`...; inconclusive within the claim` when the claimed part went unchecked).
+ */
+export function verdictWording(property: Pick<PropertyReport, 'verdict' | 'notClaimedFor' | 'withinClaim'>): string {
+  if (property.notClaimedFor === undefined) return property.verdict;
+  const within = property.withinClaim === undefined ? '' : `; ${property.withinClaim} within the claim`;
+  return `${property.verdict}, not claimed for ${property.notClaimedFor}${within}`;
 }
