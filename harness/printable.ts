@@ -40,6 +40,18 @@ export function cut(text: string, max: number): string {
   return out; // `max` or fewer code points, in more UTF-16 units
 }
 
+/**
+ * The start of `text` that fits `max` UTF-16 units with its `…` (a budgeted output such as a
+ * pull-request comment counts units), never splitting a surrogate pair.
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /** Input text as it may be printed: unsafe characters escaped, cut to `max` characters. */
 export function printable(text: string, max = MAX_PRINTED_LINE_CHARS): string {
   return escapeUnsafe(cut(text, max));

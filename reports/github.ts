@@ -16,7 +16,9 @@ import { appendFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { formatPolicyFailure } from '../harness/policy.ts';
 import type { PolicyFailure, Regression, Report, RunReport, Violation } from '../harness/report/types.ts';
-import { clip, renderSummary } from './summary.ts';
+import { clip, escapeUnsafe } from '../harness/printable.ts';
+import { runKey } from '../harness/report/read.ts';
+import { renderSummary } from './summary.ts';
 import type { ReporterEntry, ScenarioSource } from './types.ts';
 
 /** Annotations printed at most; GitHub itself shows the first 10 errors of a step. */
@@ -52,12 +54,23 @@ export function escapeProperty(value: string): string {
   return escapeData(value).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+/**
+ * Annotation text as the log may show it: control, bidirectional and invisible characters
+ * from input as escapes (harness/printable.ts); line breaks stay, for `escapeData` to encode.
+ */
+function shown(text: string): string {
+  return text
+    .split(/(\r\n|\r|\n)/)
+    .map((part, i) => (i % 2 === 1 ? part : escapeUnsafe(part)))
+    .join('');
+}
+
 /** `::error title=...,file=...,line=...::message`, one line whatever the annotation holds. */
 export function formatAnnotation(annotation: Annotation): string {
-  const properties = [`title=${escapeProperty(clip(annotation.title, MAX_TITLE_CHARS))}`];
-  if (annotation.file !== undefined) properties.push(`file=${escapeProperty(annotation.file)}`);
+  const properties = [`title=${escapeProperty(clip(shown(annotation.title), MAX_TITLE_CHARS))}`];
+  if (annotation.file !== undefined) properties.push(`file=${escapeProperty(shown(annotation.file))}`);
   if (annotation.file !== undefined && annotation.line !== undefined) properties.push(`line=${annotation.line}`);
-  return `::error ${properties.join(',')}::${escapeData(clip(annotation.message, MAX_MESSAGE_CHARS))}`;
+  return `::error ${properties.join(',')}::${escapeData(clip(shown(annotation.message), MAX_MESSAGE_CHARS))}`;
 }
 
 /**
@@ -190,7 +203,3 @@ export function githubReporterFor(host: () => GithubHost): ReporterEntry<null> {
 }
 
 export const githubReporter = githubReporterFor(() => ({ env: process.env, stderr: process.stderr, cwd: process.cwd() }));
-
-function runKey(run: Pick<RunReport, 'target' | 'scenario' | 'adversary'>): string {
-  return JSON.stringify([run.target, run.scenario, run.adversary]);
-}

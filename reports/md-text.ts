@@ -26,13 +26,18 @@ const MD_REFERENCES: Record<string, string> = {
 /**
  * Escapes text for Markdown and HTML at once (inline, table cells, `<summary>`): special
  * characters become character references, line breaks `<br>`, other control characters
- * a space.
+ * (C0, DEL, C1), format characters (bidirectional overrides, zero-width and tag characters:
+ * "Trojan Source", CVE-2021-42574) and lone surrogates a space; bare links are broken.
  */
 export function mdEscape(value: unknown): string {
   return String(value)
     .replace(/[&<>"'|`\\*_[\]~#@$]/g, (ch) => MD_REFERENCES[ch]!)
+    // GitHub links bare `https://...`, `www....`, `mailto:` and `xmpp:` by itself (GFM's
+    // extended autolinks); with the `:` or the dot as a reference no link forms.
+    .replace(/:\/\/|(?<=\b(?:mailto|xmpp)):/gi, (found) => `&#58;${found.slice(1)}`)
+    .replace(/\b(www)\./gi, '$1&#46;')
     .replace(/\r\n|\r|\n|\u2028|\u2029/g, '<br>')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, ' ');
+    .replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, ' ');
 }
 
 /** The one-line verdict: every claim kept, or what makes the audit exit 1, counted. */

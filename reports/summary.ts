@@ -12,6 +12,8 @@
  *
  * Text from the report goes through `mdEscape`, as in report.md.
  */
+import { clip } from '../harness/printable.ts';
+import { runKey } from '../harness/report/read.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
 import { mdEscape, verdictLine } from './md-text.ts';
@@ -44,7 +46,7 @@ if (totalBudget >= SUMMARY_MAX_CHARS) throw new Error(`summary budgets (${totalB
 export function renderSummary(report: Report): string {
   const runIndex = firstRunIndex(report);
   const link = (target: string, scenario: string, adversary: string, text: string) => {
-    const index = runIndex.get(runKey(target, scenario, adversary));
+    const index = runIndex.get(runKey({ target, scenario, adversary }));
     // index.html anchors each run at `run-<its index in report.json>` (reports/html.ts).
     return index === undefined ? text : `[${text}](index.html#run-${index})`;
   };
@@ -236,23 +238,12 @@ function detail(value: unknown): string {
 }
 
 /** At most `max` characters, ending in `…` when cut (never inside a surrogate pair). */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
-}
-
-function runKey(target: string, scenario: string, adversary: string): string {
-  return JSON.stringify([target, scenario, adversary]);
-}
 
 /** The index of each run in report.json (the first, should a report hold one twice). */
 function firstRunIndex(report: Report): Map<string, number> {
   const first = new Map<string, number>();
   report.runs.forEach((run, index) => {
-    const key = runKey(run.target, run.scenario, run.adversary);
+    const key = runKey(run);
     if (!first.has(key)) first.set(key, index);
   });
   return first;

@@ -138,6 +138,15 @@ test('github: a hostile scenario name or detail cannot add a property, end the l
   t.is(fs.message, `escrow · ${INJECT_PROPERTY}${INJECT_LINE} · stolen-device: forward-secrecy violated: ${PRE_ESCAPED}\n::error file=x.yaml::forged`);
 });
 
+test('github: terminal escapes and bidirectional overrides from a report reach the log as visible escapes (CVE-2021-42574)', async (t) => {
+  const dir = workspace(t);
+  const report = hostileReport('esc\u001b]0;owned\u0007 \u009b2J', 'detail \u202eevil\u202c \u200b');
+  const { stdout } = await runReporter(report, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(dir, 's.md'), GITHUB_WORKSPACE: dir }, dir, new Map());
+  t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u202a-\u202e]/.test(stdout), JSON.stringify(stdout));
+  t.true(stdout.includes('esc\\u001b]0;owned\\u0007 \\u009b2J'));
+  t.true(stdout.includes('detail \\u202eevil\\u202c \\u200b'));
+});
+
 test('workflow command escaping: % CR LF in data, and : , in properties', (t) => {
   t.is(escapeData('100% a\r\nb: c, d'), '100%25 a%0D%0Ab: c, d');
   t.is(escapeProperty('100% a\r\nb: c, d'), '100%25 a%0D%0Ab%3A c%2C d');

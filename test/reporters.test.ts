@@ -128,6 +128,11 @@ test('mdEscape turns Markdown and HTML syntax into references and newlines into 
   t.is(mdEscape('@team #12 $x$ ~~s~~'), '&#64;team &#35;12 &#36;x&#36; &#126;&#126;s&#126;&#126;');
 });
 
+test('mdEscape shows no control, bidirectional or invisible character, and forms no link (CVE-2021-42574)', (t) => {
+  t.is(mdEscape('a\u001b[2Jb\u009bc\u202ed\u2066e\u200bf\u{e0041}g\ud800h'), 'a &#91;2Jb c d e f g h');
+  t.is(mdEscape('see https://evil.example/x, WWW.evil.example, mailto:x at 10:30'), 'see https&#58;//evil.example/x, WWW&#46;evil.example, mailto&#58;x at 10:30');
+});
+
 test('md: shard, policy failures and baseline regressions count in the verdict and are listed', (t) => {
   const md = renderMarkdown(reportWithChecks());
   const lines = md.split('\n');

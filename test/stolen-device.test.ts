@@ -7,9 +7,14 @@
 import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { deviceEnvelopes } from '../attacks/capture.ts';
+import { adversaryNamed } from '../attacks/registry.ts';
+import { cryptoBackend } from '../harness/crypto/index.ts';
+import type { Envelope } from '../harness/provider/api.ts';
+import { executeRun } from '../harness/runner.ts';
 import { Rng } from '../harness/rng.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
 import { signal } from '../targets/signal.ts';
+import type { Design } from '../targets/types.ts';
 import { leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
 import { setUpWorld } from './helpers/world.ts';
 
@@ -90,6 +95,28 @@ for (const target of ['signal', 'libsignal']) {
     t.is(property(report, 'forward-secrecy').verdict, 'holds');
   });
 }
+
+test('a design that quietly drops what it cannot open still has its sessions re-derived from the image (PQXDH §3.3)', async (t) => {
+  // Some clients answer a message they take for a duplicate session start with nothing rather
+  // than an error; the prekeys in the image derive the session all the same.
+  const quiet: Design = {
+    ...signal,
+    name: 'quiet-signal',
+    async restoreClient(context, image) {
+      const client = await signal.restoreClient(context, image);
+      return new Proxy(client, {
+        get(target, key) {
+          if (key === 'receive') return (envelope: Envelope) => target.receive(envelope).catch(() => null);
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  };
+  const report = await executeRun({ design: quiet, scenario: theory('prekeys-run-out'), adversary: adversaryNamed('stolen-device') }, 1, cryptoBackend('node'));
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(leakPattern(report).filter((m) => !m.endsWith(':clean')), RUN_OUT_LEAKS);
+});
 
 test('a replaced signed prekey kept within its grace period still re-derives the sessions started on it (PQXDH §3.2)', async (t) => {
   // Twenty days on, the key has been replaced but is still kept for messages in flight (thirty days).

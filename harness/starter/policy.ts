@@ -9,6 +9,7 @@
  * (`../policy.ts`), so an entry leaves the scenario out only when the claim holds in every
  * run of that target and adversary, and names the scenarios where it holds otherwise.
  */
+import { clip } from '../printable.ts';
 import type { PropertyName, Report, RunReport } from '../report/types.ts';
 import { isClaimViolation } from '../report/verdicts.ts';
 import { commentText, flowMapping } from './yaml-text.ts';
@@ -93,7 +94,7 @@ export function starterPolicy(report: Report, command: string): StarterPolicy {
   const failed = report.runs.filter((run) => run.status === 'error');
   if (failed.length > 0) {
     lines.push('', `# Failed today (${failed.length}): no claim of these runs is pinned.`);
-    for (const run of failed) lines.push(`#   ${commentText(`${run.target} · ${run.scenario} · ${run.adversary}: ${clip(run.error ?? 'unknown error')}`)}`);
+    for (const run of failed) lines.push(`#   ${commentText(`${run.target} · ${run.scenario} · ${run.adversary}: ${clipped(run.error ?? 'unknown error')}`)}`);
   }
   return { text: `${lines.join('\n')}\n`, expectations: held.size === 0 ? 1 : held.size, undecided: violated.size };
 }
@@ -104,7 +105,7 @@ function undecided(v: { group: Group; claimed: boolean; scenarios: string[]; det
   return [
     '#',
     `# ${commentText(`${group.target} · ${group.adversary} · ${group.property}${claimed ? ' (claimed)' : ' (not claimed)'}: violated in ${scenarios.join(', ')}`)}`,
-    `#   ${commentText(clip(detail))}`,
+    `#   ${commentText(clipped(detail))}`,
     `#  - ${entry(group, scenarios)}`,
   ];
 }
@@ -120,6 +121,6 @@ function key(...parts: string[]): string {
   return JSON.stringify(parts);
 }
 
-function clip(text: string): string {
-  return text.length <= MAX_DETAIL_CHARS ? text : `${text.slice(0, MAX_DETAIL_CHARS - 1)}…`;
+function clipped(text: string): string {
+  return clip(text, MAX_DETAIL_CHARS);
 }
