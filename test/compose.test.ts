@@ -219,6 +219,35 @@ steps:
   });
 });
 
+test('a part that fails alone leaves a note on the composite: the check that it recovers at least as much did not run (SPEC §4)', async (t) => {
+  // A part whose attack throws on its own (a design or attack that breaks without the other part's help).
+  const brittle: Adversary = {
+    name: 'brittle',
+    description: "the provider's stored data, when the network recording is there too",
+    metadata: [],
+    active: false,
+    capabilities: ['read-provider'],
+    prepare: () => ({
+      position: { strikeStep: null, compromisedDevice: null, removedMember: null },
+      conclude: async (view) => {
+        if (!view.capabilities.has('record-network')) throw new Error('no recording to start from');
+        return serverHoldings(view);
+      },
+    }),
+  };
+  const network: Adversary = { ...adversaries['network']!, prepare: () => ({ position: { strikeStep: null, compromisedDevice: null, removedMember: null }, conclude: async (view) => wireHoldings(view) }) };
+  const pair = scenarioFromYaml(`
+name: pair
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: m1 }
+`);
+  const report = await executeRun({ design: targets['server-side']!, scenario: pair, adversary: compose([brittle, network]) }, 1, cryptoBackend('node'));
+  t.is(report.status, 'ok');
+  t.deepEqual(leakedIds(report), ['m1']);
+  t.true(report.notes!.includes('not checked to recover at least what brittle recovers alone (SPEC §4): it failed alone: no recording to start from'), report.notes!.join('\n'));
+});
+
 test('-a takes composites of distinct built-in adversaries; the default audit runs the single ones only', (t) => {
   t.deepEqual(pickAdversaries('stolen-device+quantum,network').map((a) => a.name), ['stolen-device+quantum', 'network']);
   t.is(pickAdversaries('stolen-device+quantum')[0], adversaryNamed('stolen-device+quantum'), 'one object per name');

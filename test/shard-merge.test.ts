@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { mergeReports, type ReportFile } from '../harness/cli/merge.ts';
+import { checkClaims, mergeReports, type ReportFile } from '../harness/cli/merge.ts';
 import { runKey } from '../harness/report/read.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { matrixId, matrixIndex, MAX_MATRIX_RUNS, MAX_SHARDS, parseShard, shardOf, shardSize } from '../harness/shard.ts';
+import { targets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
 import { expectInputError } from './helpers/errors.ts';
 
@@ -160,16 +161,26 @@ test('keyhole merge: a bad report exits 2 naming the file; violations exit 1 as 
   const dir = tempDir();
   const good = join(dir, 'good.json');
   const bad = join(dir, 'bad.json');
-  writeFileSync(good, JSON.stringify(shardReport(1, 2)));
-  writeFileSync(bad, JSON.stringify({ ...shardReport(2, 2), schema: 'keyhole-report/0' }));
+  // Runs of catalogue targets, claimed as the catalogue says: signal's leak against network is a violated claim.
+  const real = ['static-e2ee', 'signal'].flatMap((target) =>
+    ['network', 'server', 'quantum'].map((adversary): RunReport => {
+      const leaked = target === 'signal' && adversary === 'network';
+      const claimed = targets[target]!.claims.some((c) => c.property === 'confidentiality' && c.adversaries.includes(adversary));
+      const base = run(target, 's', adversary, leaked);
+      return { ...base, properties: [{ ...base.properties[0]!, claimed }] };
+    }),
+  );
+  const shard = (index: number): Report => ({ ...shardReport(index, 2), runs: shardOf(real, { index, count: 2 }), shard: { index, count: 2, matrixSize: real.length, matrixId: matrixId(real.map(runKey)) } });
+  writeFileSync(good, JSON.stringify(shard(1)));
+  writeFileSync(bad, JSON.stringify({ ...shard(2), schema: 'keyhole-report/0' }));
   const refused = keyhole(['merge', good, bad, '-o', dir, '-r', 'json']);
   t.is(refused.status, 2);
   t.true(refused.stderr.includes(`${bad}: schema: expected a shard report with schema 'keyhole-report/1', got "keyhole-report/0"`), refused.stderr);
 
-  writeFileSync(bad, JSON.stringify(shardReport(2, 2)));
+  writeFileSync(bad, JSON.stringify(shard(2)));
   const merged = keyhole(['merge', good, bad, '-o', dir, '-r', 'json', '--quiet']);
   t.is(merged.status, 1, merged.stderr);
-  t.deepEqual(readReport(join(dir, 'report.json')).runs, matrix);
+  t.deepEqual(readReport(join(dir, 'report.json')).runs, real);
 });
 
 test('--shard 3/2 on the command line exits 2', (t) => {
@@ -236,4 +247,21 @@ test('a thousand missing shards are counted, not listed', (t) => {
   const first = shardReport(1, MAX_SHARDS, { runs: matrix.slice(0, 1) });
   const error = expectInputError(t, () => mergeReports(files(first)));
   t.regex(error.message, new RegExp(`missing shard report\\(s\\) 2/${MAX_SHARDS}, 3/${MAX_SHARDS},.* 11/${MAX_SHARDS} and ${MAX_SHARDS - 11} more; merge needs`));
+});
+
+test('a shard whose claims were edited to hide a violation is refused: claims come from the catalogue', (t) => {
+  const signalRun = (claimed: boolean, notClaimedFor?: string): RunReport => ({
+    ...run('signal', 's', 'network', true),
+    properties: [{ property: 'confidentiality', verdict: 'violated', claimed, ...(notClaimedFor !== undefined && { notClaimedFor }), detail: 'm1 leaked' }],
+  });
+  const as = (...runs: RunReport[]) => files({ ...shardReport(1, 1), runs });
+  // signal claims confidentiality against network on every conversation (targets/signal.ts).
+  t.notThrows(() => checkClaims(as(signalRun(true)), targets));
+  const unclaimed = expectInputError(t, () => checkClaims(as(signalRun(false)), targets));
+  t.is(unclaimed.problems[0]!.path, 'runs[0].properties[0].claimed');
+  t.regex(unclaimed.message, /expected true: signal claims confidentiality against 'network'/);
+  const scoped = expectInputError(t, () => checkClaims(as(signalRun(true, 'groups')), targets));
+  t.is(scoped.problems[0]!.path, 'runs[0].properties[0].notClaimedFor');
+  const unknown = expectInputError(t, () => checkClaims(as(run('acme', 's', 'network')), targets));
+  t.regex(unknown.message, /unknown target 'acme'; expected one of: .*signal/);
 });

@@ -13,7 +13,10 @@
  * Reports without `shard` (audits of different targets, say) are joined in the order given.
  * `--scenario` names the scenario files the audit ran, for reporters that point at their steps (github).
  */
+import { targets } from '../../targets/registry.ts';
+import type { Design } from '../../targets/types.ts';
 import { InputError } from '../errors.ts';
+import { echo } from '../printable.ts';
 import type { InputProblem } from '../errors.ts';
 import { readReport, reportBudget, runKey, runName } from '../report/read.ts';
 import type { Report, RunReport, ShardInfo } from '../report/types.ts';
@@ -57,6 +60,7 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
     }
   }
   if (problems.length > 0) throw new InputError(problems);
+  checkClaims(inputs, targets);
   const report = mergeReports(inputs);
   const outDir = openOutDir(flags.out, reporterEntries);
   applyChecks(report, checks);
@@ -115,6 +119,42 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
   merged.tool = { name: 'keyhole', version: first.report.tool.version };
   return merged;
 }
+
+/**
+ * Which verdicts are claim violations decides the exit status, so a shard's `claimed` and
+ * `notClaimedFor` are checked against what each design claims in this keyhole's catalogue:
+ * a report is input, and an edited one must not hide a violated claim.
+ */
+export function checkClaims(inputs: readonly ReportFile[], catalogue: Readonly<Record<string, Design>>): void {
+  const problems: InputProblem[] = [];
+  for (const { file, report } of inputs) {
+    for (const [index, run] of report.runs.entries()) {
+      const design = Object.hasOwn(catalogue, run.target) ? catalogue[run.target]! : undefined;
+      if (!design) {
+        problems.push({ file, path: `runs[${index}].target`, message: `unknown target ${echo(run.target)}; expected one of: ${Object.keys(catalogue).join(', ')}` });
+        continue;
+      }
+      for (const [at, property] of run.properties.entries()) {
+        const claim = design.claims.find((c) => c.property === property.property && c.adversaries.includes(run.adversary));
+        const path = `runs[${index}].properties[${at}]`;
+        if (property.claimed !== (claim !== undefined)) {
+          problems.push({
+            file,
+            path: `${path}.claimed`,
+            message: `expected ${claim !== undefined}: ${design.name} ${claim ? 'claims' : 'does not claim'} ${property.property} against ${echo(run.adversary)}`,
+          });
+        } else if (property.notClaimedFor !== undefined && (!claim || (claim.scope === undefined && claim.conversations === undefined))) {
+          problems.push({ file, path: `${path}.notClaimedFor`, message: `expected none: ${design.name}'s claim of ${property.property} against ${echo(run.adversary)} has no scope to fall outside of` });
+        }
+        if (problems.length >= MAX_CLAIM_PROBLEMS) throw new InputError(problems);
+      }
+    }
+  }
+  if (problems.length > 0) throw new InputError(problems);
+}
+
+/** How many claim problems `checkClaims` reports before it stops. */
+const MAX_CLAIM_PROBLEMS = 20;
 
 /** How many missing shards a message names; the rest are counted. */
 const MISSING_SHARDS_NAMED = 10;
