@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -234,10 +234,13 @@ function keyholeAsync(args: string[]): Promise<{ status: number | null; stdout: 
 
 const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
 
-test('keyhole bench --quick --filter x25519 writes JSON that matches the schema', async (t) => {
+test('keyhole bench --quick --filter x25519 writes JSON that matches the schema, replacing a link at --json rather than writing through it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keyhole-bench-'));
   const file = join(dir, 'bench.json');
   const md = join(dir, 'bench.md');
+  const victim = join(dir, 'victim.txt');
+  writeFileSync(victim, 'not for keyhole\n');
+  symlinkSync(victim, file);
   const result = await keyholeAsync(['bench', '--quick', '--filter', 'x25519', '--crypto', 'node,noble', '--json', file, '--md', md]);
   t.is(result.status, 0, result.stderr);
   t.regex(result.stdout, /x25519 shared secret/);
@@ -246,6 +249,8 @@ test('keyhole bench --quick --filter x25519 writes JSON that matches the schema'
   t.true(parsed.data!.results.length > 0);
   t.true(parsed.data!.results.every((r) => r.group === 'dh' && /x25519/.test(r.task)));
   t.regex(readFileSync(md, 'utf8'), /\| task \| crypto \| ops\/s \|/);
+  t.is(readFileSync(victim, 'utf8'), 'not for keyhole\n');
+  t.false(lstatSync(file).isSymbolicLink());
 });
 
 test('bad bench flags are bad usage: exit 2, naming the flag', async (t) => {

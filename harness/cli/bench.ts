@@ -3,8 +3,8 @@
  * before anything is timed. Exit status: 0 every row ran, 1 a row failed its check or its
  * run, 2 bad usage, 3 the harness itself failed.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { aeadPlan } from '../../bench/aead.ts';
 import { auditFigures, selectedAuditFindings } from '../../bench/audit.ts';
 import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type GroupName, type GroupPlan, type PlanContext, runPlan } from '../../bench/core.ts';
@@ -18,6 +18,7 @@ import { sigPlan } from '../../bench/sig.ts';
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { cryptoBackends } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
+import { writeReportFile } from '../../reports/out-dir.ts';
 
 export interface BenchFlags {
   quick?: boolean;
@@ -146,7 +147,8 @@ export async function bench(flags: BenchFlags): Promise<number> {
   }
   process.stdout.write(renderTerminal(run));
   process.stdout.write(`\n${run.results.length} rows, ${run.failed.length} failed, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  if (flags.json) writeFileSync(flags.json, `${JSON.stringify(benchDocument(run), null, 2)}\n`);
-  if (flags.md) writeFileSync(flags.md, renderMarkdown(run));
+  // As report files are written: a temporary file renamed over the name, never through a link there.
+  if (flags.json) await writeReportFile(dirname(resolve(flags.json)), basename(flags.json), `${JSON.stringify(benchDocument(run), null, 2)}\n`);
+  if (flags.md) await writeReportFile(dirname(resolve(flags.md)), basename(flags.md), renderMarkdown(run));
   return run.failed.length > 0 ? 1 : 0;
 }
