@@ -54,6 +54,10 @@ class CompositeAttack implements Attack {
     return reasons.length > 0 ? reasons.join('; ') : undefined;
   }
 
+  get notes(): string[] {
+    return this.#parts.flatMap((p) => p.notes ?? []);
+  }
+
   async start(view: AdversaryView): Promise<void> {
     for (const part of this.#parts) await part.start?.(view);
   }

@@ -3,6 +3,7 @@
  * under `adversaries:`; adding one is one new file and one line here. Composites of them
  * (`stolen-device+quantum`, SPEC §4) are named by joining their parts with `+`.
  */
+import { clone } from './clone.ts';
 import { compose, COMPOSITE_SEPARATOR, partNames } from './compose.ts';
 import { escrowAgent } from './escrow-agent.ts';
 import { escrowThief } from './escrow-thief.ts';
@@ -23,6 +24,7 @@ export const adversaries: Record<string, Adversary<any>> = {
   'escrow-agent': escrowAgent,
   'escrow-thief': escrowThief,
   'removed-member': removedMember,
+  clone,
 };
 
 /** One composite object per name, so that the same name always gives the same adversary. */

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { Capability } from './capabilities.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import type { Envelope, ProviderApi } from '../harness/provider/api.ts';
 import type { Provider, StoredItem } from '../harness/provider/provider.ts';
 import type { WireRecord } from '../harness/provider/wire.ts';
 import type { MetadataKind } from '../harness/report/types.ts';
@@ -66,6 +67,12 @@ export interface AdversaryView {
    * null for any key it never saw.
    */
   discreteLog(publicKey: Uint8Array): Uint8Array | null;
+  /**
+   * `register-as-device`: a connection to the provider registered as `address`, beside the
+   * device's own: it sends as the device, and every envelope routed to the device is also
+   * handed to `receive`, as delivered.
+   */
+  registerAs(address: DeviceAddress, receive: (envelope: Envelope) => Promise<void>): ProviderApi;
   /** `escrow-key`: the escrow private key, when the design has an escrow authority. */
   escrowPrivateKey(): BoxPrivateKey | null;
 }
@@ -74,6 +81,8 @@ export interface Attack {
   readonly position: Position;
   /** Set when the attack could not be carried out on this target, with the reason: clean results then prove nothing. */
   inconclusive?: string;
+  /** What the attack did and saw, in its own terms, for the run's notes (read after `conclude`). */
+  readonly notes?: readonly string[];
   /** Called once before the world is set up, for an active adversary that is hostile from the start. */
   start?(view: AdversaryView): Promise<void>;
   /** Called after every step of the scenario (index 0-based). */

@@ -197,7 +197,7 @@ async function executeOneRun(
     inconclusive: attack.inconclusive ?? null,
     untriedSender: design.cannotOpenSent ? attack.position.compromisedDevice : null,
   });
-  const notes = [...world.ledger.notes];
+  const notes = [...world.ledger.notes, ...(attack.notes ?? [])];
   if (world.ledger.rejections.length > 0) {
     notes.push(`clients rejected ${world.ledger.rejections.length} envelope(s); first: ${world.ledger.rejections[0]!.device} at step ${world.ledger.rejections[0]!.step}: ${world.ledger.rejections[0]!.reason}`);
   }

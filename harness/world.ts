@@ -186,6 +186,10 @@ export class World {
         requires('discrete-log-oracle', 'the discrete-log oracle');
         return discreteLog?.(publicKey) ?? null;
       },
+      registerAs: (address, receive) => {
+        requires('register-as-device', 'a registration as a device');
+        return world.provider.registerTwin(address, (envelope, body) => receive({ ...envelope, body }));
+      },
       escrowPrivateKey: () => {
         requires('escrow-key', 'the escrow private key');
         return world.#escrow?.privateKey ?? null;

@@ -41,6 +41,7 @@ const KNOWN_VIA: Record<string, string> = {
   escrow: 'opened with the escrow key',
   'ghost-device': 'sent to a device the provider slipped in',
   'key-substitution': 'encrypted to a key the provider substituted',
+  clone: 'read by a clone of the seized device, delivered to it as the device',
 };
 
 const SCRIPT = `(function () {

@@ -10,6 +10,7 @@ import { serverSide } from './server-side.ts';
 import { signal } from './signal.ts';
 import { staticE2ee } from './static-e2ee.ts';
 import type { Design } from './types.ts';
+import { whatsapp } from './whatsapp.ts';
 
 export const targets: Record<string, Design> = {
   'server-side': serverSide,
@@ -19,4 +20,5 @@ export const targets: Record<string, Design> = {
   escrow,
   libsignal,
   mls,
+  whatsapp,
 };

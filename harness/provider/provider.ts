@@ -86,6 +86,8 @@ export class Provider {
   /** The public directory at every point of the run, for readers that look back. */
   readonly #history = new DirectoryHistory();
   interceptor: ProviderInterceptor | null = null;
+  /** Devices with a second connection registered as them (a clone the provider lets in), and where its copies go. */
+  readonly #twins = new Map<DeviceAddress, (envelope: Envelope, wireBody: Uint8Array) => Promise<void>>();
 
   constructor(
     readonly wire: WireLog,
@@ -94,6 +96,17 @@ export class Provider {
   ) {}
 
   connect(device: DeviceAddress): ProviderApi {
+    return new Connection(this, device);
+  }
+
+  /**
+   * A second connection registered as `device`, as a provider that cooperates with a clone
+   * of the device would register it: it sends as the device, and every envelope routed to the
+   * device is handed to `receive` as well, at once (the clone stays online). Without that
+   * cooperation each envelope would reach only whichever connection fetched it first.
+   */
+  registerTwin(device: DeviceAddress, receive: (envelope: Envelope, wireBody: Uint8Array) => Promise<void>): ProviderApi {
+    this.#twins.set(device, receive);
     return new Connection(this, device);
   }
 
@@ -249,9 +262,15 @@ export class Provider {
       const box = this.#mailboxes.get(envelope.to) ?? [];
       box.push(envelope);
       this.#mailboxes.set(envelope.to, box);
-      return;
+    } else {
+      await this.#deliverNow(envelope);
     }
-    await this.#deliverNow(envelope);
+    const twin = this.#twins.get(envelope.to);
+    if (twin) {
+      const body = this.logic ? await this.logic.prepareDelivery(envelope) : envelope.body;
+      this.wire.record('down', envelope.to, 'deliver', { from: envelope.from, to: envelope.to, body });
+      await twin(envelope, body);
+    }
   }
 
   async #flush(address: DeviceAddress): Promise<void> {

@@ -50,6 +50,7 @@ export const randomAttackScenario: fc.Arbitrary<Scenario> = fc
     steps.push({ send: { from: users[0], to: 'team', id: 'after-removal' } });
     const adversaries = {
       'stolen-device': { device: devices[extra.device % devices.length], at },
+      clone: { device: devices[extra.device % devices.length], at },
       'escrow-thief': { at },
       'removed-member': { group: 'team', user: removed },
       ...(extra.hostile && { 'malicious-server': { at } }),

@@ -1,0 +1,64 @@
+/**
+ * `clone`: a seized phone's image run beside the phone, registered as it by a cooperating
+ * provider (Cremers, Fairoze, Kiesl and Naska, "Clone Detection in Secure Messaging", CCS
+ * 2020). The clone reads and answers as the device; the Double Ratchet's fresh keys split
+ * the conversation between the two copies, and whoever answered last keeps it.
+ */
+import test from 'ava';
+import { targets } from '../targets/registry.ts';
+import { builtIn, message, property, run } from './helpers/audit.ts';
+
+const stolenPhone = builtIn('stolen-phone');
+const offlineLaptop = builtIn('offline-laptop');
+
+const ids = (report: { messages: { id: string }[] }, keep: (m: any) => boolean) => report.messages.filter(keep).map((m) => m.id);
+
+for (const target of ['signal', 'libsignal']) {
+  test(`${target}: the clone reads Alice's messages and answers as Bob's phone; from its first answer on Alice follows the clone and the real phone is cut off`, async (t) => {
+    const report = await run(target, stolenPhone, 'clone');
+    t.is(report.status, 'ok');
+    t.deepEqual(ids(report, (m) => m.leaked && m.class !== 'exposed'), ['after-1', 'after-3', 'after-5']);
+    t.is(message(report, 'after-1').via, 'clone');
+    t.is(message(report, 'plan').leaked, false, 'deleted before the seizure');
+    // Alice took the clone's answers as Bob's phone's ...
+    const authentication = property(report, 'authentication');
+    t.is(authentication.verdict, 'violated');
+    for (const forged of ['clone-1', 'clone-2', 'clone-3']) t.regex(authentication.detail, new RegExp(`alice\\.phone accepted "${forged}" as from bob\\.phone, but nobody sent it`));
+    // ... and so followed the clone's ratchet: the real phone's messages no longer open for
+    // her, nor hers for the real phone (delivered to it, unreadable).
+    t.deepEqual(ids(report, (m) => !m.delivered), ['after-2', 'after-3', 'after-4', 'after-5', 'after-6']);
+    t.is(message(report, 'after-1').delivered, true, 'before the clone spoke, both copies read the same chain');
+    t.deepEqual(report.alerts, [], 'nobody was told');
+    t.true((report.notes ?? []).some((n) => n === 'clone of bob.phone: read 3 message(s) delivered to the device; sent clone-1 (to alice), clone-2 (to alice), clone-3 (to alice)'));
+  });
+}
+
+test("signal: a cloned laptop reads what reaches Bob's laptop, and Bob's own phone takes its answers as the laptop's", async (t) => {
+  const report = await run('signal', offlineLaptop, 'clone');
+  t.deepEqual(ids(report, (m) => m.leaked && m.class !== 'exposed'), ['after-2', 'after-3', 'after-4', 'after-6', 'after-7', 'after-8']);
+  t.is(message(report, 'after-3').via, 'clone', "bob.phone's copy for his laptop");
+  t.regex(property(report, 'authentication').detail, /bob\.phone accepted "clone-2" as from bob\.laptop, but nobody sent it/);
+  t.deepEqual(ids(report, (m) => !m.delivered), ['after-4', 'after-5', 'after-6', 'after-7', 'after-8']);
+});
+
+test('static-e2ee: without a ratchet nothing splits: the clone reads and speaks and every message still reaches both copies', async (t) => {
+  const report = await run('static-e2ee', stolenPhone, 'clone');
+  t.deepEqual(ids(report, (m) => m.leaked && m.class !== 'exposed'), ['after-1', 'after-3', 'after-5']);
+  t.deepEqual(ids(report, (m) => !m.delivered), []);
+  t.is(property(report, 'authentication').verdict, 'violated');
+});
+
+test("mls: the real laptop's own commit locks the clone out: it opens nothing sent after the imaging", async (t) => {
+  const report = await run('mls', offlineLaptop, 'clone');
+  t.deepEqual(ids(report, (m) => m.leaked && m.class !== 'exposed'), []);
+  t.true((report.notes ?? []).some((n) => n.startsWith('clone of bob.laptop: could not open 12 envelope(s)')));
+  t.is(property(report, 'authentication').verdict, 'holds');
+});
+
+test('the clone runs on every design', async (t) => {
+  for (const target of Object.keys(targets)) {
+    const report = await run(target, stolenPhone, 'clone');
+    t.is(report.status, 'ok', target);
+    t.true(message(report, 'ack').leaked, `${target}: the image holds the stored history`);
+  }
+});

@@ -1,0 +1,102 @@
+/**
+ * `whatsapp`, WhatsApp's published design: a recording opened later by a quantum computer
+ * (X3DH without a post-quantum KEM), a provider that adds a member to a group it manages
+ * (shown to the members, not prevented), a contact who links a device (shown), and otherwise
+ * the reference's guarantees.
+ */
+import test from 'ava';
+import { HEALING_STOLEN_PHONE_PATTERN, builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
+
+const leakedIds = (report: { messages: { id: string; leaked: boolean }[] }) => report.messages.filter((m) => m.leaked).map((m) => m.id);
+
+test('harvest now, decrypt later: the quantum adversary opens every message of every built-in scenario', async (t) => {
+  for (const name of ['stolen-phone', 'offline-laptop', 'first-contact', 'verified-chat']) {
+    const report = await run('whatsapp', builtIn(name), 'quantum');
+    t.deepEqual(leakedIds(report), report.messages.map((m) => m.id), name);
+    t.is(report.messages.length > 0, true);
+    const confidentiality = property(report, 'confidentiality');
+    t.is(confidentiality.verdict, 'violated', name);
+    t.false(confidentiality.claimed, 'the white paper names no post-quantum protection');
+  }
+  // Groups: every message the attack replays through a rebuilt member opens (a lower bound:
+  // the second of two group messages sent back to back is not among those it tries).
+  const group = await run('whatsapp', builtIn('family-group'), 'quantum');
+  const opened = leakedIds(group);
+  for (const id of ['welcome', 'hi-all', 'while-offline.1', 'secret-plan', 'party-detail.1', 'dave-hi', 'for-dave', 'last']) t.true(opened.includes(id), id);
+  const stolen = await run('whatsapp', builtIn('stolen-phone'), 'quantum');
+  t.deepEqual(leakedIds(stolen), ['plan', 'ack', 'source', 'kept', 'after-1', 'after-2', 'after-3', 'after-4', 'after-5', 'after-6']);
+  t.is(message(stolen, 'source').via, 'quantum');
+});
+
+const groupThenHostile = scenarioFromYaml(`
+name: group-then-hostile
+users:
+  alice: [phone]
+  bob: [phone, laptop]
+  carol: [phone]
+groups:
+  team: { admin: alice, members: [alice, bob, carol] }
+steps:
+  - send: { from: alice, to: team, id: before-1 }
+  - send: { from: bob, to: team, id: before-2 }
+  - send: { from: bob.laptop, to: team, id: before-3 }
+  - send: { from: carol, to: team, id: before-4 }
+  - send: { from: carol, to: alice, id: direct-before }
+  - mark: server-turns
+  - send: { from: carol, to: team, id: after-1 }
+  - send: { from: alice, to: team, id: after-2 }
+  - send: { from: bob.laptop, to: team, id: after-3 }
+  - send: { from: carol, to: alice, id: direct-after }
+adversaries:
+  malicious-server: { at: server-turns }
+`);
+
+test('malicious-server adds a member to a group it manages: it reads the later group messages, and every member is shown member-added', async (t) => {
+  const report = await run('whatsapp', groupThenHostile, 'malicious-server');
+  t.deepEqual(leakedIds(report), ['after-1', 'after-2', 'after-3']);
+  t.is(message(report, 'after-1').via, 'ghost-member');
+  t.is(message(report, 'direct-after').leaked, false, 'the signed device list keeps a ghost device out of a one-to-one chat');
+  t.is(property(report, 'membership').verdict, 'violated');
+  t.false(property(report, 'membership').claimed, 'the white paper leaves group membership to the server');
+  const shown = report.alerts.filter((a) => a.kind === 'member-added' && a.about === 'team');
+  t.deepEqual([...new Set(shown.map((a) => `${a.user}.${a.device}`))].sort(), ['alice.phone', 'bob.laptop', 'bob.phone', 'carol.phone']);
+  const strike = groupThenHostile.marks['server-turns']!;
+  t.true(shown.every((a) => a.step > strike));
+  t.true(shown.some((a) => a.user === 'carol' && a.step === strike + 1), 'carol sees the new member when she sends after-1');
+});
+
+test('the reference, with rosters signed by the admin, refuses the same added member', async (t) => {
+  const report = await run('signal', groupThenHostile, 'malicious-server');
+  t.deepEqual(leakedIds(report), []);
+  t.is(property(report, 'membership').verdict, 'holds');
+});
+
+test('a contact who links a device mid-conversation is shown as new-device to the other side', async (t) => {
+  const scenario = scenarioFromYaml(`
+name: new-laptop
+users:
+  alice: [phone]
+  bob: [phone]
+steps:
+  - send: { from: alice, to: bob, id: hello }
+  - link-device: { user: bob, device: laptop }
+  - send: { from: alice, to: bob, id: again }
+`);
+  const report = await run('whatsapp', scenario, 'network');
+  t.is(message(report, 'again').delivered, true);
+  t.deepEqual(report.alerts.map((a) => `${a.step}:${a.user}.${a.device}:${a.kind}:${a.about}`), ['2:alice.phone:new-device:bob.laptop']);
+});
+
+test('everything else as the reference: a seized phone heals, forward secrecy holds, nothing leaks to network or server', async (t) => {
+  const stolen = await run('whatsapp', builtIn('stolen-phone'), 'stolen-device');
+  t.deepEqual(leakPattern(stolen), HEALING_STOLEN_PHONE_PATTERN);
+  t.is(property(stolen, 'forward-secrecy').verdict, 'holds');
+  t.is(property(stolen, 'post-compromise-security').verdict, 'holds');
+  for (const adversary of ['network', 'server']) {
+    const report = await run('whatsapp', builtIn('family-group'), adversary);
+    t.deepEqual(leakedIds(report), [], adversary);
+  }
+  const verified = await run('whatsapp', builtIn('verified-chat'), 'malicious-server');
+  t.deepEqual(leakedIds(verified), []);
+  t.is(property(verified, 'authentication').verdict, 'holds');
+});
