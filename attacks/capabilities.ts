@@ -12,6 +12,7 @@ export const CAPABILITIES = {
   'member-state': "a removed group member's devices, kept as they were at its removal",
   'discrete-log-oracle': 'at the end of the run, the private key of any X25519 public key seen on the wire',
   'escrow-key': "the escrow authority's private key",
+  'match-list': "a scanning design's match list (what the provider distributes), the reports clients send the authority, and the key that opens them",
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

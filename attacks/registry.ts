@@ -6,6 +6,7 @@
 import { compose, COMPOSITE_SEPARATOR, partNames } from './compose.ts';
 import { escrowAgent } from './escrow-agent.ts';
 import { escrowThief } from './escrow-thief.ts';
+import { listController } from './list-controller.ts';
 import { maliciousServer } from './malicious-server.ts';
 import { network } from './network.ts';
 import { quantum } from './quantum.ts';
@@ -23,6 +24,7 @@ export const adversaries: Record<string, Adversary<any>> = {
   'escrow-agent': escrowAgent,
   'escrow-thief': escrowThief,
   'removed-member': removedMember,
+  'list-controller': listController,
 };
 
 /** One composite object per name, so that the same name always gives the same adversary. */

@@ -6,6 +6,7 @@ import { escrow } from './escrow.ts';
 import { ghost } from './ghost.ts';
 import { libsignal } from './libsignal/client.ts';
 import { mls } from './mls.ts';
+import { scanning, scanningPerMatch } from './scanning.ts';
 import { serverSide } from './server-side.ts';
 import { signal } from './signal.ts';
 import { staticE2ee } from './static-e2ee.ts';
@@ -19,4 +20,6 @@ export const targets: Record<string, Design> = {
   escrow,
   libsignal,
   mls,
+  scanning,
+  'scanning-eu': scanningPerMatch,
 };
