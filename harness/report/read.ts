@@ -112,6 +112,12 @@ const runSchema = z.looseObject({
   properties: listOf(propertySchema, 'expected a list of properties'),
   // Reports written before `breached` existed lack it; it is counted from their messages.
   summary: z.looseObject({ messages: count, leaked: count, breached: count.optional() }, { error: 'expected a mapping with keys messages, leaked, breached' }),
+  scan: z
+    .looseObject(
+      Object.fromEntries(['listed', 'flagged', 'falsePositives', 'missed'].map((key) => [key, listOf(text, 'expected a list of message ids')])),
+      { error: 'expected a mapping with keys listed, flagged, falsePositives, missed' },
+    )
+    .optional(),
 });
 
 const reportSchema = z.looseObject({
