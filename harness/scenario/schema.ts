@@ -114,15 +114,15 @@ export const sendSchema = strict({
   to: recipientName,
   id: messageId.optional(),
   text: z.string({ error: 'expected a string' }).optional(),
-  /** A near-duplicate: the text of an earlier message (by id), changed by `edit`. */
-  like: messageId.optional(),
-  edit: editSchema.optional(),
   count: z
     .number({ error: `expected an integer from 1 to ${MAX_COUNT}` })
     .int({ error: `expected an integer from 1 to ${MAX_COUNT}` })
     .min(1, { error: `expected an integer from 1 to ${MAX_COUNT}` })
     .max(MAX_COUNT, { error: `expected an integer from 1 to ${MAX_COUNT}` })
     .optional(),
+  /** A near-duplicate: the text of an earlier message (by id), changed by `edit`. */
+  like: messageId.optional(),
+  edit: editSchema.optional(),
 });
 
 export const deleteSchema = strict({
