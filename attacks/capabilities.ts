@@ -13,6 +13,7 @@ export const CAPABILITIES = {
   'discrete-log-oracle': 'at the end of the run, the private key of any X25519 public key seen on the wire',
   'escrow-key': "the escrow authority's private key",
   'register-as-device': 'a second registration of a device at the provider: it is delivered what the device is, and sends as it',
+  'match-list': "a scanning design's match list (what the provider distributes), the reports clients send the authority, and the key that opens them",
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

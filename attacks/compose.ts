@@ -31,8 +31,8 @@ export function compose(parts: readonly Adversary<any>[]): Adversary<CompositePa
     active: parts.some((p) => p.active),
     capabilities,
     parts,
-    prepare: ({ scenario, params, rng }) =>
-      new CompositeAttack(parts.map((part) => part.prepare({ scenario, params: params[part.name], rng: rng.fork(part.name) }))),
+    prepare: ({ scenario, params, rng, seed }) =>
+      new CompositeAttack(parts.map((part) => part.prepare({ scenario, params: params[part.name], rng: rng.fork(part.name), seed }))),
   };
 }
 
@@ -47,6 +47,11 @@ class CompositeAttack implements Attack {
 
   get position(): Position {
     return mergePositions(this.#parts.map((p) => p.position));
+  }
+
+  get listed(): readonly string[] | undefined {
+    const listed = this.#parts.flatMap((p) => p.listed ?? []);
+    return listed.length > 0 ? [...new Set(listed)] : undefined;
   }
 
   get inconclusive(): string | undefined {

@@ -7,6 +7,7 @@ import { clone } from './clone.ts';
 import { compose, COMPOSITE_SEPARATOR, partNames } from './compose.ts';
 import { escrowAgent } from './escrow-agent.ts';
 import { escrowThief } from './escrow-thief.ts';
+import { listController } from './list-controller.ts';
 import { maliciousServer } from './malicious-server.ts';
 import { network } from './network.ts';
 import { quantum } from './quantum.ts';
@@ -25,6 +26,7 @@ export const adversaries: Record<string, Adversary<any>> = {
   'escrow-thief': escrowThief,
   'removed-member': removedMember,
   clone,
+  'list-controller': listController,
 };
 
 /** One composite object per name, so that the same name always gives the same adversary. */

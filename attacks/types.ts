@@ -75,10 +75,24 @@ export interface AdversaryView {
   registerAs(address: DeviceAddress, receive: (envelope: Envelope) => Promise<void>): ProviderApi;
   /** `escrow-key`: the escrow private key, when the design has an escrow authority. */
   escrowPrivateKey(): BoxPrivateKey | null;
+  /**
+   * `match-list`: the scanning authority's seat, when the design scans: the match list every
+   * client matches against (entries added take effect at the next send), the reports the
+   * provider forwarded so far, and the key that opens them.
+   */
+  scanAuthority(): ScanAuthoritySeat | null;
+}
+
+export interface ScanAuthoritySeat {
+  addToList(fingerprint: Uint8Array): void;
+  reports(): Uint8Array[];
+  privateKey: BoxPrivateKey;
 }
 
 export interface Attack {
   readonly position: Position;
+  /** The message ids whose content the adversary put on a match list: the judge counts the other messages that got flagged. */
+  listed?: readonly string[];
   /** Set when the attack could not be carried out on this target, with the reason: clean results then prove nothing. */
   inconclusive?: string;
   /** What the attack did and saw, in its own terms, for the run's notes (read after `conclude`). */
@@ -98,6 +112,8 @@ export interface AttackSetup<Params> {
   scenario: Scenario;
   params: Params;
   rng: Rng;
+  /** The run's seed: an adversary that knows content independently (a leaked document) derives the scenario's generated texts with it. */
+  seed?: number;
 }
 
 export interface Adversary<Params = unknown> {

@@ -153,7 +153,7 @@ async function executeOneRun(
   let attack: Attack | null = null;
   let holdings: Iterable<Holding>;
   try {
-    const prepared = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name) });
+    const prepared = adversary.prepare({ scenario, params, rng: Rng.fromSeed(seed, 'adversary', scenario.name, design.name, adversary.name), seed });
     attack = prepared;
     let concluding = false;
     const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), {
@@ -196,6 +196,7 @@ async function executeOneRun(
     claims: design.claims,
     inconclusive: attack.inconclusive ?? null,
     untriedSender: design.cannotOpenSent ? attack.position.compromisedDevice : null,
+    listed: attack.listed ? withNearDuplicates(scenario, attack.listed) : null,
   });
   const notes = [...world.ledger.notes, ...(attack.notes ?? [])];
   if (world.ledger.rejections.length > 0) {
@@ -213,6 +214,16 @@ async function executeOneRun(
     alerts: world.ledger.alerts,
     summary: judgement.summary,
   };
+}
+
+/** Message ids and every scenario message that is a near-duplicate (`like:`) of one of them, transitively. */
+function withNearDuplicates(scenario: Scenario, ids: readonly string[]): string[] {
+  const listed = new Set(ids);
+  for (const step of scenario.steps) {
+    if (step.kind !== 'send') continue;
+    for (const message of step.messages) if (message.like !== undefined && listed.has(message.like)) listed.add(message.id);
+  }
+  return [...listed];
 }
 
 class TimeLimitError extends Error {}

@@ -6,13 +6,13 @@
 import type { Capability } from '../attacks/capabilities.ts';
 import type { AdversaryView } from '../attacks/types.ts';
 import type { BoxPrivateKey, BoxPublicKey } from '../targets/shared/sealed-box.ts';
-import type { Client, ClientContext, Design } from '../targets/types.ts';
+import type { Client, ClientContext, Design, ScanAuthorityAccess } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
 import { Ledger, pairKey, type MessageTruth } from './ledger.ts';
 import { findMarkers, generatedText, markerFor } from './markers.ts';
 import type { Envelope, OutgoingEnvelope } from './provider/api.ts';
 import { Provider } from './provider/provider.ts';
-import { WireLog } from './provider/wire.ts';
+import { decodeWire, WireLog } from './provider/wire.ts';
 import type { Rng } from './rng.ts';
 import { deviceAddress, splitAddress, type DeviceAddress, type Scenario, type Step } from './scenario/types.ts';
 
@@ -48,6 +48,8 @@ export class World {
   #waited = 0;
   /** The escrow authority's key pair, for designs that have one. */
   readonly #escrow: { publicKey: BoxPublicKey; privateKey: BoxPrivateKey } | null;
+  /** The scanning authority (key pair and match list), for designs that scan. */
+  readonly #scan: ScanAuthority | null;
   /** The message whose send is under way, to attribute uploads to it. */
   #sending: MessageTruth | null = null;
 
@@ -60,6 +62,7 @@ export class World {
       bundleOf: (address) => this.provider.bundleOf(address),
     });
     this.#escrow = design.escrowAuthority ? createEscrowAuthority(crypto, rng.fork('escrow-authority')) : null;
+    this.#scan = design.scanning ? { keys: createEscrowAuthority(crypto, rng.fork('scan-authority')), list: [] } : null;
     this.provider = new Provider(this.wire, logic ?? null, {
       deliver: (envelope, body) => this.#deliver(envelope, body),
       uploaded: (from, envelopes) => this.#uploaded(from, envelopes),
@@ -194,6 +197,22 @@ export class World {
         requires('escrow-key', 'the escrow private key');
         return world.#escrow?.privateKey ?? null;
       },
+      scanAuthority: () => {
+        requires('match-list', 'the match list');
+        const scan = world.#scan;
+        const side = design.scanning;
+        if (!scan || !side) return null;
+        return {
+          addToList: (fingerprint) => void scan.list.push(fingerprint),
+          // The provider forwards to the authority the report each stored envelope carries.
+          reports: () =>
+            world.provider.stored.flatMap((item) => {
+              const report = item.kind === 'envelope' ? side.reportIn(decodeWire<Envelope>(item.bytes)) : null;
+              return report ? [report] : [];
+            }),
+          privateKey: scan.keys.privateKey,
+        };
+      },
     };
   }
 
@@ -224,6 +243,7 @@ export class World {
       now: () => this.now(),
       serverConfig: this.provider.logic?.clientConfig ?? null,
       escrowKey: this.#escrow?.publicKey ?? null,
+      ...(this.#scan && { scanAuthority: scanAccess(this.#scan) }),
     };
   }
 
@@ -313,6 +333,16 @@ export class World {
     if (!client) throw new Error(`no client for ${address}`);
     return client;
   }
+}
+
+/** A scanning design's authority: its report key pair, and the match list the provider distributes for it. */
+interface ScanAuthority {
+  keys: { publicKey: BoxPublicKey; privateKey: BoxPrivateKey };
+  list: Uint8Array[];
+}
+
+function scanAccess(scan: ScanAuthority): ScanAuthorityAccess {
+  return { publicKey: scan.keys.publicKey, matchList: () => scan.list };
 }
 
 /** The escrow authority (a government agency) holds a hybrid X25519 + ML-KEM-768 key pair. */

@@ -11,7 +11,7 @@
  * `<br>`: a message id like `<img src=x onerror=alert(1)>` or `a|b` shows as written and
  * can neither inject markup nor break a table.
  */
-import type { MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
+import type { MessageReport, PropertyReport, Report, RunReport, ScanFindings } from '../harness/report/types.ts';
 import { filesReporter } from './file-reporter.ts';
 import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
 import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
@@ -140,6 +140,7 @@ function runDetails(run: RunReport): string[] {
   if (run.strikeStep !== undefined && run.strikeStep !== null) out.push(`- strike: step ${mdEscape(run.strikeStep)}`);
   const marks = Object.entries(run.marks ?? {});
   if (marks.length > 0) out.push(`- marks: ${marks.map(([name, step]) => `${mdEscape(name)} (step ${mdEscape(step)})`).join(', ')}`);
+  if (run.scan) out.push(`- match list: ${scanLine(run.scan)}`);
   if (run.notes && run.notes.length > 0) {
     out.push('- notes:');
     for (const note of run.notes) out.push(`  - ${mdEscape(note)}`);
@@ -155,6 +156,12 @@ function runDetails(run: RunReport): string[] {
   }
   out.push('</details>');
   return out;
+}
+
+/** What a match list flagged: "flagged 3 of 5 listed (forward, moved, pass-on); false positives: none; missed: did-you-see" */
+function scanLine(scan: ScanFindings): string {
+  const ids = (list: readonly string[]) => (list.length === 0 ? 'none' : list.map(mdEscape).join(', '));
+  return `flagged ${scan.flagged.length} (${ids(scan.flagged)}); listed with near-duplicates: ${ids(scan.listed)}; false positives: ${scan.falsePositives.length} (${ids(scan.falsePositives)}); missed: ${ids(scan.missed)}`;
 }
 
 function propertiesTable(properties: PropertyReport[]): string[] {

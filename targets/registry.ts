@@ -6,6 +6,7 @@ import { escrow } from './escrow.ts';
 import { ghost } from './ghost.ts';
 import { libsignal } from './libsignal/client.ts';
 import { mls } from './mls.ts';
+import { scanning, scanningPerMatch } from './scanning.ts';
 import { serverSide } from './server-side.ts';
 import { signal } from './signal.ts';
 import { staticE2ee } from './static-e2ee.ts';
@@ -21,4 +22,6 @@ export const targets: Record<string, Design> = {
   libsignal,
   mls,
   whatsapp,
+  scanning,
+  'scanning-eu': scanningPerMatch,
 };

@@ -38,6 +38,24 @@ export interface ClientContext {
    * Recorded for the run's `alerts`; what an attacker's copy of a client shows is dropped.
    */
   alert(kind: AlertKind, about: string): void;
+  /** For designs with client-side scanning: the authority's report key and its match list. */
+  scanAuthority?: ScanAuthorityAccess | null;
+}
+
+/** What a scanning client ships with: the authority's public key, and the match list as the provider distributes it now (it may change at any time). */
+export interface ScanAuthorityAccess {
+  publicKey: BoxPublicKey;
+  matchList(): readonly Uint8Array[];
+}
+
+/** The authority's side of a design with client-side scanning. */
+export interface ScanningSide {
+  /** The content fingerprint clients match against the list; public, so whoever writes the list uses it. */
+  fingerprint(text: string): Uint8Array;
+  /** The report an envelope carries to the authority, or null. */
+  reportIn(envelope: Envelope): Uint8Array | null;
+  /** What the authority's private key opens among the reports: the reported contents. */
+  openReports(crypto: CryptoBackend, key: BoxPrivateKey, reports: Iterable<Uint8Array>): Uint8Array[];
 }
 
 export interface ServerContext {
@@ -150,6 +168,8 @@ export interface Design {
   escrowAuthority?: boolean;
   /** The escrow agent's side of the design: open an envelope with the escrow private key, or null. */
   openEscrow?(crypto: CryptoBackend, escrowKey: BoxPrivateKey, envelope: Envelope): Uint8Array | null;
+  /** The design scans outgoing messages for a match list (client-side scanning): the harness makes the authority's key pair and list. */
+  scanning?: ScanningSide;
   /**
    * For the `quantum` adversary: a client of this design for a device, rebuilt from the keys
    * the device published (`upload`, as captured on the wire: one bundle, with every one-time

@@ -15,6 +15,7 @@ import {
   type PropertyReport,
   type RunSummary,
   type Verdict,
+  type ScanFindings,
 } from '../report/types.ts';
 import { classify, exposedMessages } from './classify.ts';
 import type { JudgedMessage } from './context.ts';
@@ -31,6 +32,8 @@ export interface JudgeInput {
   inconclusive?: string | null;
   /** A device whose own sent messages the adversary could not try. */
   untriedSender?: DeviceAddress | null;
+  /** The messages whose content an adversary put on a match list, with their near-duplicates: the judge reports what else got flagged. */
+  listed?: readonly string[] | null;
 }
 
 /** Properties decided by what leaked: without a complete attack, only a leak found is a finding. */
@@ -40,6 +43,7 @@ export interface Judgement {
   messages: MessageReport[];
   properties: PropertyReport[];
   summary: RunSummary;
+  scan?: ScanFindings;
 }
 
 export function judge(input: JudgeInput): Judgement {
@@ -126,8 +130,25 @@ export function judge(input: JudgeInput): Judgement {
     messages,
     properties,
     summary: { messages: messages.length, leaked: leaked.length, breached: leaked.filter((m) => m.class !== 'exposed').length },
+    ...(input.listed && { scan: scanFindings(judged, input.listed, position) }),
   };
 }
+
+/** What the matching flagged (obtained through reports), against what was put on the list. */
+function scanFindings(judged: readonly JudgedMessage[], listed: readonly string[], position: Position): ScanFindings {
+  const onList = new Set(listed);
+  const flagged = judged.filter((m) => m.via === SCAN_REPORT).map((m) => m.truth.id);
+  const listing = position.strikeStep ?? -1;
+  return {
+    listed: judged.filter((m) => onList.has(m.truth.id)).map((m) => m.truth.id),
+    flagged,
+    falsePositives: flagged.filter((id) => !onList.has(id)),
+    missed: judged.filter((m) => onList.has(m.truth.id) && m.truth.step > listing && m.via !== SCAN_REPORT).map((m) => m.truth.id),
+  };
+}
+
+/** How a leak through a match list's reports is named. */
+const SCAN_REPORT = 'scan-report';
 
 /** What an evaluation judges: one kind of conversation or all, and verified messages only or all. */
 interface Scope {

@@ -40,7 +40,12 @@ export interface Roster {
 export interface OutgoingEnvelope {
   to: DeviceAddress;
   body: Uint8Array;
+  /** Sent without the sender's identity (sealed sender): the provider stores and delivers it naming `SEALED_SENDER` as its sender. */
+  sealed?: true;
 }
+
+/** The sender a sealed-sender envelope names: no user has an empty name, so it is no device's address. */
+export const SEALED_SENDER = '.sealed' as DeviceAddress;
 
 /** An envelope as the provider delivers it; `from` is the uploading connection. */
 export interface Envelope {

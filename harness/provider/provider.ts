@@ -18,6 +18,7 @@ import type {
   ProviderApi,
   Roster,
 } from './api.ts';
+import { SEALED_SENDER } from './api.ts';
 
 /** A design's own server-side processing; the default stores and forwards bodies unchanged. */
 export interface ServerLogic {
@@ -230,10 +231,11 @@ export class Provider {
     this.events.uploaded?.(from, envelopes);
     for (const outgoing of envelopes) {
       if (!this.hasDevice(outgoing.to)) throw new ProviderError(`no such device: ${outgoing.to}`);
-      const uploaded: Envelope = { from, to: outgoing.to, body: outgoing.body };
+      // A sealed-sender envelope reaches the provider without its sender's identity.
+      const uploaded: Envelope = { from: outgoing.sealed ? SEALED_SENDER : from, to: outgoing.to, body: outgoing.body };
       const body = this.logic ? await this.logic.acceptUpload(uploaded) : uploaded.body;
       const stored: Envelope = { ...uploaded, body };
-      this.#store('envelope', from, encodeMsgpackTransient(stored)); // copied by #store
+      this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored)); // copied by #store
       const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
       for (const envelope of deliveries) await this.#route(envelope);
     }

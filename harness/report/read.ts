@@ -125,6 +125,12 @@ const runSchema = z.looseObject({
   alerts: listOf(alertSchema, 'expected a list of alerts').optional(),
   // Reports written before `breached` existed lack it; it is counted from their messages.
   summary: z.looseObject({ messages: count, leaked: count, breached: count.optional() }, { error: 'expected a mapping with keys messages, leaked, breached' }),
+  scan: z
+    .looseObject(
+      Object.fromEntries(['listed', 'flagged', 'falsePositives', 'missed'].map((key) => [key, listOf(text, 'expected a list of message ids')])),
+      { error: 'expected a mapping with keys listed, flagged, falsePositives, missed' },
+    )
+    .optional(),
 });
 
 const reportSchema = z.looseObject({

@@ -111,6 +111,22 @@ export interface RunReport {
   /** What the victims' apps showed them during the run, in order. */
   alerts: AlertReport[];
   summary: RunSummary;
+  /** Only for an adversary that put content on a match list (`list-controller`): what the matching flagged. */
+  scan?: ScanFindings;
+}
+
+/**
+ * What a match list flagged, judged against the scenario: `listed` are the messages whose
+ * content was put on the list and the scenario's near-duplicates of them (`like:`);
+ * `flagged` the messages the list's controller obtained through reports; `falsePositives`
+ * the flagged messages that are not listed; `missed` the listed messages sent after the
+ * list held them that were not obtained (a fingerprint that did not reach, a threshold not met).
+ */
+export interface ScanFindings {
+  listed: string[];
+  flagged: string[];
+  falsePositives: string[];
+  missed: string[];
 }
 
 export interface RunSummary {

@@ -33,7 +33,7 @@ import {
 import type { InputKind, LineOf, Locate, Path, Segment } from '../input-file.ts';
 import { budgetProblems, deliveriesProblem } from './budget.ts';
 import { scenarioFileSchema } from './schema.ts';
-import type { RawScenario, RawStep } from './schema.ts';
+import type { Edit, RawScenario, RawStep } from './schema.ts';
 import { deviceAddress } from './types.ts';
 import type { Addressee, DeviceAddress, GroupDefinition, Scenario, Step } from './types.ts';
 
@@ -265,6 +265,8 @@ class Checker {
   readonly #offlineSince = new Map<string, number>();
   readonly #groups = new Map<string, GroupState>();
   readonly #sent = new Map<string, SentId>();
+  /** Message id -> its text as resolved (null: generated), for near-duplicates that edit it. */
+  readonly #texts = new Map<string, string | null>();
   /** Every id any send step of the scenario sends, for better messages. */
   readonly #sentLater = new Map<string, number>();
   readonly #marks = new Map<string, number>();
@@ -553,12 +555,50 @@ class Checker {
     }
     for (const id of ids) if (!this.#sent.has(id)) this.#sent.set(id, { step: index, path: idPath });
 
+    const text = this.#textOf(send, at);
+    for (const id of ids) if (!this.#texts.has(id)) this.#texts.set(id, text);
+
     if (!from || !to) return undefined;
     const copies = ids.length * this.#copiesOf(from, to);
     this.#deliveries += copies;
     const overBudget = deliveriesProblem(this.#deliveries, copies);
     if (overBudget) this.#add(at('send'), overBudget);
-    return { kind: 'send', from, to, messages: ids.map((id) => ({ id, text: send.text ?? null })) };
+    const like = send.like;
+    return { kind: 'send', from, to, messages: ids.map((id) => ({ id, text, ...(like !== undefined && { like }) })) };
+  }
+
+  /** A send's text: as written, or a near-duplicate's (`like` plus `edit`), or null for a generated one. */
+  #textOf(send: { text?: string | undefined; like?: string | undefined; edit?: Edit | undefined }, at: (...rest: Segment[]) => Path): string | null {
+    if (send.like === undefined) {
+      if (send.edit !== undefined) this.#add(at('send', 'edit'), 'an edit needs like: <the id of an earlier message>');
+      return send.text ?? null;
+    }
+    if (send.text !== undefined) {
+      this.#add(at('send', 'like'), 'expected either text or like (a near-duplicate of an earlier message), not both');
+      return send.text;
+    }
+    if (!this.#texts.has(send.like)) {
+      this.#add(at('send', 'like'), `unknown id ${echo(send.like)}: no earlier step sends it (ids sent so far: ${list(this.#sent.keys())})`);
+      return null;
+    }
+    const base = this.#texts.get(send.like)!;
+    if (base === null) {
+      this.#add(at('send', 'like'), `message ${echo(send.like)} has a generated text; a near-duplicate needs an earlier message with a text`);
+      return null;
+    }
+    const edit = send.edit ?? {};
+    let text = base;
+    if (edit.replace) {
+      const [phrase, replacement] = edit.replace;
+      if (!text.includes(phrase)) {
+        this.#add(at('send', 'edit', 'replace'), `${echo(phrase)} does not occur in the text of ${echo(send.like)}`);
+      } else {
+        text = text.replace(phrase, () => replacement);
+      }
+    }
+    if (edit.prepend !== undefined) text = `${edit.prepend} ${text}`;
+    if (edit.append !== undefined) text = `${text} ${edit.append}`;
+    return text;
   }
 
   /** The devices one message from `from` to `to` goes to now: the recipients' and the sender's other devices. */
@@ -602,6 +642,11 @@ class Checker {
           [...base, 'user'],
           `${typeof params.user === 'string' ? `unknown user ${echo(params.user)}` : `expected a user name, got ${describe(params.user)}`} (users: ${this.#users()})`,
         );
+      }
+      if ('targets' in params && Array.isArray(params.targets)) {
+        params.targets.forEach((id: unknown, i: number) => {
+          if (typeof id === 'string' && !this.#sent.has(id)) this.#add([...base, 'targets', i], `unknown message id ${echo(id)} (ids: ${list(this.#sent.keys())})`);
+        });
       }
       const schema = known[name]!.schema ?? NO_PARAMS;
       if (this.#problems.count === before) {

@@ -91,6 +91,24 @@ function uniqueList<T extends z.ZodType<string>>(item: T, what: string, min: num
     });
 }
 
+/**
+ * How a near-duplicate differs from the text it is `like`: the first occurrence of a phrase
+ * replaced, a phrase put before or after it. Applied in that order.
+ */
+export const editSchema = strict({
+  replace: z
+    .tuple([z.string({ error: 'expected the phrase to replace' }).min(1, { error: 'expected a non-empty phrase to replace' }), z.string({ error: 'expected the replacement' })], {
+      error: 'expected [phrase, replacement]',
+    })
+    .optional(),
+  prepend: z.string({ error: 'expected a string' }).optional(),
+  append: z.string({ error: 'expected a string' }).optional(),
+}).refine((edit) => edit.replace !== undefined || edit.prepend !== undefined || edit.append !== undefined, {
+  error: 'expected at least one of replace: [phrase, replacement], prepend, append',
+});
+
+export type Edit = z.infer<typeof editSchema>;
+
 export const sendSchema = strict({
   from: senderRef,
   to: recipientName,
@@ -102,6 +120,9 @@ export const sendSchema = strict({
     .min(1, { error: `expected an integer from 1 to ${MAX_COUNT}` })
     .max(MAX_COUNT, { error: `expected an integer from 1 to ${MAX_COUNT}` })
     .optional(),
+  /** A near-duplicate: the text of an earlier message (by id), changed by `edit`. */
+  like: messageId.optional(),
+  edit: editSchema.optional(),
 });
 
 export const deleteSchema = strict({

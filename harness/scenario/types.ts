@@ -8,7 +8,7 @@ export type DeviceAddress = `${string}.${string}`;
 export type Addressee = { kind: 'user'; user: string } | { kind: 'group'; group: string };
 
 export type Step =
-  | { kind: 'send'; from: DeviceAddress; to: Addressee; messages: { id: string; text: string | null }[] }
+  | { kind: 'send'; from: DeviceAddress; to: Addressee; messages: SentMessage[] }
   | { kind: 'delete'; device: DeviceAddress; ids: string[] | 'all' }
   | { kind: 'mark'; name: string }
   /** The run's clock moves on by `ms` milliseconds. */
@@ -22,6 +22,14 @@ export type Step =
   | { kind: 'remove-member'; group: string; user: string; by: string };
 
 export type StepKind = Step['kind'];
+
+export interface SentMessage {
+  id: string;
+  /** As written, or for a near-duplicate the edited text; null: a generated sentence. */
+  text: string | null;
+  /** A near-duplicate (`like:` in the file): the id of the message whose text it edits. */
+  like?: string;
+}
 
 export interface GroupDefinition {
   admin: string;

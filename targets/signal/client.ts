@@ -8,7 +8,9 @@ import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
 import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
 import { PairwiseClient, userOf } from '../shared/pairwise-client.ts';
 import { safetyNumber } from '../shared/safety-number.ts';
-import type { ClientContext } from '../types.ts';
+import type { ClientContext, ReceivedMessage } from '../types.ts';
+import { asRejection } from '../shared/wire.ts';
+import { SEALED_SENDER, sealedLayer, sealSender, unsealAsRecipient, unsealAsSender, type SealedContent } from './sealed-sender.ts';
 import { openDeviceList, signDeviceList, type DeviceList } from './device-list.ts';
 import { SignalError } from './errors.ts';
 import { checkPrekeyHeader, initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
@@ -55,6 +57,13 @@ export interface SignalOptions {
    * Off: X3DH alone, whose four Diffie-Hellman values a discrete-log oracle breaks.
    */
   postQuantum?: boolean;
+  /**
+   * Sealed sender: envelopes to other users carry the sender's address and identity inside
+   * the encryption and name only the recipient; each message received is answered with a
+   * sealed delivery receipt to its sender, as the app does. Copies to the user's own devices
+   * go as before (Signal sends them as sync messages over the authenticated connection).
+   */
+  sealedSender?: boolean;
 }
 
 /** One Double Ratchet session with a peer device. */
@@ -120,6 +129,7 @@ export class SignalClient extends PairwiseClient {
   readonly #trustProviderDeviceList: boolean;
   readonly #rotateSenderKeys: boolean;
   readonly #postQuantum: boolean;
+  readonly #sealedSender: boolean;
   /** Group -> this device's sender key. */
   readonly #ownSenderKeys = new Map<string, OwnGroupKey>();
   /** `device|group` -> the sender key another device handed us. */
@@ -135,6 +145,7 @@ export class SignalClient extends PairwiseClient {
     this.#trustProviderDeviceList = options.trustProviderDeviceList ?? false;
     this.#rotateSenderKeys = options.rotateSenderKeys ?? true;
     this.#postQuantum = options.postQuantum ?? true;
+    this.#sealedSender = options.sealedSender ?? false;
   }
 
   // --- registration and devices -------------------------------------------------------
@@ -285,7 +296,72 @@ export class SignalClient extends PairwiseClient {
     throw lastError ?? new SignalError('no-session', `no session with ${envelope.from}`);
   }
 
+  // --- sealed sender -------------------------------------------------------------------
+
+  /** An envelope to another user, its sender sealed inside; copies to this user's own devices stay as they are. */
+  #sealEnvelope(envelope: OutgoingEnvelope): OutgoingEnvelope {
+    const user = userOf(envelope.to);
+    const identity = this.#identities.get(user);
+    if (user === this.context.user || !identity) return envelope;
+    return { to: envelope.to, body: this.#sealTo(envelope.to, identity, { body: envelope.body, receipt: null }), sealed: true };
+  }
+
+  #sealTo(to: DeviceAddress, identity: IdentityPublic, content: SealedContent): Uint8Array {
+    const own = this.#requireIdentity();
+    return sealSender(this.context.crypto, this.context.rng, { address: this.context.address, identity: own, identityPublic: identityPublic(own) }, { address: to, identity }, content);
+  }
+
+  /** A sealed envelope: who sent it, checked against the identity pinned for that user, and what. */
+  async #unseal(envelope: Envelope): Promise<{ sender: DeviceAddress; identity: IdentityPublic; content: SealedContent }> {
+    const layer = sealedLayer(envelope.body);
+    if (!layer) throw new SignalError('invalid-message', 'an envelope without a sender that is not sealed');
+    const opened = unsealAsRecipient(this.context.crypto, { address: this.context.address, identity: this.#requireIdentity() }, layer);
+    const user = userOf(opened.sender);
+    if (!this.#identityOf(user)) await this.devicesOf(user);
+    const pinned = this.#identityOf(user);
+    if (!pinned || !sameIdentity(pinned, opened.identity)) throw new SignalError('untrusted-identity', `a sealed sender certificate for ${opened.sender} under an identity that is not ${user}'s`);
+    return opened;
+  }
+
+  override async receive(envelope: Envelope): Promise<ReceivedMessage | null> {
+    if (envelope.from !== SEALED_SENDER) return super.receive(envelope);
+    let unsealed;
+    try {
+      unsealed = await this.#unseal(envelope);
+    } catch (error) {
+      throw asRejection(error);
+    }
+    const { sender, identity, content } = unsealed;
+    if (content.receipt !== null) return null; // a delivery receipt: nothing to show
+    const received = await super.receive({ ...envelope, from: sender, body: content.body! });
+    if (received && userOf(sender) !== this.context.user) {
+      try {
+        // The app acknowledges delivery at once, sealed, to the device that sent it.
+        await this.context.provider.send([{ to: sender, body: this.#sealTo(sender, identity, { body: null, receipt: received.id }), sealed: true }]);
+      } catch {
+        // A restored copy in an adversary's hands cannot send.
+      }
+    }
+    return received;
+  }
+
   override async openSent(envelope: Envelope): Promise<Uint8Array | null> {
+    const layer = sealedLayer(envelope.body);
+    if (layer) {
+      const identity = this.#identities.get(userOf(envelope.to));
+      if (!identity) return null;
+      let content: SealedContent;
+      try {
+        content = unsealAsSender(this.context.crypto, { address: this.context.address, identity: this.#requireIdentity() }, { address: envelope.to, identity }, layer);
+      } catch {
+        return null;
+      }
+      return content.body ? this.#openSentUnsealed({ ...envelope, body: content.body }) : null;
+    }
+    return this.#openSentUnsealed(envelope);
+  }
+
+  #openSentUnsealed(envelope: Envelope): Uint8Array | null {
     const group = groupWireMessage(envelope.body);
     if (group) return this.#openOwnGroupMessage(envelope, group.senderKey);
     return this.#openOwnPairwise(envelope.to, decodeWireMessage(envelope.body));
@@ -387,7 +463,11 @@ export class SignalClient extends PairwiseClient {
    * was removed, a fresh sender key is made first, so the removed member's copy is useless.
    */
   protected override async sealAll(devices: readonly DeviceAddress[], plaintext: Uint8Array, to: Addressee, users: readonly string[]): Promise<OutgoingEnvelope[]> {
-    if (to.kind !== 'group') return super.sealAll(devices, plaintext, to, users);
+    const envelopes = to.kind === 'group' ? await this.#encryptForGroup(devices, plaintext, to, users) : await super.sealAll(devices, plaintext, to, users);
+    return this.#sealedSender ? envelopes.map((envelope) => this.#sealEnvelope(envelope)) : envelopes;
+  }
+
+  async #encryptForGroup(devices: readonly DeviceAddress[], plaintext: Uint8Array, to: Extract<Addressee, { kind: 'group' }>, users: readonly string[]): Promise<OutgoingEnvelope[]> {
     const { crypto, rng } = this.context;
     let own = this.#ownSenderKeys.get(to.group);
     if (!own || (this.#rotateSenderKeys && own.members.some((member) => !users.includes(member)))) {
@@ -532,6 +612,11 @@ export class SignalClient extends PairwiseClient {
    * and kept aside for that sender's later group messages.
    */
   async openSessionStart(envelope: Envelope): Promise<Uint8Array | null> {
+    if (envelope.from === SEALED_SENDER) {
+      const { sender, content } = await this.#unseal(envelope);
+      if (!content.body) return null;
+      envelope = { ...envelope, from: sender, body: content.body };
+    }
     const decoded = unpack<Partial<GroupWireMessage & WireMessage>>(envelope.body, 'signal message');
     const group = asGroupWireMessage(decoded);
     if (!group) return this.#rederive(asWireMessage(decoded));

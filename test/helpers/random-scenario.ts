@@ -30,7 +30,7 @@ export const randomScenario: fc.Arbitrary<Scenario> = plan.map((p) => validateSc
  * Random scenarios that give every built-in adversary its parameters: a device seized at a
  * mark, the escrow key stolen and the provider turning hostile at that mark, and (in the
  * group, which every such scenario has) its last member removed at the end, after which the
- * admin writes once more.
+ * admin writes once more (that message's content is what the match list's controller lists).
  */
 export const randomAttackScenario: fc.Arbitrary<Scenario> = fc
   .tuple(plan, fc.record({ mark: fc.nat(), device: fc.nat(), hostile: fc.boolean() }))
@@ -53,6 +53,7 @@ export const randomAttackScenario: fc.Arbitrary<Scenario> = fc
       clone: { device: devices[extra.device % devices.length], at },
       'escrow-thief': { at },
       'removed-member': { group: 'team', user: removed },
+      'list-controller': { targets: ['after-removal'], at },
       ...(extra.hostile && { 'malicious-server': { at } }),
     };
     return validateScenario({ ...data, name: 'random-attack', adversaries }, 'random-attack-scenario', loadOptions);
