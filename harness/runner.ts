@@ -213,6 +213,7 @@ async function executeOneRun(
     properties: judgement.properties,
     alerts: world.ledger.alerts,
     summary: judgement.summary,
+    ...(judgement.scan && { scan: judgement.scan }),
   };
 }
 
