@@ -5,6 +5,7 @@
 import { escrow } from './escrow.ts';
 import { ghost } from './ghost.ts';
 import { libsignal } from './libsignal/client.ts';
+import { matrixTargets } from './matrix/design.ts';
 import { mls } from './mls.ts';
 import { serverSide } from './server-side.ts';
 import { signal } from './signal.ts';
@@ -19,4 +20,5 @@ export const targets: Record<string, Design> = {
   escrow,
   libsignal,
   mls,
+  ...matrixTargets,
 };
