@@ -112,6 +112,34 @@ export class MatrixClient implements Client {
     this.#mode = mode;
   }
 
+  /** Calls into the machine under way, and to-device messages that arrived meanwhile. */
+  #busy = 0;
+  readonly #deferred: Envelope[] = [];
+
+  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.#busy++;
+    try {
+      return await work();
+    } finally {
+      this.#busy--;
+      if (this.#busy === 0) await this.#drain();
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#deferred.length > 0 && this.#busy === 0) {
+      const envelope = this.#deferred.shift()!;
+      this.#busy++;
+      try {
+        await this.#receive(envelope);
+      } catch {
+        // A to-device message the machine refused: nothing for the timeline.
+      } finally {
+        this.#busy--;
+      }
+    }
+  }
+
   get #userId(): string {
     return matrixUserId(this.#context.user);
   }
@@ -155,6 +183,10 @@ export class MatrixClient implements Client {
   // --- registration and devices -------------------------------------------------------
 
   async register(provisioning?: Uint8Array): Promise<void> {
+    return this.#exclusive(() => this.#register(provisioning));
+  }
+
+  async #register(provisioning?: Uint8Array): Promise<void> {
     await this.#open();
     this.#history = await MessageHistory.open({ secureDelete: true });
     await this.#flush(); // the device keys and one-time keys
@@ -194,6 +226,10 @@ export class MatrixClient implements Client {
   // --- messages -----------------------------------------------------------------------
 
   async send(message: OutgoingMessage): Promise<SendOutcome> {
+    return this.#exclusive(() => this.#send(message));
+  }
+
+  async #send(message: OutgoingMessage): Promise<SendOutcome> {
     const self = this.#context.user;
     const lib = this.#lib;
     const { roomId, group } = message.to.kind === 'user'
@@ -264,6 +300,18 @@ export class MatrixClient implements Client {
   }
 
   async receive(envelope: Envelope): Promise<ReceivedMessage | null> {
+    const event = unpack<MatrixEnvelope>(envelope.body, 'Matrix event');
+    if (this.#busy > 0 && event?.kind === 'to-device') {
+      // Delivery is immediate: a to-device message can arrive while this machine is still
+      // inside the call that made a peer answer. It waits, as in a sync response, until the
+      // call is over (the machine's own locks would otherwise wait on each other).
+      this.#deferred.push(envelope);
+      return null;
+    }
+    return this.#exclusive(() => this.#receive(envelope));
+  }
+
+  async #receive(envelope: Envelope): Promise<ReceivedMessage | null> {
     const event = unpack<MatrixEnvelope>(envelope.body, 'Matrix event');
     if (!event || typeof event !== 'object' || typeof event.content !== 'string') throw new RejectionError('malformed-message', 'not a Matrix event');
     // The homeserver stamps the sender: the user of the connection that uploaded it.
@@ -385,6 +433,10 @@ export class MatrixClient implements Client {
   }
 
   async recordVerification(peer: string, matched: boolean, number?: string): Promise<void> {
+    return this.#exclusive(() => this.#recordVerification(peer, matched, number));
+  }
+
+  async #recordVerification(peer: string, matched: boolean, number?: string): Promise<void> {
     const agrees = matched && (number === undefined || (await this.safetyNumber(peer)) === number);
     this.#verification.set(peer, agrees);
     if (!agrees) {

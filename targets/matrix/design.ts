@@ -4,6 +4,7 @@
  */
 import type { Claim, ClientContext, Design } from '../types.ts';
 import { MatrixClient, type MatrixMode } from './client.ts';
+import { DEFAULT_CLAIMS, INVISIBLE_CLAIMS } from './claims.ts';
 import type { Release } from './library.ts';
 
 const DEFAULT_MODE: MatrixMode = {
@@ -20,8 +21,6 @@ const INVISIBLE_MODE: MatrixMode = {
   trust: 'CrossSigned',
   strictShield: true,
 };
-
-export const DEFAULT_CLAIMS: readonly Claim[] = [];
 
 function design(name: string, release: Release, mode: MatrixMode, claims: readonly Claim[], description: string): Design {
   return {
@@ -45,7 +44,7 @@ export const matrixTargets: Record<string, Design> = Object.fromEntries(
     [DEFAULT_MODE, INVISIBLE_MODE].map((mode) => {
       const base = mode.name === 'default' ? 'matrix' : 'matrix-invisible';
       const name = release === NEWEST ? base : `${base}@${release}`;
-      return [name, design(name, release, mode, DEFAULT_CLAIMS, describe(release, mode))];
+      return [name, design(name, release, mode, mode.name === 'default' ? DEFAULT_CLAIMS : INVISIBLE_CLAIMS, describe(release, mode))];
     }),
   ),
 );
