@@ -243,6 +243,7 @@ export class MatrixClient implements Client {
     const users = () => members.map((u) => new lib.UserId(matrixUserId(u)));
     const room = () => new lib.RoomId(roomId);
     await this.#olm.updateTrackedUsers(users());
+    await this.#syncDeviceLists(members);
     await this.#flush();
     const claim = await this.#olm.getMissingSessions(users());
     if (claim) await this.#olm.markRequestAsSent(claim.id, claim.type, await this.#server.answer(claim));
@@ -279,6 +280,28 @@ export class MatrixClient implements Client {
     if (recipients.length > 0) await this.#context.provider.send(recipients.map((to) => ({ to, body })));
     this.#requireHistory().add({ id: message.id, direction: 'out', conversation: group ?? (message.to.kind === 'user' ? message.to.user : ''), sender: this.#context.address, body: message.body, at: payload.at });
     return { sent: true };
+  }
+
+  /** Each user's listing as last seen (devices and cross-signing document), to tell the machine what changed. */
+  readonly #listings = new Map<string, string>();
+
+  /**
+   * What a sync's `device_lists.changed` carries: the users among `users` whose device list
+   * or cross-signing keys changed since this device last looked, so the machine queries them again.
+   */
+  async #syncDeviceLists(users: readonly string[]): Promise<void> {
+    const lib = this.#lib;
+    const changed: string[] = [];
+    for (const user of new Set(users)) {
+      const listing = await this.#context.provider.fetchDevices(user).catch(() => null);
+      if (!listing) continue;
+      const fingerprint = `${listing.devices.join('\n')}|${listing.signedList ? Buffer.from(this.#context.crypto.sha256(listing.signedList)).toString('base64') : ''}`;
+      if (this.#listings.get(user) === fingerprint) continue;
+      this.#listings.set(user, fingerprint);
+      changed.push(user);
+    }
+    if (changed.length === 0) return;
+    await this.#olm.receiveSyncChanges('[]', new lib.DeviceLists(changed.map((u) => new lib.UserId(matrixUserId(u)))), new Map<string, number>(), new Set<string>());
   }
 
   /** The room's members as the homeserver serves them (a direct room: its two users); the app shows joins and leaves. */
@@ -352,6 +375,7 @@ export class MatrixClient implements Client {
     // The app tracks the room's members (their devices are what it checks senders against).
     const members = group === null ? [this.#context.user, senderUser] : await this.#roomMembers(event.room_id, group, null).catch(() => [senderUser]);
     await this.#olm.updateTrackedUsers([...new Set([...members, senderUser])].map((u) => new lib.UserId(matrixUserId(u))));
+    await this.#syncDeviceLists([senderUser]);
     await this.#flush();
     let content: unknown;
     try {
