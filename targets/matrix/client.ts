@@ -336,7 +336,7 @@ export class MatrixClient implements Client {
 
   async #receive(envelope: Envelope): Promise<ReceivedMessage | null> {
     const event = unpack<MatrixEnvelope>(envelope.body, 'Matrix event');
-    if (!event || typeof event !== 'object' || typeof event.content !== 'string') throw new RejectionError('malformed-message', 'not a Matrix event');
+    checkEnvelope(event);
     // The homeserver stamps the sender: the user of the connection that uploaded it.
     const sender = matrixUserId(envelope.from.split('.')[0]!);
     if (event.kind === 'to-device') {
@@ -359,7 +359,7 @@ export class MatrixClient implements Client {
     const left = await this.#context.provider.countOneTimeKeys().catch(() => null);
     if (left) counts.set(ONE_TIME_POOL, left[ONE_TIME_POOL] ?? 0);
     const events = JSON.stringify([{ sender, type: event.type, content }]);
-    const result = await this.#olm.receiveSyncChanges(events, new lib.DeviceLists(), counts, new Set<string>());
+    const result = await libraryCall(() => this.#olm.receiveSyncChanges(events, new lib.DeviceLists(), counts, new Set<string>()));
     await this.#flush();
     const [processed] = processedToDevice(lib, result);
     if (processed && processed.kind !== 'Decrypted' && processed.kind !== 'PlainText') {
@@ -559,6 +559,32 @@ export class MatrixClient implements Client {
   #requireHistory(): MessageHistory {
     if (!this.#history) throw new Error(`${this.#context.address} is not registered`);
     return this.#history;
+  }
+}
+
+/** Every field a Matrix envelope needs, of the right type (a malformed one is a coded rejection). */
+function checkEnvelope(event: MatrixEnvelope): void {
+  const fields = event as unknown as Record<string, unknown>;
+  const malformed = (what: string) => new RejectionError('malformed-message', `a Matrix event without ${what}`);
+  if (!event || typeof event !== 'object') throw malformed('a body');
+  if (typeof fields['type'] !== 'string') throw malformed('a type');
+  if (typeof fields['content'] !== 'string') throw malformed('content');
+  if (fields['kind'] === 'room') {
+    if (typeof fields['room_id'] !== 'string' || !/^![^:]+:.+$/.test(fields['room_id'])) throw malformed('a room id');
+    if (typeof fields['event_id'] !== 'string' || fields['event_id'] === '') throw malformed('an event id');
+    if (typeof fields['origin_server_ts'] !== 'number' || !Number.isSafeInteger(fields['origin_server_ts']) || fields['origin_server_ts'] < 0) throw malformed('a timestamp');
+  } else if (fields['kind'] !== 'to-device') {
+    throw malformed('a kind');
+  }
+}
+
+/** A call into the library on what an envelope carried: what it refuses is a coded rejection. */
+async function libraryCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (RejectionError.is(error)) throw error;
+    throw new RejectionError('invalid-message', `the library refused the event: ${withoutKeys(error instanceof Error ? error.message : String(error))}`, { cause: error });
   }
 }
 
