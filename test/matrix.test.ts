@@ -74,3 +74,23 @@ test('matrix: the same seed gives the same report (the library\'s own randomness
   const second = await run('matrix', stolenPhone, 'stolen-device');
   t.deepEqual(second, first);
 });
+
+const verifiedChat = builtIn('verified-chat');
+
+test('matrix-invisible: against a malicious homeserver nothing verified leaks and no forgery is accepted (cross-signed senders only)', async (t) => {
+  const report = await run('matrix-invisible', verifiedChat, 'malicious-server');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(report.messages.filter((m) => m.verified && m.leaked).map((m) => m.id), []);
+  t.is(property(report, 'confidentiality').verdict, 'holds');
+  t.is(property(report, 'authentication').verdict, 'holds');
+  t.true(property(report, 'authentication').claimed);
+});
+
+test('matrix: with the SDK defaults a device the homeserver adds gets forged messages accepted, and the app shows the shield', async (t) => {
+  const report = await run('matrix', verifiedChat, 'malicious-server');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.is(property(report, 'authentication').verdict, 'violated');
+  t.false(property(report, 'authentication').claimed);
+  t.true(report.alerts.some((a) => a.kind === 'unverified-sender'));
+  t.true((report.notes ?? []).some((n) => /shield for forged-\d+-ghost/.test(n)), (report.notes ?? []).join('\n'));
+});
