@@ -234,6 +234,7 @@ export class World {
     const { user, device } = splitAddress(address);
     return {
       alert: shown ? (kind, about) => this.ledger.alerts.push({ step: this.#step, user, device, kind, about }) : () => {},
+      note: shown ? (text) => this.ledger.notes.push(`step ${this.#step}: ${address}: ${text}`) : () => {},
       address,
       user,
       device,

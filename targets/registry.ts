@@ -5,6 +5,7 @@
 import { escrow } from './escrow.ts';
 import { ghost } from './ghost.ts';
 import { libsignal } from './libsignal/client.ts';
+import { matrixTargets } from './matrix/design.ts';
 import { mls } from './mls.ts';
 import { scanning, scanningPerMatch } from './scanning.ts';
 import { serverSide } from './server-side.ts';
@@ -24,4 +25,5 @@ export const targets: Record<string, Design> = {
   whatsapp,
   scanning,
   'scanning-eu': scanningPerMatch,
+  ...matrixTargets,
 };

@@ -38,6 +38,11 @@ export interface ClientContext {
    * Recorded for the run's `alerts`; what an attacker's copy of a client shows is dropped.
    */
   alert(kind: AlertKind, about: string): void;
+  /**
+   * What the app showed beyond an alert's kind (a library's own trust code and message), for
+   * the run's notes. Optional; what an attacker's copy of a client notes is dropped.
+   */
+  note?(text: string): void;
   /** For designs with client-side scanning: the authority's report key and its match list. */
   scanAuthority?: ScanAuthorityAccess | null;
 }
