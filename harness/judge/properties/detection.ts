@@ -87,6 +87,8 @@ export const detection: PropertyEvaluator = (context) => {
 
 /** The scenario messages an acceptance puts in the wrong sender's name (null: one nobody sent). */
 function forgeries(acceptance: Acceptance, ledger: Ledger): (MessageTruth | null)[] {
+  // From a user the scenario does not have (the provider's own user, named as itself): no one's identity was forged.
+  if (!ledger.devices.some((d) => d.user === userOf(acceptance.claimedFrom))) return [];
   if (acceptance.markers.length === 0) return [null];
   return acceptance.markers.flatMap((marker) => {
     const truth = ledger.messageByMarker(marker);
