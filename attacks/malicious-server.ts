@@ -15,6 +15,11 @@
  * - `replay`: it delivers every envelope twice.
  * - `forge`: it delivers messages in another sender's name: sealed by that sender's shadow
  *   (and by the user's ghost device, if it has one).
+ * - `rewrite-sender`: it delivers a message from a device of its own (its ghost member's
+ *   phone, a client of the design registered as a user of its own) with the envelope's sender
+ *   rewritten to another user's device, as if that user had sent it. Whether the recipient
+ *   takes it as from that user is what `authentication` records: a design that binds messages
+ *   to the sender's identity refuses it.
  * - `reorder`: the first envelope of each pair of devices arrives after the next one.
  * - `withhold-prekeys`: it hands out no one-time prekeys (the "Prekey Pogo" attack,
  *   Gegenhuber, Frenzel, Günther and Judmayer 2025, done by the server itself: X3DH §4.7 and
@@ -461,6 +466,10 @@ class MaliciousServer implements Attack {
       });
       const ghost = this.#ghosts.get(userOf(from));
       if (ghost) await this.#attempt('forge', async () => this.#inject(ghost.address, user, await this.#send(ghost, { ...message, id: `${id}-ghost` })));
+      await this.#attempt('rewrite-sender', async () => {
+        const own = await this.#ghostMemberOf();
+        await this.#inject(from, user, await this.#send(own, { ...message, id: `${id}-rewritten` }));
+      });
     }
   }
 

@@ -98,6 +98,11 @@ thead th { background: var(--panel); }
 .heat .ratio { font-weight: 600; font-variant-numeric: tabular-nums; }
 .heat .exposed { display: block; font-size: 12px; color: var(--muted); }
 .heat td.dark .exposed { color: #fff; }
+.heat .unnoticed { display: block; font-size: 12px; font-weight: 600; color: #7a1f7a; }
+.heat td.dark .unnoticed { color: #fff; }
+.badge.unnoticed { background: #f3e0f3; color: #7a1f7a; }
+ol.alerts { margin: .5em 0; padding-left: 1.5em; font-size: 13px; }
+.chip.unnoticed { outline: 2px dashed #7a1f7a; }
 .heat .broken { display: block; font-size: 12px; font-weight: 700; color: var(--bad); }
 .heat .unclaimed { display: block; font-size: 12px; font-weight: 600; color: var(--warn); }
 .heat td.dark .broken { color: #fff; }
@@ -246,6 +251,7 @@ function matrixSection(report: Report, firstRun: Map<string, number>): string {
       `<span class="swatch" style="background: ${cellColour('within-entitlement', 0, 2).background}"></span><span>nothing beyond entitlement</span>` +
       '<span>darker: a larger share</span>' +
       `<span>${escapeHtml(CELL_LEGEND[1]!)}</span>` +
+      `<span>👁 ${escapeHtml(CELL_LEGEND[4]!)}</span>` +
       '<span class="swatch na"></span><span>n/a: the adversary did not apply</span>' +
       `<span>${escapeHtml(
         Object.entries(PROPERTY_ABBREVIATIONS)
@@ -284,13 +290,15 @@ function heatCell(cell: MatrixCell | undefined, runIndex: number | undefined): s
   const pct = cell.messages > 0 ? Math.round((100 * cell.breached) / cell.messages) : 0;
   const title = [`${cell.breached} of ${cell.messages} messages obtained beyond entitlement (${pct}%) over ${plural(cell.runs, 'run')}`];
   if (cell.exposed > 0) title.push(`${cell.exposed} more leaked that the adversary was entitled to (exposed)`);
+  if (cell.unnoticed > 0) title.push(`${cell.unnoticed} obtained or forged with no alert to the users affected (unnoticed)`);
   if (cell.violated.length > 0) title.push(`violated claims: ${cell.violated.join(', ')}`);
   else if (standing === 'unclaimed-breach') title.push('no claim of the design covers these messages');
   if (cell.errors > 0) title.push(plural(cell.errors, 'failed run'));
   if (cell.notApplicable > 0) title.push(`${cell.notApplicable} not applicable`);
-  const { ratio, exposed } = cellCounts(cell);
+  const { ratio, exposed, unnoticed } = cellCounts(cell);
   let inner = `<span class="ratio">${escapeHtml(ratio)}</span>`;
   if (exposed !== null) inner += `<span class="exposed">${escapeHtml(exposed)}</span>`;
+  if (unnoticed !== null) inner += `<span class="unnoticed">👁 ${escapeHtml(unnoticed)}</span>`;
   if (cell.violated.length > 0) inner += `<span class="broken">✗ ${escapeHtml(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}</span>`;
   else if (standing === 'unclaimed-breach') inner += '<span class="unclaimed">unclaimed</span>';
   if (cell.errors > 0) inner += `<span class="errs">⚠ ${escapeHtml(plural(cell.errors, 'error'))}</span>`;
@@ -410,6 +418,8 @@ function runBlock(run: RunReport, index: number): string {
   else if (run.status === 'not-applicable') badges.push('<span class="badge not-applicable">not applicable</span>');
   else badges.push(`<span class="badge ${run.summary.leaked > 0 ? 'leaks' : 'ok'}">${escapeHtml(`${run.summary.leaked}/${run.summary.messages} leaked`)}</span>`);
   for (const p of violated) badges.push(`<span class="badge claim-broken">✗ ${escapeHtml(p.property)}</span>`);
+  const unnoticed = run.messages.filter((m) => m.noticed === false).length;
+  if (unnoticed > 0) badges.push(`<span class="badge unnoticed">👁 ${escapeHtml(`${unnoticed} obtained unnoticed`)}</span>`);
 
   const body: string[] = [];
   if (run.error !== null) body.push(`<p class="run-error">${escapeHtml(run.error)}</p>`);
@@ -419,6 +429,7 @@ function runBlock(run: RunReport, index: number): string {
   if (run.messages.length > 0 || run.strikeStep != null) body.push(timeline(run));
   // A run that did not apply lists every property as not applicable for the reason in its notes.
   if (run.properties.some((p) => p.claimed || p.verdict !== 'not-applicable')) body.push(propertiesTable(run.properties));
+  body.push(alertsList(run));
 
   return [
     `<details class="run status-${escapeHtml(run.status)}" id="run-${index}"${open ? ' open' : ''}>`,
@@ -458,8 +469,17 @@ function timeline(run: RunReport): string {
   return note === null ? list : `<p class="selection">${escapeHtml(note)}</p>${list}`;
 }
 
+/** What the victims' apps showed them (SPEC §7 alerts), in order. */
+function alertsList(run: RunReport): string {
+  const alerts = run.alerts ?? [];
+  if (alerts.length === 0) return '<p class="hint">Alerts: the users were shown none.</p>';
+  const items = alerts.map((a) => `<li>step ${escapeHtml(a.step)} · ${escapeHtml(`${a.user}.${a.device}`)}: <strong>${escapeHtml(a.kind)}</strong> about ${escapeHtml(a.about)}</li>`);
+  return `<h4>Alerts (${alerts.length})</h4><ol class="alerts">${items.join('')}</ol>`;
+}
+
 function chip(m: MessageReport): string {
   const classes = ['chip', `c-${m.class}`, m.leaked ? 'leaked' : 'safe'];
+  if (m.noticed === false) classes.push('unnoticed');
   if (!m.delivered) classes.push('undelivered');
   if (m.verified) classes.push('verified');
   const title = [
@@ -470,6 +490,7 @@ function chip(m: MessageReport): string {
     m.delivered ? 'delivered' : 'not delivered',
     m.verified ? 'verified' : 'not verified',
     m.leaked ? `leaked via ${m.via ?? 'unknown'}` : 'not leaked',
+    ...(m.noticed === null ? [] : [m.noticed ? 'an alert came first' : 'no alert came first (unnoticed)']),
   ].join(' · ');
   let inner = `<span class="id">${escapeHtml(m.id)}</span>`;
   if (m.verified) inner += '<span class="flag" aria-label="verified">✓</span>';

@@ -50,11 +50,12 @@ export function renderList(report: Report, color: boolean): string {
 function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.createColors>): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return c.dim('n/a');
-  const { ratio, exposed } = cellCounts(cell);
+  const { ratio, exposed, unnoticed } = cellCounts(cell);
   const standing = standingOf(cell);
   const tint = standing === 'claim-broken' ? c.red : standing === 'unclaimed-breach' ? c.yellow : c.green;
   const parts = [tint(ratio)];
   if (exposed !== null) parts.push(c.dim(exposed));
+  if (unnoticed !== null) parts.push(c.magenta(unnoticed));
   if (standing === 'claim-broken') parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
   if (standing === 'unclaimed-breach') parts.push(c.yellow('unclaimed'));
   if (cell.inconclusive.length > 0) parts.push(c.yellow(`? ${cell.inconclusive.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));

@@ -16,6 +16,8 @@ export interface MatrixCell {
   breached: number;
   /** Leaked messages the adversary was entitled to (still on the seized device, received before a removal). */
   exposed: number;
+  /** Messages an active attack obtained or forged with no alert about it to the users affected (`noticed: false`). */
+  unnoticed: number;
   messages: number;
   runs: number;
   errors: number;
@@ -38,7 +40,7 @@ export function buildMatrix(report: Report): Matrix {
   const cells = new Map<string, MatrixCell>();
   for (const run of report.runs) {
     const key = `${run.target}\u0000${run.adversary}`;
-    const cell = cells.get(key) ?? { breached: 0, exposed: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
+    const cell = cells.get(key) ?? { breached: 0, exposed: 0, unnoticed: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
     addRun(cell, run);
     cells.set(key, cell);
   }
@@ -57,6 +59,7 @@ function addRun(cell: MatrixCell, run: RunReport): void {
   if (run.status === 'not-applicable') cell.notApplicable++;
   cell.breached += run.summary.breached;
   cell.exposed += run.summary.leaked - run.summary.breached;
+  cell.unnoticed += run.messages.filter((m) => m.noticed === false).length;
   cell.messages += run.status === 'ok' ? run.summary.messages : 0;
   for (const p of run.properties) {
     if (isClaimViolation(p) && !cell.violated.includes(p.property)) cell.violated.push(p.property);
@@ -68,9 +71,16 @@ function unique(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-/** `5/25`, and ` +8 exposed` when the adversary also held messages it was entitled to. */
-export function cellCounts(cell: MatrixCell): { ratio: string; exposed: string | null } {
-  return { ratio: `${cell.breached}/${cell.messages}`, exposed: cell.exposed > 0 ? `+${cell.exposed} exposed` : null };
+/**
+ * `5/25`, ` +8 exposed` when the adversary also held messages it was entitled to, and
+ * `3 unnoticed` when an active attack obtained or forged messages nobody was alerted to.
+ */
+export function cellCounts(cell: MatrixCell): { ratio: string; exposed: string | null; unnoticed: string | null } {
+  return {
+    ratio: `${cell.breached}/${cell.messages}`,
+    exposed: cell.exposed > 0 ? `+${cell.exposed} exposed` : null,
+    unnoticed: cell.unnoticed > 0 ? `${cell.unnoticed} unnoticed` : null,
+  };
 }
 
 /** The legend of a cell, clause by clause, shared by the reporters. */
@@ -79,6 +89,7 @@ export const CELL_LEGEND: readonly string[] = [
   '+n exposed: leaked messages the adversary was entitled to (still on the seized device, received before a removal), not counted as breaches',
   '✗ claims the adversary broke',
   'unclaimed: obtained beyond entitlement, but no claim of the design covers it',
+  'n unnoticed: messages an active attack obtained or forged with no alert about it to the users affected (detection)',
 ];
 
 /** Short names for properties in narrow cells. */
@@ -89,5 +100,6 @@ export const PROPERTY_ABBREVIATIONS: Record<string, string> = {
   authentication: 'auth',
   replay: 'replay',
   membership: 'member',
+  detection: 'detect',
   metadata: 'meta',
 };

@@ -112,10 +112,11 @@ function matrixTable(report: Report): string[] {
 function matrixCell(cell: MatrixCell | undefined): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return 'n/a';
-  const { ratio, exposed } = cellCounts(cell);
+  const { ratio, exposed, unnoticed } = cellCounts(cell);
   const standing = standingOf(cell);
   const parts = [ratio];
   if (exposed !== null) parts.push(mdEscape(exposed));
+  if (unnoticed !== null) parts.push(mdEscape(unnoticed));
   if (standing === 'claim-broken') parts.push(`✗ ${cell.violated.map((p) => mdEscape(PROPERTY_ABBREVIATIONS[p] ?? p)).join(', ')}`);
   if (standing === 'unclaimed-breach') parts.push('unclaimed');
   if (cell.errors > 0) parts.push(`⚠ ${cell.errors} error${cell.errors === 1 ? '' : 's'}`);

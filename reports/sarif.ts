@@ -63,6 +63,13 @@ export const RULES: Record<PropertyName, RuleText> = {
     help: 'Keep per-session message counters or used-key records and reject duplicates.',
     severity: '6.5',
   },
+  detection: {
+    name: 'Detection',
+    short: 'An active attack obtained or forged messages without the users being told',
+    full: 'Every message an active adversary obtained or forged must be preceded (or accompanied) by an alert about that attack to an affected user: a changed identity, a new device, a membership change, a failed verification.',
+    help: 'Show users what changes who they talk to: safety-number changes, devices linked to their own account, group membership changes; never accept a device or member silently.',
+    severity: '7.0',
+  },
   metadata: {
     name: 'Metadata',
     short: 'The adversary saw metadata (sender, recipient, timing, size)',

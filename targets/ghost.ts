@@ -11,10 +11,10 @@ import type { Claim, ClientContext, Design } from './types.ts';
 
 const OPTIONS: SignalOptions = { secureDelete: true, trustProviderDeviceList: true };
 
-/** What a provider that adds devices of its own defeats. */
-const LOST_TO_MALICIOUS_SERVER = new Set(['confidentiality', 'authentication', 'membership']);
+/** What a provider that adds devices of its own defeats; and the point of the proposal is that nobody is told (detection). */
+const LOST_TO_MALICIOUS_SERVER = new Set(['confidentiality', 'authentication', 'membership', 'detection']);
 
-/** As `signal`, without confidentiality, authentication and membership against `malicious-server` (SPEC §3). */
+/** As `signal`, without confidentiality, authentication, membership and detection against `malicious-server` (SPEC §3). */
 export const GHOST_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.flatMap((claim): Claim[] => {
   if (!LOST_TO_MALICIOUS_SERVER.has(claim.property)) return [claim];
   const adversaries = claim.adversaries.filter((a) => a !== 'malicious-server');

@@ -20,6 +20,15 @@ export const SIGNAL_CLAIMS: readonly Claim[] = [
   { property: 'replay', adversaries: ['malicious-server'] },
   { property: 'membership', adversaries: ['malicious-server'] },
   { property: 'authentication', adversaries: ['malicious-server'], scope: 'verified', note: 'in verified conversations' },
+  // Safety-number change notices (Signal support: "What is a safety number and why do I see
+  // that it changed?") reach users who already knew the key; a key handed out at first
+  // contact shows nothing until the users compare numbers.
+  {
+    property: 'detection',
+    adversaries: ['malicious-server'],
+    scope: 'verified',
+    note: 'in verified conversations: a key substituted at first contact shows nothing until the users compare safety numbers',
+  },
 ];
 
 export const signal: Design = {

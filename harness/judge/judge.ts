@@ -19,6 +19,7 @@ import {
 } from '../report/types.ts';
 import { classify, exposedMessages } from './classify.ts';
 import type { JudgedMessage } from './context.ts';
+import { detectionFindings } from './properties/detection.ts';
 import { evaluators } from './properties/index.ts';
 
 export interface JudgeInput {
@@ -111,6 +112,11 @@ export function judge(input: JudgeInput): Judgement {
     };
   });
 
+  // `noticed` on each message the active attack obtained or forged (SPEC §5 detection), over the whole run.
+  const noticed = new Map<string, boolean>();
+  for (const finding of detectionFindings({ messages: judged, acceptances: ledger.acceptances, ledger, position, adversary: input.adversary })) {
+    if (finding.message) noticed.set(finding.id, finding.noticed);
+  }
   const messages = judged.map(
     (m): MessageReport => ({
       id: m.truth.id,
@@ -122,7 +128,7 @@ export function judge(input: JudgeInput): Judgement {
       class: m.class,
       leaked: m.leaked,
       via: m.via,
-      noticed: null,
+      noticed: noticed.get(m.truth.id) ?? null,
     }),
   );
   const leaked = judged.filter((m) => m.leaked);

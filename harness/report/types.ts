@@ -19,6 +19,7 @@ export const PROPERTY_NAMES = [
   'authentication',
   'replay',
   'membership',
+  'detection',
   'metadata',
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];

@@ -47,6 +47,7 @@ import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
 import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
+import { alertEach, alertRejection, listChanges } from '../shared/alerts.ts';
 import { concatBytes, equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 import { PairwiseClient } from '../shared/pairwise-client.ts';
 import { SIGNAL_CLAIMS } from '../signal.ts';
@@ -169,6 +170,8 @@ export class LibsignalClient extends PairwiseClient {
   #deviceList: DeviceList | null = null;
   /** The last signed list verified per user, and the device ids in it. */
   readonly #verifiedLists = new Map<string, { signed: Uint8Array; devices: Map<DeviceAddress, number> }>();
+  /** The members of each group as this device's app last showed them. */
+  readonly #shownRosters = new Map<string, string[]>();
   #upkeep: PrekeyUpkeep = { signedId: 0, signedMadeAt: 0, lastResortId: 0, lastResortMadeAt: 0, retiredSigned: [], retiredLastResort: [] };
 
   constructor(context: ClientContext) {
@@ -363,6 +366,8 @@ export class LibsignalClient extends PairwiseClient {
     const list = openDeviceList(listing.signedList, user);
     this.#trustIdentity(user, PublicKey.deserialize(own(list.identity)));
     const devices = new Map(list.devices.map((d) => [`${user}.${d.name}` as DeviceAddress, d.id]));
+    // The app layer is Signal's (targets/signal): a device linked to one's own account is announced.
+    if (user === this.context.user && cached) alertEach(this.context, 'new-device', listChanges([...cached.devices.keys()], [...devices.keys()]).added);
     this.#verifiedLists.set(user, { signed: listing.signedList, devices });
     return devices;
   }
@@ -431,6 +436,21 @@ export class LibsignalClient extends PairwiseClient {
     return signalDecryptPreKey(message, address, this.#localAddress(), fresh.sessions, fresh.identity, fresh.prekeys, fresh.signedPrekeys, fresh.kyberPrekeys);
   }
 
+  /** Signal's "a message could not be delivered" (targets/signal). */
+  protected override rejected(envelope: Envelope, rejection: unknown): void {
+    alertRejection(this.context, envelope.from, rejection);
+  }
+
+  /** The provider's roster (this target signs none); the app shows its changes in the conversation, as Signal's does. */
+  protected override async groupMembers(group: string): Promise<string[]> {
+    const members = await super.groupMembers(group);
+    const { added, removed } = listChanges(this.#shownRosters.get(group), members);
+    if (added.length > 0) this.context.alert('member-added', group);
+    if (removed.length > 0) this.context.alert('member-removed', group);
+    this.#shownRosters.set(group, members);
+    return members;
+  }
+
   // --- safety numbers -----------------------------------------------------------------
 
   override async safetyNumber(peer: string): Promise<string | null> {
@@ -455,6 +475,7 @@ export class LibsignalClient extends PairwiseClient {
     // handed another identity.
     const agrees = verifiedNumber === undefined || (await this.safetyNumber(peer)) === verifiedNumber;
     await super.recordVerification(peer, matched && agrees);
+    if (!(matched && agrees)) this.context.alert('verification-failed', peer);
     const identity = this.#stores?.identity.pinned(peer);
     if (matched && agrees && identity) this.#verifiedIdentities.set(peer, identity.serialize());
   }
@@ -537,6 +558,8 @@ export class LibsignalClient extends PairwiseClient {
     if (pinned && pinned.equals(identity)) return;
     const verified = this.#verifiedIdentities.get(user);
     if (verified && !equalBytes(verified, identity.serialize())) this.verification.set(user, false);
+    // Signal's safety number change notice (targets/signal).
+    if (pinned) this.context.alert('identity-changed', user);
     stores.identity.pin(user, identity);
     if (pinned) stores.sessions.dropUser(user);
   }

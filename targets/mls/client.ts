@@ -52,6 +52,7 @@ import {
 import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
 import type { Envelope } from '../../harness/provider/api.ts';
 import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
+import { alertEach, listChanges } from '../shared/alerts.ts';
 import { equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 import { MessageHistory } from '../shared/history.ts';
 import { decodePayload, type Payload } from '../shared/pairwise-client.ts';
@@ -134,6 +135,8 @@ export class MlsClient implements Client {
   #counter = 0;
   /** The last signed list verified per user. */
   readonly #lists = new Map<string, { signed: Uint8Array; devices: DeviceAddress[] }>();
+  /** Per user, the last device list refused for another identity (its alert already shown). */
+  readonly #refusedLists = new Map<string, Uint8Array>();
   readonly #config: ClientConfig;
 
   constructor(context: ClientContext) {
@@ -588,8 +591,24 @@ export class MlsClient implements Client {
   async #processCommit(record: GroupRecord, pm: PrivateMessage): Promise<void> {
     const applied = await this.#applyCommit(record, record.state, pm);
     if (!applied) return; // a proposal: nothing to apply until a commit
+    this.#showRosterChange(record, record.state, applied.state);
     record.previous = { state: record.state, committer: applied.committer };
     record.state = applied.state;
+  }
+
+  /**
+   * What the app shows when a commit changes the roster (RFC 9420 §12.1: Add and Remove
+   * proposals are the only way a leaf joins or leaves): a group's members added or removed,
+   * and a new device of a user already in the conversation (as MLS messengers such as Wire
+   * show "started using a new device").
+   */
+  #showRosterChange(record: GroupRecord, before: ClientState, after: ClientState): void {
+    const users = listChanges(this.#leafUsers(before), this.#leafUsers(after));
+    if (record.group !== null && users.added.length > 0) this.#context.alert('member-added', record.group);
+    if (record.group !== null && users.removed.length > 0) this.#context.alert('member-removed', record.group);
+    const known = new Set(this.#leafUsers(before));
+    const devices = listChanges(this.#leafAddresses(before), this.#leafAddresses(after)).added.filter((d) => known.has(userOf(d)) && d !== this.#context.address);
+    alertEach(this.#context, 'new-device', devices);
   }
 
   /**
@@ -607,6 +626,7 @@ export class MlsClient implements Client {
     const applied = await this.#applyCommit(record, previous.state, pm);
     if (!applied) return false;
     if (applied.committer >= previous.committer) throw new MlsError(`a commit for epoch ${pm.epoch} that lost to leaf ${previous.committer}'s`);
+    this.#showRosterChange(record, record.state, applied.state);
     record.previous = { state: previous.state, committer: applied.committer };
     record.state = applied.state;
     return true;
@@ -716,7 +736,16 @@ export class MlsClient implements Client {
     if (cached && equalBytes(cached.signed, listing.signedList)) return cached.devices;
     const list = openDeviceList(this.#context.crypto, listing.signedList, user);
     const expected = user === this.#context.user ? this.#requireIdentity().publicKey : this.#pinned.get(user);
-    if (expected && !equalBytes(expected, list.identity)) throw new MlsIdentityError(`${user}'s device list is signed by another identity`, 'untrusted-identity');
+    if (expected && !equalBytes(expected, list.identity)) {
+      // The pinned identity never changes here: the app warns the user once per list and
+      // keeps to the devices it verified last (none yet: the list is refused).
+      if (!equalBytes(this.#refusedLists.get(user) ?? new Uint8Array(0), listing.signedList)) {
+        this.#refusedLists.set(user, listing.signedList);
+        this.#context.alert('identity-changed', user);
+      }
+      if (cached) return cached.devices;
+      throw new MlsIdentityError(`${user}'s device list is signed by another identity`, 'untrusted-identity');
+    }
     if (!expected) this.#pinned.set(user, list.identity);
     const devices = list.devices.map((device) => `${user}.${device}` as DeviceAddress);
     this.#lists.set(user, { signed: listing.signedList, devices });

@@ -91,7 +91,9 @@ export abstract class PairwiseClient implements Client {
       plaintext = await this.open(envelope);
     } catch (error) {
       // What the cryptography refuses deep in a design's code is a rejection too (a low-order key).
-      throw asRejection(error);
+      const rejection = asRejection(error);
+      this.rejected(envelope, rejection);
+      throw rejection;
     }
     const payload = decodePayload(plaintext);
     const sender = userOf(envelope.from);
@@ -105,6 +107,9 @@ export abstract class PairwiseClient implements Client {
     });
     return { id: payload.id, from: envelope.from, body: payload.body, group: payload.group };
   }
+
+  /** The client rejected an envelope: what the app shows for it (nothing, by default). */
+  protected rejected(_envelope: Envelope, _rejection: unknown): void {}
 
   async deleteMessages(ids: readonly string[] | 'all'): Promise<void> {
     this.history.delete(ids);

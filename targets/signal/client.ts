@@ -5,6 +5,7 @@
  */
 import type { Envelope, KeyUpload, OutgoingEnvelope } from '../../harness/provider/api.ts';
 import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
+import { alertEach, alertRejection, listChanges } from '../shared/alerts.ts';
 import { concatBytes, equalBytes, pack, unpack } from '../shared/codec.ts';
 import { PairwiseClient, userOf } from '../shared/pairwise-client.ts';
 import { safetyNumber } from '../shared/safety-number.ts';
@@ -136,6 +137,9 @@ export class SignalClient extends PairwiseClient {
   readonly #peerSenderKeys = new Map<string, PeerSenderKey>();
   /** The last signed roster verified per group. */
   readonly #verifiedRosters = new Map<string, { signed: Uint8Array; members: string[] }>();
+  /** The members of each group as this device's app last showed them, and (ghost mode) those it took silently. */
+  readonly #shownMembers = new Map<string, string[]>();
+  readonly #silentMembers = new Map<string, Set<string>>();
   /** `device|group` -> a sender key derived again from a session start (`openSessionStart` only). */
   readonly #rederivedSenderKeys = new Map<string, PeerSenderKey>();
 
@@ -247,6 +251,10 @@ export class SignalClient extends PairwiseClient {
       const list = openDeviceList(this.context.crypto, listing.signedList, user);
       this.#trustIdentity(user, list.identity);
       devices = list.devices.map((device) => `${user}.${device}` as DeviceAddress);
+      // Signal tells a user when a device is linked to their own account ("Linked devices":
+      // a notice on the phone). A contact's new device shows nothing: the safety number
+      // belongs to the account's identity key, which linked devices share.
+      if (user === this.context.user) alertEach(this.context, 'new-device', listChanges(cached?.devices, devices).added);
       this.#verifiedLists.set(user, { signed: listing.signedList, devices });
     }
     if (!this.#trustProviderDeviceList) return devices;
@@ -382,6 +390,11 @@ export class SignalClient extends PairwiseClient {
     return null;
   }
 
+  /** "A message from Bob could not be delivered": a decryption error shows in the conversation. */
+  protected override rejected(envelope: Envelope, rejection: unknown): void {
+    alertRejection(this.context, envelope.from, rejection);
+  }
+
   // --- safety numbers -----------------------------------------------------------------
 
   override async safetyNumber(peer: string): Promise<string | null> {
@@ -400,6 +413,8 @@ export class SignalClient extends PairwiseClient {
     // its user verified (synced from the primary); otherwise it was handed another identity.
     const agrees = verifiedNumber === undefined || (await this.safetyNumber(peer)) === verifiedNumber;
     await super.recordVerification(peer, matched && agrees);
+    // The safety number the users compared did not match (or this device's view disagrees).
+    if (!(matched && agrees)) this.context.alert('verification-failed', peer);
     const identity = this.#identities.get(peer);
     if (matched && agrees && identity) this.#verifiedIdentities.set(peer, identity);
   }
@@ -452,9 +467,19 @@ export class SignalClient extends PairwiseClient {
       members = openRoster(this.context.crypto, roster.signed, group, admin).members;
       this.#verifiedRosters.set(group, { signed: roster.signed, members });
     }
-    if (!this.#trustProviderDeviceList) return members;
     // Ghost mode: members the provider adds are taken too, without telling the user.
-    return [...members, ...roster.members.filter((m) => !members.includes(m))];
+    const extras = this.#trustProviderDeviceList ? roster.members.filter((m) => !members.includes(m)) : [];
+    const shown = [...members, ...extras];
+    // Signal shows a group's membership changes in the conversation ("Alice added Dave"); a
+    // ghost client says nothing of a member the provider slipped in, even once an admin's
+    // client has signed it into the roster along with the others.
+    const previous = this.#shownMembers.get(group);
+    const { added, removed } = listChanges(previous, shown);
+    if (added.some((m) => !extras.includes(m) && !(this.#silentMembers.get(group)?.has(m) ?? false))) this.context.alert('member-added', group);
+    if (removed.length > 0) this.context.alert('member-removed', group);
+    this.#shownMembers.set(group, shown);
+    if (extras.length > 0) this.#silentMembers.set(group, new Set([...(this.#silentMembers.get(group) ?? []), ...extras]));
+    return shown;
   }
 
   /**
@@ -656,6 +681,9 @@ export class SignalClient extends PairwiseClient {
     }
     const verified = this.#verifiedIdentities.get(user);
     if (verified && !sameIdentity(verified, identity)) this.verification.set(user, false);
+    // "Your safety number with Bob has changed": Signal shows it in the conversation (and
+    // marks a verified contact unverified) whenever a known contact's identity key changes.
+    if (pinned) this.context.alert('identity-changed', user);
     this.#identities.set(user, identity);
     this.#sessions.forEach((_, device) => {
       if (userOf(device) === user && pinned) this.#sessions.delete(device);

@@ -13,6 +13,9 @@ export const authentication: PropertyEvaluator = ({ ledger, acceptances, verifie
     const receiver = splitAddress(acceptance.device).user;
     const claimedUser = splitAddress(acceptance.claimedFrom).user;
     if (verifiedOnly && !ledger.isVerified(receiver, claimedUser, acceptance.step)) continue;
+    // A message accepted as from a user the scenario does not have (the provider's own user,
+    // named as itself) claims nobody's identity: it is contact from a stranger, not a forgery.
+    if (!ledger.devices.some((d) => d.user === claimedUser)) continue;
     judged++;
     if (acceptance.markers.length === 0) {
       failures.push(`${acceptance.device} accepted "${acceptance.claimedId}" as from ${acceptance.claimedFrom}, but nobody sent it`);

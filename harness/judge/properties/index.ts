@@ -3,6 +3,7 @@ import type { PropertyName } from '../../report/types.ts';
 import type { PropertyEvaluator } from '../context.ts';
 import { authentication } from './authentication.ts';
 import { confidentiality } from './confidentiality.ts';
+import { detection } from './detection.ts';
 import { forwardSecrecy } from './forward-secrecy.ts';
 import { membership } from './membership.ts';
 import { metadata } from './metadata.ts';
@@ -16,5 +17,6 @@ export const evaluators: Record<PropertyName, PropertyEvaluator> = {
   authentication,
   replay,
   membership,
+  detection,
   metadata,
 };

@@ -1,0 +1,143 @@
+/**
+ * Detection (SPEC §5): every message an active adversary obtained or forged was preceded, or
+ * accompanied, by an alert about that attack to an affected user.
+ *
+ * - Obtained: a message that leaked beyond what the adversary is entitled to (not `exposed`).
+ *   Forged: a message a client accepted as from someone who did not send it (an existing
+ *   message put in another sender's name, or one nobody sent).
+ *   For a claim on verified conversations, only verified messages and forgeries accepted in a
+ *   conversation verified by then count.
+ * - Affected users: an obtained message's sender and recipients; for a forgery, the user who
+ *   accepted it and the user it claimed to come from.
+ * - An alert is about the attack when it reached an affected user from the strike on (from
+ *   the start without one) and no later than the message's step; when its `about` names the
+ *   conversation: another party of it, a device of a party (one's own new device included),
+ *   or the group; when it is a warning about who the user talks to (a changed identity, a new
+ *   device, a membership change, a failed verification, an unverified sender, a suspected
+ *   clone); and when the scenario's own changes do not explain it (a device its user really
+ *   linked, as many membership changes of the group as it really had by then).
+ *   `decryption-failed` and `session-reset` do not count: they tell the user a message was
+ *   lost, which ordinary network trouble causes too, not that anyone joined or changed keys.
+ */
+import type { Acceptance, Alert, Ledger, MessageTruth } from '../../ledger.ts';
+import type { AlertKind } from '../../report/types.ts';
+import { plural, type JudgeContext, type PropertyEvaluator } from '../context.ts';
+
+const WARNINGS: ReadonlySet<AlertKind> = new Set(['identity-changed', 'new-device', 'member-added', 'member-removed', 'verification-failed', 'unverified-sender', 'clone-suspected']);
+
+/** One thing the adversary obtained or forged, and whether an alert about it came in time. */
+export interface Finding {
+  /** The message id (a scenario message), or the id a forged message claimed. */
+  id: string;
+  /** Whether it is a scenario message (reports carry `noticed` on it). */
+  message: boolean;
+  what: 'obtained' | 'forged';
+  noticed: boolean;
+}
+
+/** What the adversary obtained or forged in the run, in order; empty for a passive adversary. */
+export function detectionFindings({
+  messages,
+  acceptances,
+  ledger,
+  position,
+  adversary,
+  verifiedOnly = false,
+}: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean }): Finding[] {
+  if (!adversary.active) return [];
+  const from = position.strikeStep ?? -1;
+  const warnings = ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger));
+  const findings: Finding[] = [];
+  for (const { truth, leaked, class: kind } of messages) {
+    if (!leaked || kind === 'exposed' || (verifiedOnly && !truth.verified)) continue;
+    const parties = [userOf(truth.from), ...truth.recipientUsers];
+    findings.push({ id: truth.id, message: true, what: 'obtained', noticed: warned(warnings, parties, parties, groupOf(truth), truth.step) });
+  }
+  for (const acceptance of acceptances) {
+    for (const forged of forgeries(acceptance, ledger)) {
+      const key = forged?.id ?? acceptance.claimedId;
+      const receiver = userOf(acceptance.device);
+      const claimed = userOf(acceptance.claimedFrom);
+      if (verifiedOnly && !ledger.isVerified(receiver, claimed, acceptance.step)) continue;
+      const noticed = warned(warnings, [receiver, claimed], [receiver, claimed], acceptance.group, acceptance.step);
+      const earlier = findings.find((f) => f.id === key);
+      if (earlier) {
+        // Obtained and forged, or forged to several devices: noticed only if noticed every time.
+        earlier.noticed &&= noticed;
+        continue;
+      }
+      findings.push({ id: key, message: forged !== null, what: 'forged', noticed });
+    }
+  }
+  return findings;
+}
+
+export const detection: PropertyEvaluator = (context) => {
+  if (!context.adversary.active) return { verdict: 'not-applicable', detail: 'a passive adversary: nothing to notice' };
+  const findings = detectionFindings(context);
+  if (findings.length === 0) return { verdict: 'not-applicable', detail: 'the active attack obtained and forged nothing' };
+  const unnoticed = findings.filter((f) => !f.noticed);
+  if (unnoticed.length > 0) {
+    const shown = unnoticed.slice(0, 5).map((f) => `${f.id} (${f.what})`);
+    const more = unnoticed.length > 5 ? ` and ${unnoticed.length - 5} more` : '';
+    return { verdict: 'violated', detail: `${plural(unnoticed.length, 'message')} obtained or forged with no alert to the users affected: ${shown.join(', ')}${more}` };
+  }
+  return { verdict: 'holds', detail: `an alert about the attack reached an affected user before each of ${plural(findings.length, 'message')} obtained or forged` };
+};
+
+/** The scenario messages an acceptance puts in the wrong sender's name (null: one nobody sent). */
+function forgeries(acceptance: Acceptance, ledger: Ledger): (MessageTruth | null)[] {
+  // From a user the scenario does not have (the provider's own user, named as itself): no one's identity was forged.
+  if (!ledger.devices.some((d) => d.user === userOf(acceptance.claimedFrom))) return [];
+  if (acceptance.markers.length === 0) return [null];
+  return acceptance.markers.flatMap((marker) => {
+    const truth = ledger.messageByMarker(marker);
+    if (!truth) return [null];
+    return truth.from === acceptance.claimedFrom ? [] : [truth];
+  });
+}
+
+/** An alert to one of `users` about one of `parties` (a user or one of their devices) or the group, at or before `step`. */
+function warned(warnings: readonly Alert[], users: readonly string[], parties: readonly string[], group: string | null, step: number): boolean {
+  return warnings.some((alert) => {
+    if (alert.step > step || !users.includes(alert.user)) return false;
+    if (group !== null && alert.about === group) return true;
+    const [user, device] = alert.about.split('.');
+    if (device !== undefined) return parties.includes(user!);
+    return alert.about !== alert.user && parties.includes(alert.about);
+  });
+}
+
+/** An alert the scenario's own steps account for: a device its user linked, or a group's real membership changes. */
+function explained(alert: Alert, ledger: Ledger): boolean {
+  if (alert.kind === 'new-device') return ledger.devices.some((d) => d.address === alert.about);
+  if (alert.kind !== 'member-added' && alert.kind !== 'member-removed') return false;
+  const real = membershipChanges(ledger, alert.about, alert.kind, alert.step);
+  const shown = ledger.alerts.filter((a) => a.kind === alert.kind && a.about === alert.about && a.user === alert.user && a.device === alert.device && a.step <= alert.step);
+  return shown.indexOf(alert) < real;
+}
+
+/** How many times the group's members grew (or shrank) by `step`, set-up excluded. */
+function membershipChanges(ledger: Ledger, group: string, kind: 'member-added' | 'member-removed', step: number): number {
+  let count = 0;
+  let previous: string[] | null = null;
+  for (const change of ledger.rosters) {
+    if (change.group !== group) continue;
+    if (previous && change.step <= step) {
+      const grew = change.members.some((m) => !previous!.includes(m));
+      const shrank = previous.some((m) => !change.members.includes(m));
+      if (kind === 'member-added' ? grew : shrank) count++;
+    }
+    previous = change.members;
+  }
+  return count;
+}
+
+function groupOf(truth: MessageTruth): string | null {
+  return truth.toKind === 'group' ? truth.to : null;
+}
+
+/** The user of a device address (`alice.phone` -> `alice`). */
+function userOf(address: string): string {
+  return address.split('.')[0]!;
+}
