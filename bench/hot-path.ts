@@ -15,11 +15,13 @@ import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { Rng } from '../harness/rng.ts';
 import { generateDh } from '../targets/signal/primitives.ts';
 import * as ratchet from '../targets/signal/ratchet.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { Bench } from 'tinybench';
 import { collectGarbage, filled, SIZES, typicalMs, type BenchResult, type Timing } from './core.ts';
 import { HKDF_OUTPUTS, HMAC_SIZES } from './kdf.ts';
 import { establishedPair, MESSAGE_BYTES, OWN_CRYPTO, PROTOCOL_TASKS, warmUpSharedCode } from './protocol.ts';
+
+const targets = await loadAllTargets();
 
 export interface PrimitiveCall {
   method: string;

@@ -9,10 +9,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import { MAX_WORKERS } from './limits.ts';
+import { CODE_EXEC_ARGV, codeUrl } from './package-root.ts';
 
-/** Loads TypeScript in each worker, as `node --import ./register.js` does in the main thread. */
-const REGISTER = new URL('../register.js', import.meta.url).href;
-export const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+/** The worker's module: its source (loaded through ts-node, as the main thread's) or its compiled JavaScript. */
+export const WORKER_ENTRY = codeUrl('harness/worker.ts');
 
 export { MAX_WORKERS };
 
@@ -36,7 +36,7 @@ export interface StartedWorker {
 }
 
 export function startWorker(entry: URL = WORKER_ENTRY): StartedWorker {
-  const worker = new Worker(entry, { execArgv: ['--import', REGISTER] });
+  const worker = new Worker(entry, { execArgv: [...CODE_EXEC_ARGV] });
   let error: Error | undefined;
   worker.on('error', (e) => {
     error = e;

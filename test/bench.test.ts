@@ -23,8 +23,10 @@ import { benchDocumentSchema } from '../bench/schema.ts';
 import { bench, runBench } from '../harness/cli/bench.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { cryptoBackends } from '../harness/crypto/index.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { InputError } from '../harness/errors.ts';
+
+const targets = await loadAllTargets();
 
 const { node, noble } = cryptoBackends;
 

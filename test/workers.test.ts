@@ -14,8 +14,10 @@ import { runMatrix } from '../harness/runner.ts';
 import { executeSpecs, RunQueue } from '../harness/workers.ts';
 import { threadsFor, workersRequested } from '../harness/worker-pool.ts';
 import fc from 'fast-check';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
+
+const targets = await loadAllTargets();
 
 const AUDIT = ['audit', '-t', 'static-e2ee', '-a', 'network,server,stolen-device', '-r', 'json'];
 

@@ -39,7 +39,7 @@ export { EXIT };
 export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise<number> {
   // Every flag and input file is checked before the first run.
   const seed = parseSeed(flags.seed);
-  const targets = pickTargets(flags.targets);
+  const targets = await pickTargets(flags.targets);
   const adversaries = pickAdversaries(flags.adversaries);
   const reporterEntries = pickReporters(flags.reporter);
   const crypto = cryptoFlag(flags.crypto);

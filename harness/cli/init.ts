@@ -31,7 +31,7 @@ export async function init(scenarioPaths: string[], flags: InitFlags, folder = p
   const files = [POLICY_FILE, WORKFLOW_FILE];
   refuseExisting(files, folder);
   const seed = parseSeed(flags.seed);
-  const targets = pickTargets(flags.targets);
+  const targets = await pickTargets(flags.targets);
   const adversaries = pickAdversaries(flags.adversaries);
   const crypto = cryptoFlag(flags.crypto);
   const workers = parseWorkers(flags.workers ?? '1');
