@@ -51,25 +51,25 @@ function brokenBackend(): CryptoBackend {
   };
 }
 
-test('cross-validation fails a backend whose X25519 is wrong, and only its shared-secret rows', (t) => {
+test('cross-validation fails a backend whose X25519 is wrong, and only its shared-secret rows', async (t) => {
   const plan = dhPlan({ backends: [node, noble, brokenBackend()], raw: true, quick: true });
-  const verdicts = crossValidate(plan.checks);
+  const verdicts = await crossValidate(plan.checks);
   const blocked = plan.cases.filter((c) => caseBlocked(c, verdicts) !== null).map((c) => `${c.task}/${c.crypto}`);
   t.deepEqual(blocked, ['x25519 shared secret/broken']);
   t.regex(caseBlocked(plan.cases.find((c) => c.crypto === 'broken' && c.task === 'x25519 shared secret')!, verdicts)!, /differs from the other implementations/);
 });
 
-test('cross-validation fails a broken AEAD at every size, encrypt and decrypt', (t) => {
+test('cross-validation fails a broken AEAD at every size, encrypt and decrypt', async (t) => {
   const plan = aeadPlan({ backends: [node, noble, brokenBackend()], raw: true, quick: true });
-  const verdicts = crossValidate(plan.checks);
+  const verdicts = await crossValidate(plan.checks);
   const blocked = plan.cases.filter((c) => caseBlocked(c, verdicts) !== null);
   t.is(blocked.length, 8); // 4 sizes x encrypt/decrypt
   t.true(blocked.every((c) => c.crypto === 'broken' && c.task.startsWith('aes-256-gcm ')));
 });
 
-test('two implementations that disagree both fail: nothing says which one is right', (t) => {
+test('two implementations that disagree both fail: nothing says which one is right', async (t) => {
   const plan = dhPlan({ backends: [noble, brokenBackend()], raw: false, quick: true });
-  const verdicts = crossValidate(plan.checks);
+  const verdicts = await crossValidate(plan.checks);
   const shared = plan.cases.filter((c) => c.task === 'x25519 shared secret');
   t.deepEqual(
     shared.map((c) => caseBlocked(c, verdicts) !== null),

@@ -11,6 +11,7 @@ import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type Group
 import { dhPlan } from '../../bench/dh.ts';
 import { hotPath, SIDE_BY_SIDE, type Finding, type SideBySidePlan } from '../../bench/hot-path.ts';
 import { kdfPlan } from '../../bench/kdf.ts';
+import { opensslLimitRows } from '../../bench/openssl-limit.ts';
 import { kemPlan } from '../../bench/kem.ts';
 import { protocolPlan } from '../../bench/protocol.ts';
 import { benchDocument, renderMarkdown, renderTerminal, type BenchRun } from '../../bench/report.ts';
@@ -102,6 +103,10 @@ export async function runBench(options: {
     });
     results.push(...outcome.results);
     failed.push(...outcome.failed);
+    if (plan.group === 'aead' && options.plans === undefined) {
+      options.progress?.('aead: openssl speed -evp, one core (the limit)');
+      results.push(...(await opensslLimitRows(options.filter, options.quick ? 1 : 3)));
+    }
   }
   let findings: Finding[] = [];
   if (results.some((r) => r.group === 'protocol')) {
