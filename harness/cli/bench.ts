@@ -12,6 +12,7 @@ import { dhPlan } from '../../bench/dh.ts';
 import { hotPath, SIDE_BY_SIDE, type Finding, type SideBySidePlan } from '../../bench/hot-path.ts';
 import { kdfPlan } from '../../bench/kdf.ts';
 import { opensslLimitRows } from '../../bench/openssl-limit.ts';
+import { startUpFigures } from '../../bench/start-up.ts';
 import { kemPlan } from '../../bench/kem.ts';
 import { protocolPlan } from '../../bench/protocol.ts';
 import { benchDocument, renderMarkdown, renderTerminal, type BenchRun } from '../../bench/report.ts';
@@ -121,6 +122,10 @@ export async function runBench(options: {
   }
   if (selectedAuditFindings(options.filter).length > 0) {
     findings.push(...(await auditFigures({ backends: options.backends, quick: options.quick, filter: options.filter, progress: options.progress })));
+  }
+  if (options.plans === undefined) {
+    options.progress?.('start-up: keyhole list and --version in fresh processes');
+    findings.push(...(await startUpFigures(options.filter, options.quick)));
   }
   return { results, failed, findings, notes };
 }
