@@ -16,12 +16,13 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { concatBytes, equalBytes } from '../targets/shared/codec.ts';
+import { caseFn, loadSodium, SODIUM, sodiumAead, WEBCRYPTO, webcryptoAesGcm } from './references.ts';
 import { filled, rawName, SIZES, type BenchCase, type Check, type GroupPlan, type PlanContext } from './core.ts';
 
 /** One AEAD as a pair of functions: `encrypt(pt)` and `decrypt(ct)` with fixed key and nonce. */
 interface Aead {
-  encrypt(plaintext: Uint8Array): Uint8Array;
-  decrypt(ciphertext: Uint8Array): Uint8Array;
+  encrypt(plaintext: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  decrypt(ciphertext: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 interface Algorithm {
@@ -81,6 +82,7 @@ const ALGORITHMS: readonly Algorithm[] = [
         out[b.name] = { encrypt: (pt) => b.aes256GcmEncrypt(KEY, NONCE, pt), decrypt: (ct) => b.aes256GcmDecrypt(KEY, NONCE, ct) };
         if (raw && b.name === 'node') out[rawName('node')] = nodeRawAead('aes-256-gcm');
         if (raw && b.name === 'noble') out[rawName('noble')] = { encrypt: (pt) => gcm(KEY, NONCE).encrypt(pt), decrypt: (ct) => gcm(KEY, NONCE).decrypt(ct) };
+        if (raw && b.name === 'node') out[WEBCRYPTO] = webcryptoAesGcm(KEY, NONCE);
       }
       return out;
     },
@@ -96,16 +98,23 @@ const ALGORITHMS: readonly Algorithm[] = [
           out[rawName('noble')] = { encrypt: (pt) => chacha20poly1305(KEY, NONCE).encrypt(pt), decrypt: (ct) => chacha20poly1305(KEY, NONCE).decrypt(ct) };
         }
       }
+      const sodium = raw ? loadSodium() : null;
+      if (sodium) out[SODIUM] = sodiumAead(sodium, 'chacha20', KEY, NONCE);
       return out;
     },
   },
   {
     name: 'xchacha20-poly1305',
-    impls: ({ backends }) =>
-      // @noble/ciphers only; shown whenever noble is among the measured backends.
-      backends.some((b) => b.name === 'noble')
-        ? { [rawName('noble')]: { encrypt: (pt) => xchacha20poly1305(KEY, XNONCE).encrypt(pt), decrypt: (ct) => xchacha20poly1305(KEY, XNONCE).decrypt(ct) } }
-        : {},
+    impls: ({ backends, raw }) => {
+      // @noble/ciphers (whenever noble is among the measured backends) and libsodium.
+      const out: Record<string, Aead> = {};
+      if (backends.some((b) => b.name === 'noble')) {
+        out[rawName('noble')] = { encrypt: (pt) => xchacha20poly1305(KEY, XNONCE).encrypt(pt), decrypt: (ct) => xchacha20poly1305(KEY, XNONCE).decrypt(ct) };
+      }
+      const sodium = raw ? loadSodium() : null;
+      if (sodium) out[SODIUM] = sodiumAead(sodium, 'xchacha20', KEY, XNONCE);
+      return out;
+    },
     vector: {
       key: hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f'),
       nonce: hex('404142434445464748494a4b4c4d4e4f5051525354555657'),
@@ -171,22 +180,22 @@ function tampered(bytes: Uint8Array): Uint8Array {
 }
 
 /** The check's output for one implementation: its ciphertext, its round trip, and whether it rejects a flipped bit. */
-function aeadCheck(aead: Aead, plaintext: Uint8Array): unknown {
-  const ciphertext = aead.encrypt(plaintext);
+async function aeadCheck(aead: Aead, plaintext: Uint8Array): Promise<unknown> {
+  const ciphertext = await aead.encrypt(plaintext);
   let rejects: boolean;
   try {
-    aead.decrypt(tampered(ciphertext));
+    await aead.decrypt(tampered(ciphertext));
     rejects = false;
   } catch {
     rejects = true;
   }
-  return { ciphertext, roundTrip: aead.decrypt(ciphertext), rejects };
+  return { ciphertext, roundTrip: await aead.decrypt(ciphertext), rejects };
 }
 
 export function aeadPlan(context: PlanContext): GroupPlan {
   const checks: Check[] = [];
   const cases: BenchCase[] = [];
-  const notes = ['xchacha20-poly1305: @noble/ciphers only; node:crypto (OpenSSL) has none, so there are no node rows'];
+  const notes = ['xchacha20-poly1305: @noble/ciphers and libsodium; node:crypto (OpenSSL) and WebCrypto have none, so there are no node rows', 'webcrypto: crypto.subtle, awaited per call; sodium: sodium-native (libsodium)'];
   const implsByAlgorithm = ALGORITHMS.map((algorithm) => ({ algorithm, impls: algorithm.impls(context) }));
 
   // Known-answer check for single-implementation algorithms (XChaCha20-Poly1305).
@@ -195,7 +204,12 @@ export function aeadPlan(context: PlanContext): GroupPlan {
     if (!vector || Object.keys(impls).length === 0) continue;
     checks.push({
       id: `${algorithm.name} known answer`,
-      impls: Object.fromEntries(Object.keys(impls).map((name) => [name, () => xchacha20poly1305(vector.key, vector.nonce, vector.aad).encrypt(vector.plaintext)])),
+      impls: Object.fromEntries(
+        Object.keys(impls).map((name) => {
+          const sodium = name === SODIUM ? loadSodium() : null;
+          return [name, sodium ? () => sodiumAead(sodium, 'xchacha20', vector.key, vector.nonce, vector.aad).encrypt(vector.plaintext) : () => xchacha20poly1305(vector.key, vector.nonce, vector.aad).encrypt(vector.plaintext)];
+        }),
+      ),
       expected: vector.ciphertext,
     });
   }
@@ -218,16 +232,15 @@ export function aeadPlan(context: PlanContext): GroupPlan {
       for (const op of ['encrypt', 'decrypt'] as const) {
         for (const [name, aead] of Object.entries(impls)) {
           let ciphertext: Uint8Array | null = null;
+          const sealed = async () => (ciphertext ??= await aead.encrypt(plaintext));
           cases.push({
             group: 'aead',
             task: `${algorithm.name} ${op} ${size.label}`,
             crypto: name,
             bytes: size.bytes,
             checks: [checkId, ...extraChecks],
-            fn:
-              op === 'encrypt'
-                ? () => aead.encrypt(plaintext)
-                : () => aead.decrypt((ciphertext ??= aead.encrypt(plaintext))),
+            ...(op === 'decrypt' ? { prepare: async () => void (await sealed()) } : {}),
+            fn: caseFn(name, op === 'encrypt' ? () => aead.encrypt(plaintext) : () => aead.decrypt(ciphertext!)),
           });
         }
       }

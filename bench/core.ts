@@ -24,7 +24,8 @@ export type CheckOutput = unknown;
  */
 export interface Check {
   id: string;
-  impls: Record<string, () => CheckOutput>;
+  /** Each implementation's output (WebCrypto's resolves later). */
+  impls: Record<string, () => CheckOutput | Promise<CheckOutput>>;
   expected?: CheckOutput;
   /** A property each output must have on its own (a round trip gives the input back); null when it holds. */
   sane?: (output: CheckOutput) => string | null;
@@ -123,13 +124,13 @@ export type CheckVerdicts = Map<string, Map<string, string | null>>;
  * without one, the output a strict majority of the implementations gave. With no majority
  * (two implementations that disagree) none passes: nothing says which one is right.
  */
-export function crossValidate(checks: readonly Check[]): CheckVerdicts {
+export async function crossValidate(checks: readonly Check[]): Promise<CheckVerdicts> {
   const verdicts: CheckVerdicts = new Map();
   for (const check of checks) {
     const outputs = new Map<string, string | Error>();
     for (const [impl, run] of Object.entries(check.impls)) {
       try {
-        const output = run();
+        const output = await run();
         const insane = check.sane?.(output);
         outputs.set(impl, insane ? new Error(insane) : fingerprint(output));
       } catch (error) {
@@ -199,7 +200,7 @@ function failure(benchCase: BenchCase, reason: string): BenchFailure {
 
 /** Checks a group, then times each case that passed, one tinybench task at a time. */
 export async function runPlan(plan: GroupPlan, options: RunOptions): Promise<RunOutcome & { verdicts: CheckVerdicts }> {
-  const verdicts = crossValidate(plan.checks);
+  const verdicts = await crossValidate(plan.checks);
   const results: BenchResult[] = [];
   const failed: BenchFailure[] = [];
   let index = 0;

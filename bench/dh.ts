@@ -10,14 +10,15 @@
 import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import { caseFn, loadSodium, SODIUM, WEBCRYPTO, webcryptoX25519, type Sodium } from './references.ts';
 import { filled, rawName, type BenchCase, type Check, type GroupPlan, type PlanContext } from './core.ts';
 
 /** More keys than the node backend's public-key cache (512) holds, so peer keys are always new to it. */
 const POOL = 640;
 
 interface Dh {
-  publicKey(privateKey: Uint8Array): Uint8Array;
-  shared(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  publicKey(privateKey: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  shared(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** The key pair of `privateKey` is made (before it is used for a shared secret). */
   prime(privateKey: Uint8Array): void;
 }
@@ -48,6 +49,23 @@ function nodeRaw(): Dh {
   };
 }
 
+/** libsodium's crypto_scalarmult (X25519, RFC 7748). */
+function sodiumDh(s: Sodium): Dh {
+  return {
+    publicKey(privateKey) {
+      const out = new Uint8Array(32);
+      s.crypto_scalarmult_base(out, privateKey);
+      return out;
+    },
+    shared(privateKey, publicKey) {
+      const out = new Uint8Array(32);
+      s.crypto_scalarmult(out, privateKey, publicKey);
+      return out;
+    },
+    prime: () => {},
+  };
+}
+
 const nobleRaw: Dh = {
   publicKey: (privateKey) => x25519.getPublicKey(privateKey),
   shared: (privateKey, publicKey) => x25519.getSharedSecret(privateKey, publicKey),
@@ -64,7 +82,10 @@ export function dhImpls(context: PlanContext): Record<string, Dh> {
     out[b.name] = fromBackend(b);
     if (context.raw && b.name === 'node') out[rawName('node')] = nodeRaw();
     if (context.raw && b.name === 'noble') out[rawName('noble')] = nobleRaw;
+    if (context.raw && b.name === 'node') out[WEBCRYPTO] = { ...webcryptoX25519, prime: () => {} };
   }
+  const sodium = context.raw ? loadSodium() : null;
+  if (sodium) out[SODIUM] = sodiumDh(sodium);
   return out;
 }
 
@@ -72,17 +93,17 @@ export function dhPlan(context: PlanContext): GroupPlan {
   const privateKeys = Array.from({ length: POOL }, (_, i) => filled(32, 1000 + i));
   // Peer public keys, made on first use (a plan is built even when a filter skips it).
   let peers: Uint8Array[] | null = null;
-  const publicKeys = (): Uint8Array[] => (peers ??= privateKeys.map((k) => nodeRaw().publicKey(k)));
+  const publicKeys = (): Uint8Array[] => (peers ??= privateKeys.map((k) => nodeRaw().publicKey(k) as Uint8Array));
   const impls = dhImpls(context);
   const checks: Check[] = [
     {
       id: 'x25519 keygen',
-      impls: Object.fromEntries(Object.entries(impls).map(([name, dh]) => [name, () => privateKeys.slice(0, 8).map((k) => dh.publicKey(k.slice()))])),
+      impls: Object.fromEntries(Object.entries(impls).map(([name, dh]) => [name, () => Promise.all(privateKeys.slice(0, 8).map((k) => dh.publicKey(k.slice())))])),
     },
     {
       id: 'x25519 shared secret',
       impls: Object.fromEntries(
-        Object.entries(impls).map(([name, dh]) => [name, () => privateKeys.slice(0, 8).map((k, i) => dh.shared(k, publicKeys()[(i * 7 + 3) % POOL]!))]),
+        Object.entries(impls).map(([name, dh]) => [name, () => Promise.all(privateKeys.slice(0, 8).map((k, i) => dh.shared(k, publicKeys()[(i * 7 + 3) % POOL]!)))]),
       ),
     },
   ];
@@ -94,7 +115,7 @@ export function dhPlan(context: PlanContext): GroupPlan {
       task: 'x25519 keygen',
       crypto: name,
       checks: ['x25519 keygen'],
-      fn: () => dh.publicKey(privateKeys[i++ % POOL]!.slice()),
+      fn: caseFn(name, () => dh.publicKey(privateKeys[i++ % POOL]!.slice())),
     });
   }
   for (const [name, dh] of Object.entries(impls)) {
@@ -109,10 +130,10 @@ export function dhPlan(context: PlanContext): GroupPlan {
         peerKeys = publicKeys();
         privateKeys.forEach((k) => dh.prime(k));
       },
-      fn: () => {
+      fn: caseFn(name, () => {
         const k = i++;
         return dh.shared(privateKeys[k % POOL]!, peerKeys[(k * 7 + 3) % POOL]!);
-      },
+      }),
     });
   }
   return { group: 'dh', checks, cases, notes: ['x25519 keygen: a new private key every call; shared secret: own key pair made earlier, the peer key new (as in a ratchet step)'] };

@@ -8,6 +8,7 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { caseFn, WEBCRYPTO, webcryptoHkdf, webcryptoHmac } from './references.ts';
 import { filled, rawName, type BenchCase, type Check, type GroupPlan, type PlanContext } from './core.ts';
 
 export const HMAC_SIZES = [
@@ -19,8 +20,8 @@ export const HMAC_SIZES = [
 export const HKDF_OUTPUTS = [32, 64, 80] as const;
 
 interface Kdf {
-  hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
-  hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  hmac(key: Uint8Array, data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array | Promise<Uint8Array>;
 }
 
 const nodeRaw: Kdf = {
@@ -39,6 +40,7 @@ export function kdfPlan(context: PlanContext): GroupPlan {
     impls[b.name] = { hmac: (k, d) => b.hmacSha256(k, d), hkdf: (i, s, n, l) => b.hkdfSha256(i, s, n, l) };
     if (context.raw && b.name === 'node') impls[rawName('node')] = nodeRaw;
     if (context.raw && b.name === 'noble') impls[rawName('noble')] = nobleRaw;
+    if (context.raw && b.name === 'node') impls[WEBCRYPTO] = { hmac: webcryptoHmac, hkdf: webcryptoHkdf };
   }
   const key = filled(32, 31);
   const ikm = filled(32, 32);
@@ -52,14 +54,14 @@ export function kdfPlan(context: PlanContext): GroupPlan {
     const id = `hmac-sha256 ${size.label}`;
     checks.push({ id, impls: Object.fromEntries(Object.entries(impls).map(([name, k]) => [name, () => k.hmac(key, data)])) });
     for (const [name, k] of Object.entries(impls)) {
-      cases.push({ group: 'kdf', task: id, crypto: name, bytes: size.bytes, checks: [id], fn: () => k.hmac(key, data) });
+      cases.push({ group: 'kdf', task: id, crypto: name, bytes: size.bytes, checks: [id], fn: caseFn(name, () => k.hmac(key, data)) });
     }
   }
   for (const length of HKDF_OUTPUTS) {
     const id = `hkdf-sha256 ${length}B out`;
     checks.push({ id, impls: Object.fromEntries(Object.entries(impls).map(([name, k]) => [name, () => k.hkdf(ikm, salt, info, length)])) });
     for (const [name, k] of Object.entries(impls)) {
-      cases.push({ group: 'kdf', task: id, crypto: name, checks: [id], fn: () => k.hkdf(ikm, salt, info, length) });
+      cases.push({ group: 'kdf', task: id, crypto: name, checks: [id], fn: caseFn(name, () => k.hkdf(ikm, salt, info, length)) });
     }
   }
   return { group: 'kdf', checks, cases, notes: ['hkdf-sha256: 32-byte secret and salt, 18-byte info; the size is the output length'] };

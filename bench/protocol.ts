@@ -22,9 +22,11 @@ import { WireLog } from '../harness/provider/wire.ts';
 import { Rng } from '../harness/rng.ts';
 import { deviceAddress, type DeviceAddress } from '../harness/scenario/types.ts';
 import type { BoxPrivateKey, BoxPublicKey } from '../targets/shared/sealed-box.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import type { Client, Design, ReceivedMessage } from '../targets/types.ts';
 import { filled, type BenchCase, type GroupPlan, type PlanContext, type Timing } from './core.ts';
+
+const targets = await loadAllTargets();
 
 /** Targets that wrap a real library with its own cryptography: measured once, crypto `own`. */
 export const LIBRARY_TARGETS: ReadonlySet<string> = new Set(['libsignal', 'mls']);

@@ -8,13 +8,14 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
+import { caseFn, loadSodium, SODIUM, WEBCRYPTO, webcryptoEd25519 } from './references.ts';
 import { filled, rawName, type BenchCase, type Check, type GroupPlan, type PlanContext } from './core.ts';
 
 const MESSAGE_BYTES = 64;
 
 interface Signer {
-  sign(message: Uint8Array): Uint8Array;
-  verify(message: Uint8Array, signature: Uint8Array): boolean;
+  sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  verify(message: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>;
 }
 
 export function sigPlan(context: PlanContext): GroupPlan {
@@ -44,24 +45,41 @@ export function sigPlan(context: PlanContext): GroupPlan {
     if (context.raw && b.name === 'noble') {
       impls[rawName('noble')] = { sign: (m) => ed25519.sign(m, seed), verify: (m, s) => ed25519.verify(s, m, publicKey) };
     }
+    if (context.raw && b.name === 'node') {
+      impls[WEBCRYPTO] = { sign: (m) => webcryptoEd25519.sign(seed, m), verify: (m, s) => webcryptoEd25519.verify(publicKey, m, s) };
+    }
+  }
+  const sodium = context.raw ? loadSodium() : null;
+  if (sodium) {
+    const sodiumPublic = new Uint8Array(32);
+    const sodiumSecret = new Uint8Array(64);
+    sodium.crypto_sign_seed_keypair(sodiumPublic, sodiumSecret, seed);
+    impls[SODIUM] = {
+      sign(m) {
+        const out = new Uint8Array(64);
+        sodium.crypto_sign_detached(out, m, sodiumSecret);
+        return out;
+      },
+      verify: (m, s) => sodium.crypto_sign_verify_detached(s, m, sodiumPublic),
+    };
   }
 
   const checks: Check[] = [
     {
       id: 'ed25519 sign',
-      impls: Object.fromEntries(Object.entries(impls).map(([name, s]) => [name, () => messages.map((m) => s.sign(m))])),
+      impls: Object.fromEntries(Object.entries(impls).map(([name, s]) => [name, () => Promise.all(messages.map((m) => s.sign(m)))])),
     },
     {
       id: 'ed25519 verify',
       impls: Object.fromEntries(
         Object.entries(impls).map(([name, s]) => [
           name,
-          () => {
+          async () => {
             // A valid signature (made by noble) verifies; one with a flipped bit, or over another message, does not.
             const good = ed25519.sign(message, seed);
             const bad = good.slice();
             bad[5]! ^= 4;
-            return [s.verify(message, good), s.verify(message, bad), s.verify(messages[1]!, good)];
+            return [await s.verify(message, good), await s.verify(message, bad), await s.verify(messages[1]!, good)];
           },
         ]),
       ),
@@ -71,7 +89,7 @@ export function sigPlan(context: PlanContext): GroupPlan {
   const cases: BenchCase[] = [];
   const signature = ed25519.sign(message, seed);
   for (const [name, s] of Object.entries(impls)) {
-    cases.push({ group: 'sig', task: `ed25519 sign ${MESSAGE_BYTES}B`, crypto: name, bytes: MESSAGE_BYTES, checks: ['ed25519 sign'], fn: () => s.sign(message) });
+    cases.push({ group: 'sig', task: `ed25519 sign ${MESSAGE_BYTES}B`, crypto: name, bytes: MESSAGE_BYTES, checks: ['ed25519 sign'], fn: caseFn(name, () => s.sign(message)) });
   }
   for (const [name, s] of Object.entries(impls)) {
     cases.push({
@@ -80,9 +98,14 @@ export function sigPlan(context: PlanContext): GroupPlan {
       crypto: name,
       bytes: MESSAGE_BYTES,
       checks: ['ed25519 verify'],
-      fn: () => {
-        if (!s.verify(message, signature)) throw new Error('a valid signature did not verify');
-      },
+      fn:
+        name === WEBCRYPTO
+          ? async () => {
+              if (!(await s.verify(message, signature))) throw new Error('a valid signature did not verify');
+            }
+          : () => {
+              if (!s.verify(message, signature)) throw new Error('a valid signature did not verify');
+            },
     });
   }
   return { group: 'sig', checks, cases, notes: [] };

@@ -1,5 +1,6 @@
 /** The tool's version, as package.json declares it. */
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from './package-root.ts';
 
-const require = createRequire(import.meta.url);
-export const TOOL_VERSION: string = (require('../package.json') as { version: string }).version;
+export const TOOL_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -9,10 +9,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import { MAX_WORKERS } from './limits.ts';
+import { CODE_EXEC_ARGV, codeUrl } from './package-root.ts';
 
-/** Loads TypeScript in each worker, as `node --import ./register.js` does in the main thread. */
-const REGISTER = new URL('../register.js', import.meta.url).href;
-export const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
+/** The worker's module: its source (loaded through ts-node, as the main thread's) or its compiled JavaScript. */
+export const WORKER_ENTRY = codeUrl('harness/worker.ts');
 
 export { MAX_WORKERS };
 
@@ -36,7 +36,7 @@ export interface StartedWorker {
 }
 
 export function startWorker(entry: URL = WORKER_ENTRY): StartedWorker {
-  const worker = new Worker(entry, { execArgv: ['--import', REGISTER] });
+  const worker = new Worker(entry, { execArgv: [...CODE_EXEC_ARGV] });
   let error: Error | undefined;
   worker.on('error', (e) => {
     error = e;
@@ -69,13 +69,21 @@ export function takePrestarted(entry: URL): StartedWorker | undefined {
   return started;
 }
 
-/** The `n` of `--workers n` on a command line that runs an audit, or null. */
+/** `--workers` when not given (SPEC §1): the cores available; `threadsFor` caps it by the runs. */
+export function defaultWorkers(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, MAX_WORKERS));
+}
+
+/**
+ * The threads a command line that runs an audit asks for: the `n` of `--workers n`, or the
+ * default when it has none; null for another command or a value that is not a number.
+ */
 export function workersRequested(argv: readonly string[]): number | null {
-  if (argv[0] !== 'audit' && argv[0] !== 'run') return null;
+  if (argv[0] !== 'audit' && argv[0] !== 'run' && argv[0] !== 'init') return null;
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = arg === '--workers' ? argv[i + 1] : arg.startsWith('--workers=') ? arg.slice('--workers='.length) : undefined;
     if (value !== undefined) return /^\d{1,2}$/.test(value) ? Number(value) : null;
   }
-  return null;
+  return defaultWorkers();
 }

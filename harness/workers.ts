@@ -21,7 +21,7 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 
 import { adversaryNamed } from '../attacks/registry.ts';
 import type { Adversary } from '../attacks/types.ts';
-import { targets } from '../targets/registry.ts';
+import { loadTarget } from '../targets/registry.ts';
 import type { CryptoBackend, CryptoBackendName } from './crypto/backend.ts';
 import { cryptoBackend } from './crypto/index.ts';
 import type { RunReport } from './report/types.ts';
@@ -91,7 +91,7 @@ export async function executeSpecs(specs: readonly RunSpec[], options: ExecuteOp
 
 async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions): Promise<RunReport[]> {
   for (const spec of specs) {
-    if (targets[spec.design.name] !== spec.design || builtInAdversary(spec.adversary.name) !== spec.adversary) {
+    if ((await loadTarget(spec.design.name)) !== spec.design || builtInAdversary(spec.adversary.name) !== spec.adversary) {
       throw new Error(`worker threads run built-in targets and adversaries only, not ${spec.design.name} / ${spec.adversary.name}`);
     }
   }
@@ -282,7 +282,7 @@ function builtInAdversary(name: string): Adversary<any> | undefined {
 
 /** Runs one task: looks the design and adversary up by name and executes the run. */
 export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'crypto'>): Promise<RunReport> {
-  const design = Object.hasOwn(targets, task.target) ? targets[task.target] : undefined;
+  const design = await loadTarget(task.target);
   const adversary = builtInAdversary(task.adversary);
   if (!design) throw new Error(`unknown target '${task.target}'`);
   if (!adversary) throw new Error(`unknown adversary '${task.adversary}'`);

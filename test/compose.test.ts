@@ -21,10 +21,12 @@ import type { Report } from '../harness/report/types.ts';
 import { executeRun } from '../harness/runner.ts';
 import { loadScenarioFile } from '../harness/scenario/load.ts';
 import { runTask } from '../harness/workers.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
 import { keyhole } from './helpers/cli.ts';
 import { leakedIds, runDesign, signalWithoutPostQuantum } from './helpers/designs.ts';
+
+const targets = await loadAllTargets();
 
 const stolenPhone = builtIn('stolen-phone');
 const seizedAndQuantum = loadScenarioFile(new URL('theory/seized-phone-and-quantum.yaml', import.meta.url).pathname, loadOptions);

@@ -23,10 +23,12 @@ import { RejectionError, type RejectionCode } from '../harness/errors.ts';
 import type { Envelope } from '../harness/provider/api.ts';
 import { Rng } from '../harness/rng.ts';
 import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { scenarioFromYaml } from './helpers/audit.ts';
 import { decodeEnvelope, describePath, DROP, encodeEnvelope, fieldsOf, valueAt, withField, type Field, type FieldTree } from './helpers/envelope-fields.ts';
 import { setUpWorld, text } from './helpers/world.ts';
+
+const targets = await loadAllTargets();
 
 const COUNT = Number(process.env['KEYHOLE_FUZZ'] ?? 300);
 const SEED = Number(process.env['KEYHOLE_FUZZ_SEED'] ?? randomInt(2 ** 31));

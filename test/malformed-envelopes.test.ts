@@ -11,12 +11,14 @@ import { RejectionError, type RejectionCode } from '../harness/errors.ts';
 import type { Envelope } from '../harness/provider/api.ts';
 import { Rng } from '../harness/rng.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { serverSide } from '../targets/server-side.ts';
 import { pack } from '../targets/shared/codec.ts';
 import { scenarioFromYaml } from './helpers/audit.ts';
 import { decodeEnvelope, describePath, DROP, encodeEnvelope, fieldsOf, LAYER, withField, type Path } from './helpers/envelope-fields.ts';
 import { setUpWorld, text, type Harness } from './helpers/world.ts';
+
+const targets = await loadAllTargets();
 
 const scenario = scenarioFromYaml(`
 name: malformed

@@ -17,9 +17,11 @@ import { compose } from '../attacks/compose.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
 import { World } from '../harness/world.ts';
 import { GHOST_CLAIMS } from '../targets/ghost.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { SIGNAL_CLAIMS } from '../targets/signal.ts';
 import { builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
+
+const targets = await loadAllTargets();
 
 const verifiedChat = builtIn('verified-chat');
 const firstContact = builtIn('first-contact');

@@ -12,8 +12,10 @@ import fc from 'fast-check';
 import { builtInPairs } from '../attacks/registry.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { executeRun } from '../harness/runner.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { randomAttackScenario } from './helpers/random-scenario.ts';
+
+const targets = await loadAllTargets();
 
 const RUNS = Number(process.env['KEYHOLE_PROPERTY_RUNS'] ?? 2);
 const PAIRS = builtInPairs();

@@ -10,9 +10,11 @@
 import { randomInt } from 'node:crypto';
 import test from 'ava';
 import fc from 'fast-check';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { run } from './helpers/audit.ts';
 import { randomScenario } from './helpers/random-scenario.ts';
+
+const targets = await loadAllTargets();
 
 const RUNS = Number(process.env['KEYHOLE_PROPERTY_RUNS'] ?? 4);
 const SEED = Number(process.env['KEYHOLE_PROPERTY_SEED'] ?? randomInt(2 ** 31));

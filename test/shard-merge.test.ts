@@ -8,7 +8,7 @@ import { checkClaims, mergeReports, type ReportFile } from '../harness/cli/merge
 import { runKey } from '../harness/report/read.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { matrixId, matrixIndex, MAX_MATRIX_RUNS, MAX_SHARDS, parseShard, shardOf, shardSize } from '../harness/shard.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
 import { expectInputError } from './helpers/errors.ts';
 
@@ -157,7 +157,8 @@ test('mergeReports: whole reports without shard are joined in the order given', 
   t.deepEqual(mergeReports(files(plain(matrix.slice(3)), plain(matrix.slice(0, 3)))).runs, [...matrix.slice(3), ...matrix.slice(0, 3)]);
 });
 
-test('keyhole merge: a bad report exits 2 naming the file; violations exit 1 as audit does', (t) => {
+test('keyhole merge: a bad report exits 2 naming the file; violations exit 1 as audit does', async (t) => {
+  const designs = await loadAllTargets();
   const dir = tempDir();
   const good = join(dir, 'good.json');
   const bad = join(dir, 'bad.json');
@@ -165,7 +166,7 @@ test('keyhole merge: a bad report exits 2 naming the file; violations exit 1 as 
   const real = ['static-e2ee', 'signal'].flatMap((target) =>
     ['network', 'server', 'quantum'].map((adversary): RunReport => {
       const leaked = target === 'signal' && adversary === 'network';
-      const claimed = targets[target]!.claims.some((c) => c.property === 'confidentiality' && c.adversaries.includes(adversary));
+      const claimed = designs[target]!.claims.some((c) => c.property === 'confidentiality' && c.adversaries.includes(adversary));
       const base = run(target, 's', adversary, leaked);
       return { ...base, properties: [{ ...base.properties[0]!, claimed }] };
     }),
@@ -249,19 +250,20 @@ test('a thousand missing shards are counted, not listed', (t) => {
   t.regex(error.message, new RegExp(`missing shard report\\(s\\) 2/${MAX_SHARDS}, 3/${MAX_SHARDS},.* 11/${MAX_SHARDS} and ${MAX_SHARDS - 11} more; merge needs`));
 });
 
-test('a shard whose claims were edited to hide a violation is refused: claims come from the catalogue', (t) => {
+test('a shard whose claims were edited to hide a violation is refused: claims come from the catalogue', async (t) => {
+  const designs = await loadAllTargets();
   const signalRun = (claimed: boolean, notClaimedFor?: string): RunReport => ({
     ...run('signal', 's', 'network', true),
     properties: [{ property: 'confidentiality', verdict: 'violated', claimed, ...(notClaimedFor !== undefined && { notClaimedFor }), detail: 'm1 leaked' }],
   });
   const as = (...runs: RunReport[]) => files({ ...shardReport(1, 1), runs });
   // signal claims confidentiality against network on every conversation (targets/signal.ts).
-  t.notThrows(() => checkClaims(as(signalRun(true)), targets));
-  const unclaimed = expectInputError(t, () => checkClaims(as(signalRun(false)), targets));
+  t.notThrows(() => checkClaims(as(signalRun(true)), designs));
+  const unclaimed = expectInputError(t, () => checkClaims(as(signalRun(false)), designs));
   t.is(unclaimed.problems[0]!.path, 'runs[0].properties[0].claimed');
   t.regex(unclaimed.message, /expected true: signal claims confidentiality against 'network'/);
-  const scoped = expectInputError(t, () => checkClaims(as(signalRun(true, 'groups')), targets));
+  const scoped = expectInputError(t, () => checkClaims(as(signalRun(true, 'groups')), designs));
   t.is(scoped.problems[0]!.path, 'runs[0].properties[0].notClaimedFor');
-  const unknown = expectInputError(t, () => checkClaims(as(run('acme', 's', 'network')), targets));
+  const unknown = expectInputError(t, () => checkClaims(as(run('acme', 's', 'network')), designs));
   t.regex(unknown.message, /unknown target 'acme'; expected one of: .*signal/);
 });

@@ -8,10 +8,12 @@ import { adversaries } from '../attacks/registry.ts';
 import type { Adversary } from '../attacks/types.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { executeRun } from '../harness/runner.ts';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { SignalClient } from '../targets/signal/client.ts';
 import type { ClientContext, Design } from '../targets/types.ts';
 import { builtIn, property, scenarioFromYaml } from './helpers/audit.ts';
+
+const targets = await loadAllTargets();
 
 const familyGroup = builtIn('family-group');
 

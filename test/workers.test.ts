@@ -12,10 +12,12 @@ import { InputError } from '../harness/errors.ts';
 import type { Report } from '../harness/report/types.ts';
 import { runMatrix } from '../harness/runner.ts';
 import { executeSpecs, RunQueue } from '../harness/workers.ts';
-import { threadsFor, workersRequested } from '../harness/worker-pool.ts';
+import { defaultWorkers, threadsFor, workersRequested } from '../harness/worker-pool.ts';
 import fc from 'fast-check';
-import { targets } from '../targets/registry.ts';
+import { loadAllTargets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
+
+const targets = await loadAllTargets();
 
 const AUDIT = ['audit', '-t', 'static-e2ee', '-a', 'network,server,stolen-device', '-r', 'json'];
 
@@ -30,7 +32,7 @@ function withoutTiming(dir: string): Omit<Report, 'timing'> {
 
 test('--workers 2 writes the same report.json as one worker, apart from timing', (t) => {
   const [one, two] = [tempDir(), tempDir()];
-  const single = keyhole([...AUDIT, '-o', one]);
+  const single = keyhole([...AUDIT, '-o', one, '--workers', '1']);
   const parallel = keyhole([...AUDIT, '-o', two, '--workers', '2']);
   t.true(single.status === 0 || single.status === 1, single.stderr);
   t.is(parallel.status, single.status, parallel.stderr);
@@ -165,7 +167,15 @@ test('the run queue hands out every run once, from either end, until it is empty
 test('--workers is read off the command line before anything loads, for audits only', (t) => {
   t.is(workersRequested(['audit', '--workers', '3']), 3);
   t.is(workersRequested(['run', 'a.yaml', '--workers=2', '--quiet']), 2);
-  t.is(workersRequested(['audit']), null);
+  t.is(workersRequested(['audit']), defaultWorkers(), 'no --workers: the default');
   t.is(workersRequested(['bench', '--workers', '2']), null);
   t.is(workersRequested(['audit', '--workers', 'x']), null);
+});
+
+test('--workers defaults to the cores available, capped by the runs (SPEC §1)', (t) => {
+  t.is(defaultWorkers(2), 2);
+  t.is(defaultWorkers(1), 1);
+  t.is(defaultWorkers(500), 64, 'never more than the most --workers accepts');
+  t.is(threadsFor(defaultWorkers(8), 3, 8), 3, 'three runs: three threads');
+  t.is(threadsFor(defaultWorkers(8), 1, 8), 1, 'one run: this thread alone');
 });

@@ -11,7 +11,8 @@ import { runKey } from '../report/read.ts';
 import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
-import { discardPrestarted, threadsFor } from '../worker-pool.ts';
+import { enableKeyCache } from '../key-cache.ts';
+import { defaultWorkers, discardPrestarted, threadsFor } from '../worker-pool.ts';
 import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -37,14 +38,15 @@ export interface AuditFlags {
 export { EXIT };
 
 export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise<number> {
+  enableKeyCache();
   // Every flag and input file is checked before the first run.
   const seed = parseSeed(flags.seed);
-  const targets = pickTargets(flags.targets);
+  const targets = await pickTargets(flags.targets);
   const adversaries = pickAdversaries(flags.adversaries);
   const reporterEntries = pickReporters(flags.reporter);
   const crypto = cryptoFlag(flags.crypto);
   const shard = flags.shard === undefined ? null : parseShard(flags.shard);
-  const workers = parseWorkers(flags.workers ?? '1');
+  const workers = flags.workers === undefined ? defaultWorkers() : parseWorkers(flags.workers);
   const checks = loadChecks(flags);
   const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
 
@@ -55,7 +57,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
   const specs = shard ? shardOf(matrix, shard) : matrix;
   const threads = threadsFor(workers, specs.length);
   discardPrestarted(threads - 1);
-  if (threads < workers && !flags.quiet) {
+  if (flags.workers !== undefined && threads < workers && !flags.quiet) {
     process.stderr.write(`keyhole: --workers ${workers}: ${threads} thread(s) for ${specs.length} run(s) on ${availableParallelism()} core(s)\n`);
   }
   const outDir = openOutDir(flags.out, reporterEntries);

@@ -11,6 +11,8 @@ import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type Group
 import { dhPlan } from '../../bench/dh.ts';
 import { hotPath, SIDE_BY_SIDE, type Finding, type SideBySidePlan } from '../../bench/hot-path.ts';
 import { kdfPlan } from '../../bench/kdf.ts';
+import { opensslLimitRows } from '../../bench/openssl-limit.ts';
+import { startUpFigures } from '../../bench/start-up.ts';
 import { kemPlan } from '../../bench/kem.ts';
 import { protocolPlan } from '../../bench/protocol.ts';
 import { benchDocument, renderMarkdown, renderTerminal, type BenchRun } from '../../bench/report.ts';
@@ -103,6 +105,10 @@ export async function runBench(options: {
     });
     results.push(...outcome.results);
     failed.push(...outcome.failed);
+    if (plan.group === 'aead' && options.plans === undefined) {
+      options.progress?.('aead: openssl speed -evp, one core (the limit)');
+      results.push(...(await opensslLimitRows(options.filter, options.quick ? 1 : 3)));
+    }
   }
   let findings: Finding[] = [];
   if (results.some((r) => r.group === 'protocol')) {
@@ -117,6 +123,10 @@ export async function runBench(options: {
   }
   if (selectedAuditFindings(options.filter).length > 0) {
     findings.push(...(await auditFigures({ backends: options.backends, quick: options.quick, filter: options.filter, progress: options.progress })));
+  }
+  if (options.plans === undefined) {
+    options.progress?.('start-up: keyhole list and --version in fresh processes');
+    findings.push(...(await startUpFigures(options.filter, options.quick)));
   }
   return { results, failed, findings, notes };
 }

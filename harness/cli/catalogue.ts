@@ -2,17 +2,17 @@
  * The built-in catalogue (targets, adversaries, scenarios) and the name lookups the CLI's
  * flags go through: an unknown name is an input error listing the known ones.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { adversaries, adversaryNamed } from '../../attacks/registry.ts';
 import type { Adversary } from '../../attacks/types.ts';
-import { targets } from '../../targets/registry.ts';
+import { loadTargets, targets } from '../../targets/registry.ts';
 import type { Design } from '../../targets/types.ts';
 import { InputError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { loadScenarios, type LoadOptions } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/types.ts';
 
-export const BUILT_IN_SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'attacks', 'scenarios');
+export const BUILT_IN_SCENARIOS = join(PACKAGE_ROOT, 'attacks', 'scenarios');
 
 export const loadOptions: LoadOptions = {
   adversaryParams: Object.fromEntries(
@@ -27,17 +27,24 @@ export function builtInScenarios(): Scenario[] {
 /** Split a comma list flag and look each name up; no flag means every entry. */
 export function pick<T>(registry: Record<string, T>, list: string | undefined, flag: string): T[] {
   if (list === undefined) return Object.values(registry);
+  return pickNames(registry, list, flag).map((n) => registry[n]!);
+}
+
+/** The distinct names of a comma list flag, each checked against the registry. */
+export function pickNames(registry: Record<string, unknown>, list: string, flag: string): string[] {
   const names = list.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
   const unknown = names.filter((n) => !(n in registry));
   if (unknown.length > 0 || names.length === 0) {
     const what = unknown.length > 0 ? `unknown name${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')}` : 'no names given';
     throw new InputError({ file: '<command line>', path: flag, message: `${what}; expected a comma list of: ${Object.keys(registry).join(', ')}` });
   }
-  return [...new Set(names)].map((n) => registry[n]!);
+  return [...new Set(names)];
 }
 
-export function pickTargets(list: string | undefined): Design[] {
-  return pick(targets, list, '--targets');
+/** `-t`: the designs named (checked first, then loaded: only the designs that run are imported). */
+export async function pickTargets(list: string | undefined): Promise<Design[]> {
+  const names = list === undefined ? Object.keys(targets) : pickNames(targets, list, '--targets');
+  return loadTargets(names);
 }
 
 /**

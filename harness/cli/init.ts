@@ -13,6 +13,7 @@ import { loadScenarios } from '../scenario/load.ts';
 import { POLICY_FILE, starterPolicy } from '../starter/policy.ts';
 import { starterWorkflow, WORKFLOW_FILE } from '../starter/workflow.ts';
 import { executeSpecs } from '../workers.ts';
+import { defaultWorkers, discardPrestarted, threadsFor } from '../worker-pool.ts';
 import { cryptoFlag, parseSeed, parseWorkers } from './audit.ts';
 import { builtInScenarios, loadOptions, pickAdversaries, pickTargets } from './catalogue.ts';
 import { EXIT } from './exit.ts';
@@ -31,18 +32,20 @@ export async function init(scenarioPaths: string[], flags: InitFlags, folder = p
   const files = [POLICY_FILE, WORKFLOW_FILE];
   refuseExisting(files, folder);
   const seed = parseSeed(flags.seed);
-  const targets = pickTargets(flags.targets);
+  const targets = await pickTargets(flags.targets);
   const adversaries = pickAdversaries(flags.adversaries);
   const crypto = cryptoFlag(flags.crypto);
-  const workers = parseWorkers(flags.workers ?? '1');
+  const workers = flags.workers === undefined ? defaultWorkers() : parseWorkers(flags.workers);
   const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
 
   const specs = runMatrix({ targets, scenarios, adversaries });
+  const threads = threadsFor(workers, specs.length);
+  discardPrestarted(threads - 1);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
   let runs;
   try {
-    runs = await executeSpecs(specs, { seed, crypto, workers, onRun: (run, done, total) => progress.update(done, total, run) });
+    runs = await executeSpecs(specs, { seed, crypto, workers: threads, onRun: (run, done, total) => progress.update(done, total, run) });
   } finally {
     progress.end();
   }

@@ -29,7 +29,7 @@ export const COMPOSITION_NOTE = `adversaries compose: a${COMPOSITE_SEPARATOR}b (
 export function catalogue(): Catalogue {
   const entry = ({ name, description }: CatalogueEntry): CatalogueEntry => ({ name, description });
   return {
-    targets: Object.values(targets).map(entry),
+    targets: Object.entries(targets).map(([name, { description }]) => ({ name, description })),
     adversaries: Object.values(adversaries).map((a) => ({ ...entry(a), capabilities: [...a.capabilities] })),
     scenarios: builtInScenarios().map((s) => entry({ name: s.name, description: firstLine(s.description) })),
   };

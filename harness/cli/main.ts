@@ -34,7 +34,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--policy <file>', 'extra expectations (a policy file, YAML or JSON)')
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
     .option('--shard <i/n>', 'run only the i-th of n equal slices of the run matrix (1-based; default: the whole matrix)')
-    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads', '1')
+    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads (default: the cores available, capped by the runs)')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
     .action(async (scenarios: string[], flags) => {
@@ -64,7 +64,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('-t, --targets <names>', 'comma list of target names (default: all built-in)')
     .option('-a, --adversaries <names>', 'comma list of adversary names (default: all built-in)')
     .option('--seed <n>', 'seed for every random choice (keys, markers, nonces)', '1')
-    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads', '1')
+    .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads (default: the cores available, capped by the runs)')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
     .action(async (scenarios: string[], flags) => {

@@ -13,7 +13,7 @@
  * Reports without `shard` (audits of different targets, say) are joined in the order given.
  * `--scenario` names the scenario files the audit ran, for reporters that point at their steps (github).
  */
-import { targets } from '../../targets/registry.ts';
+import { loadTarget, targetNames } from '../../targets/registry.ts';
 import type { Design } from '../../targets/types.ts';
 import { InputError } from '../errors.ts';
 import { echo } from '../printable.ts';
@@ -60,7 +60,7 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
     }
   }
   if (problems.length > 0) throw new InputError(problems);
-  checkClaims(inputs, targets);
+  checkClaims(inputs, await designsNamedIn(inputs));
   const report = mergeReports(inputs);
   const outDir = openOutDir(flags.out, reporterEntries);
   applyChecks(report, checks);
@@ -131,7 +131,7 @@ export function checkClaims(inputs: readonly ReportFile[], catalogue: Readonly<R
     for (const [index, run] of report.runs.entries()) {
       const design = Object.hasOwn(catalogue, run.target) ? catalogue[run.target]! : undefined;
       if (!design) {
-        problems.push({ file, path: `runs[${index}].target`, message: `unknown target ${echo(run.target)}; expected one of: ${Object.keys(catalogue).join(', ')}` });
+        problems.push({ file, path: `runs[${index}].target`, message: `unknown target ${echo(run.target)}; expected one of: ${targetNames().join(', ')}` });
         continue;
       }
       for (const [at, property] of run.properties.entries()) {
@@ -151,6 +151,17 @@ export function checkClaims(inputs: readonly ReportFile[], catalogue: Readonly<R
     }
   }
   if (problems.length > 0) throw new InputError(problems);
+}
+
+/** The built-in designs the reports name (loaded: their claims are in their modules); names that are none are left for `checkClaims` to refuse. */
+async function designsNamedIn(inputs: readonly ReportFile[]): Promise<Record<string, Design>> {
+  const names = new Set(inputs.flatMap(({ report }) => report.runs.map((run) => run.target)));
+  const designs: Record<string, Design> = {};
+  for (const name of names) {
+    const design = loadTarget(name);
+    if (design) designs[name] = await design;
+  }
+  return designs;
 }
 
 /** How many claim problems `checkClaims` reports before it stops. */

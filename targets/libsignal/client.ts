@@ -44,6 +44,7 @@ import {
   signalEncrypt,
 } from '@signalapp/libsignal-client';
 import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
+import { cachedKeys, copyBytes, copyKeyPair } from '../../harness/key-cache.ts';
 import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
@@ -571,7 +572,7 @@ export class LibsignalClient extends PairwiseClient {
 
   /** A Kyber prekey whose ML-KEM-1024 key pair comes from the seeded rng (the library's own key generation takes none). */
   #kyberPrekey(id: number, now: number, rng: Rng): KyberPreKeyRecord {
-    const { publicKey, secretKey } = ml_kem1024.keygen(rng.bytes(64));
+    const { publicKey, secretKey } = mlKem1024Keygen(rng.bytes(64));
     const serializedPublic = concatBytes(KYBER_1024_KEY_TYPE, publicKey);
     const record = kyberPreKeyRecordBytes(id, serializedPublic, concatBytes(KYBER_1024_KEY_TYPE, secretKey), this.#sign(serializedPublic), now);
     return KyberPreKeyRecord.deserialize(own(record));
@@ -579,7 +580,7 @@ export class LibsignalClient extends PairwiseClient {
 
   /** XEdDSA with the identity key, its nonce from the seeded rng. */
   #sign(message: Uint8Array): Uint8Array<ArrayBuffer> {
-    return own(xeddsaSign(this.#requireStores().identity.identity.privateKey.serialize(), message, this.context.rng.bytes(64)));
+    return own(cachedXeddsaSign(this.#requireStores().identity.identity.privateKey.serialize(), message, this.context.rng.bytes(64)));
   }
 
   async #publishDeviceList(): Promise<void> {
@@ -656,6 +657,10 @@ const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
  * private key; `random` is the 64-byte nonce input Z. libsignal's own `PrivateKey.sign` draws Z
  * from the operating system; here it comes from the seeded rng, and the library verifies.
  */
+/** ML-KEM-1024 and XEdDSA as the prekeys use them, remembered across the runs of an audit (see key-cache.ts). */
+const mlKem1024Keygen = cachedKeys('ml-kem-1024', copyKeyPair, (seed) => ml_kem1024.keygen(seed));
+const cachedXeddsaSign = cachedKeys('xeddsa', copyBytes, (privateKey, message, random) => xeddsaSign(privateKey, message, random));
+
 export function xeddsaSign(privateKey: Uint8Array, message: Uint8Array, random: Uint8Array): Uint8Array {
   const a = littleEndian(privateKey) % ED25519_ORDER;
   const publicKey = ed25519.Point.BASE.multiply(a).toBytes();

@@ -5,6 +5,7 @@
 import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { utf8 } from '../shared/codec.ts';
+import { cachedKeys, copyKeyPair } from '../../harness/key-cache.ts';
 
 export interface DhKeyPair {
   privateKey: Uint8Array;
@@ -64,8 +65,16 @@ export function generateDh(crypto: CryptoBackend, rng: Rng): DhKeyPair {
   return { privateKey, publicKey: crypto.x25519PublicKey(privateKey) };
 }
 
+/** ML-KEM-768 key generation from its seed, the same in every run of an audit that draws that seed (see key-cache.ts). */
+const mlKem768Keygen = new WeakMap<CryptoBackend, (seed: Uint8Array) => KemKeyPair>();
+
 export function generateKem(crypto: CryptoBackend, rng: Rng): KemKeyPair {
-  return crypto.mlKem768Keygen(rng.bytes(64));
+  let keygen = mlKem768Keygen.get(crypto);
+  if (!keygen) {
+    keygen = cachedKeys('ml-kem-768', copyKeyPair, (seed) => crypto.mlKem768Keygen(seed));
+    mlKem768Keygen.set(crypto, keygen);
+  }
+  return keygen(rng.bytes(64));
 }
 
 export function generateIdentity(crypto: CryptoBackend, rng: Rng): IdentityKeyPair {

@@ -6,7 +6,9 @@ import type { MessageReport, PropertyName, PropertyReport, RunReport } from '../
 import { executeRun } from '../../harness/runner.ts';
 import { loadScenarioFile, parseScenario } from '../../harness/scenario/load.ts';
 import type { Scenario } from '../../harness/scenario/types.ts';
-import { targets } from '../../targets/registry.ts';
+import { loadAllTargets } from '../../targets/registry.ts';
+
+const targets = await loadAllTargets();
 
 export function builtIn(name: string): Scenario {
   return loadScenarioFile(new URL(`../../attacks/scenarios/${name}.yaml`, import.meta.url).pathname, loadOptions);
