@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import test from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+import { PROPERTY_NAMES } from '../harness/report/types.ts';
 import { htmlReporter } from '../reports/html.ts';
 import { ALERT_PAYLOAD, ERROR_TEXT, PIPE_ID, PROBE_PAYLOAD, TICK_ID, reportWithLeaks } from './fixtures/report-with-leaks.ts';
 import { provideChromium } from './helpers/chromium.ts';
@@ -165,7 +166,7 @@ test('a run shows its conversation as chips in step order, with the strike point
     const properties = await run.locator('table.props tbody tr').evaluateAll((trs) =>
       trs.map((tr) => [...tr.children].map((cell) => (cell as unknown as PageElement).innerText.replace(/\s+/g, ' ').trim())),
     );
-    t.is(properties.length, 7);
+    t.is(properties.length, PROPERTY_NAMES.length);
     t.deepEqual(properties[1]!.slice(0, 3), ['forward-secrecy', '✗ violated', 'claimed']);
     t.true(properties[1]![3]!.startsWith(`1 before message leaked: ${ALERT_PAYLOAD} via escrow | see \`escrow\``));
     t.deepEqual(properties[2]!.slice(0, 3), ['post-compromise-security', '✗ violated', 'claimed']);

@@ -94,7 +94,7 @@ test('ghost claims what signal claims, except confidentiality, authentication an
   const against = (claims: typeof SIGNAL_CLAIMS, adversary: string) =>
     claims.filter((c) => c.adversaries.includes(adversary)).map((c) => `${c.property}${c.scope ? `(${c.scope})` : ''}`);
   t.deepEqual(against(GHOST_CLAIMS, 'malicious-server'), ['replay']);
-  t.deepEqual(against(SIGNAL_CLAIMS, 'malicious-server'), ['confidentiality(verified)', 'replay', 'membership', 'authentication(verified)']);
+  t.deepEqual(against(SIGNAL_CLAIMS, 'malicious-server'), ['confidentiality(verified)', 'replay', 'membership', 'authentication(verified)', 'detection(verified)']);
   for (const adversary of ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member', 'stolen-device']) {
     t.deepEqual(against(GHOST_CLAIMS, adversary), against(SIGNAL_CLAIMS, adversary), adversary);
   }

@@ -3,6 +3,7 @@
  * on what clients accepted (the harness records each acceptance) against ground truth; for a
  * verified-only claim, only acceptances in conversations verified at that time count.
  */
+import type { Acceptance, Ledger } from '../../ledger.ts';
 import { splitAddress } from '../../scenario/types.ts';
 import { plural, type PropertyEvaluator } from '../context.ts';
 
@@ -13,9 +14,10 @@ export const authentication: PropertyEvaluator = ({ ledger, acceptances, verifie
     const receiver = splitAddress(acceptance.device).user;
     const claimedUser = splitAddress(acceptance.claimedFrom).user;
     if (verifiedOnly && !ledger.isVerified(receiver, claimedUser, acceptance.step)) continue;
-    // A message accepted as from a user the scenario does not have (the provider's own user,
-    // named as itself) claims nobody's identity: it is contact from a stranger, not a forgery.
-    if (!ledger.devices.some((d) => d.user === claimedUser)) continue;
+    // A message of its own accepted as from a user the scenario does not have (the provider's
+    // own user, named as itself) claims nobody's identity: contact from a stranger, not a
+    // forgery. A scenario message put in a stranger's name is still misattributed.
+    if (fromStranger(acceptance, ledger)) continue;
     judged++;
     if (acceptance.markers.length === 0) {
       failures.push(`${acceptance.device} accepted "${acceptance.claimedId}" as from ${acceptance.claimedFrom}, but nobody sent it`);
@@ -37,3 +39,10 @@ export const authentication: PropertyEvaluator = ({ ledger, acceptances, verifie
   if (judged === 0) return { verdict: 'not-applicable', detail: verifiedOnly ? 'no message was accepted in a verified conversation' : 'no message was accepted' };
   return { verdict: 'holds', detail: `all ${plural(judged, 'accepted message')} came from their claimed senders` };
 };
+
+/** Accepted as from a user the scenario does not have, and carrying no scenario message. */
+export function fromStranger(acceptance: Acceptance, ledger: Ledger): boolean {
+  const claimedUser = splitAddress(acceptance.claimedFrom).user;
+  if (ledger.devices.some((d) => d.user === claimedUser)) return false;
+  return !acceptance.markers.some((marker) => ledger.messageByMarker(marker) !== undefined);
+}

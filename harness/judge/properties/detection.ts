@@ -22,6 +22,7 @@
 import type { Acceptance, Alert, Ledger, MessageTruth } from '../../ledger.ts';
 import type { AlertKind } from '../../report/types.ts';
 import { plural, type JudgeContext, type PropertyEvaluator } from '../context.ts';
+import { fromStranger } from './authentication.ts';
 
 const WARNINGS: ReadonlySet<AlertKind> = new Set(['identity-changed', 'new-device', 'member-added', 'member-removed', 'verification-failed', 'unverified-sender', 'clone-suspected']);
 
@@ -88,7 +89,7 @@ export const detection: PropertyEvaluator = (context) => {
 /** The scenario messages an acceptance puts in the wrong sender's name (null: one nobody sent). */
 function forgeries(acceptance: Acceptance, ledger: Ledger): (MessageTruth | null)[] {
   // From a user the scenario does not have (the provider's own user, named as itself): no one's identity was forged.
-  if (!ledger.devices.some((d) => d.user === userOf(acceptance.claimedFrom))) return [];
+  if (fromStranger(acceptance, ledger)) return [];
   if (acceptance.markers.length === 0) return [null];
   return acceptance.markers.flatMap((marker) => {
     const truth = ledger.messageByMarker(marker);
