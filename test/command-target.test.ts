@@ -63,7 +63,7 @@ for (const [scenario, adversary] of [
 }
 
 test('keyhole conform passes keyhole client signal', (t) => {
-  const result = keyhole(['conform', process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal']);
+  const result = keyhole(['conform', '--', process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal']);
   t.is(result.status, 0, result.stdout);
   t.regex(result.stdout, /every check passed/);
 });
