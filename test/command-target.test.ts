@@ -9,7 +9,7 @@ import { adversaryNamed } from '../attacks/registry.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { executeRun } from '../harness/runner.ts';
 import { commandDesign } from '../targets/command/design.ts';
-import { targets } from '../targets/registry.ts';
+import { signal } from '../targets/signal.ts';
 import { builtIn } from './helpers/audit.ts';
 import { keyhole } from './helpers/cli.ts';
 
@@ -44,7 +44,7 @@ test('keyhole conform with no command is bad usage', (t) => {
 const served = commandDesign({
   name: 'signal',
   command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal'],
-  claims: targets.signal!.claims,
+  claims: signal.claims,
 });
 
 for (const [scenario, adversary] of [
@@ -56,7 +56,7 @@ for (const [scenario, adversary] of [
 ] as const) {
   test(`signal through keyhole client signal gives the in-process report: ${scenario} x ${adversary}`, async (t) => {
     const spec = { scenario: builtIn(scenario), adversary: adversaryNamed(adversary) };
-    const inProcess = await executeRun({ ...spec, design: targets.signal! }, 1, crypto);
+    const inProcess = await executeRun({ ...spec, design: signal }, 1, crypto);
     const outOfProcess = await executeRun({ ...spec, design: served }, 1, crypto);
     t.deepEqual(outOfProcess, inProcess);
   });

@@ -6,14 +6,16 @@
 import { serveDesign } from '../client-protocol/serve.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
-import { targets } from '../../targets/registry.ts';
+import { echo } from '../printable.ts';
+import { loadTarget, targetNames } from '../../targets/registry.ts';
 import { EXIT } from './exit.ts';
 
 export async function client(name: string, flags: { crypto?: string }): Promise<number> {
-  const design = Object.hasOwn(targets, name) ? targets[name]! : null;
-  if (!design) {
-    throw new InputError({ file: '<command line>', path: 'design', message: `unknown design ${name}; expected one of ${Object.keys(targets).join(', ')}` });
+  const loading = loadTarget(name);
+  if (!loading) {
+    throw new InputError({ file: '<command line>', path: 'design', message: `unknown design ${echo(name)}; expected one of ${targetNames().join(', ')}` });
   }
+  const design = await loading;
   if (design.createServer || design.escrowAuthority || design.openRun) {
     throw new InputError({ file: '<command line>', path: 'design', message: `${name} needs keyhole's side too (server logic, an escrow authority or a process of its own), which keyhole-client/1 leaves out` });
   }
