@@ -16,16 +16,18 @@ import { keyhole } from './helpers/cli.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => [process.execPath, fileURLToPath(new URL(`./fixtures/clients/${name}`, import.meta.url))];
 const crypto = cryptoBackend('node');
+/** How long a client may take to start and say hello: generous, as a loaded CI machine starts processes slowly. */
+const START = 300_000;
 
 test('a hanging client is an error run naming the device and the request, not a hung audit', async (t) => {
-  const design = commandDesign({ name: 'hangs', command: fixture('hanging.mjs'), claims: [], timeoutMs: 1000 });
+  const design = commandDesign({ name: 'hangs', command: fixture('hanging.mjs'), claims: [], timeoutMs: 1000, startTimeoutMs: START });
   const run = await executeRun({ design, scenario: builtIn('first-contact'), adversary: adversaryNamed('network') }, 1, crypto);
   t.is(run.status, 'error');
   t.regex(run.error!, /client process of hangs failed: no answer within 1 s \(device alice\.phone, request #3 register\)/);
 });
 
 test('a dying client is an error run naming the device, the request and its stderr', async (t) => {
-  const design = commandDesign({ name: 'dies', command: fixture('dying.mjs'), claims: [] });
+  const design = commandDesign({ name: 'dies', command: fixture('dying.mjs'), claims: [], startTimeoutMs: START });
   const run = await executeRun({ design, scenario: builtIn('first-contact'), adversary: adversaryNamed('network') }, 1, crypto);
   t.is(run.status, 'error');
   t.regex(run.error!, /exited with status 7 \(stderr: segfault in register\) \(device alice\.phone, request #3 register\)/);
@@ -45,6 +47,7 @@ const served = commandDesign({
   name: 'signal',
   command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal'],
   claims: signal.claims,
+  startTimeoutMs: START,
 });
 
 for (const [scenario, adversary] of [
