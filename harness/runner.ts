@@ -135,7 +135,46 @@ function paramsIn(adversary: Adversary<any>, scenario: Scenario): { params: unkn
   return { params: adversary.params ? adversary.params.parse(raw ?? {}) : raw };
 }
 
-async function executeOneRun(
+/**
+ * One run; a design with `openRun` (a command target) is opened for it and closed after it,
+ * and what broke its processes makes the run an `error` run even where the run went on.
+ */
+async function executeOneRun(spec: RunSpec, seed: number, crypto: CryptoBackend, timeLimitMs: number): Promise<RunReport> {
+  if (!spec.design.openRun) return executeOnDesign(spec, seed, crypto, timeLimitMs);
+  const base = { target: spec.design.name, scenario: spec.scenario.name, adversary: spec.adversary.name };
+  let opened;
+  try {
+    opened = await withTimeLimit(spec.design.openRun(), timeLimitMs);
+  } catch (error) {
+    return failedRun(base, errorMessage(error), spec.scenario, null);
+  }
+  let run: RunReport;
+  let broken: Error | null;
+  try {
+    run = await executeOnDesign({ ...spec, design: opened.design }, seed, crypto, timeLimitMs);
+  } finally {
+    broken = await opened.close();
+  }
+  return broken && run.status !== 'error' ? failedRun(base, broken.message, spec.scenario, run) : run;
+}
+
+/** An `error` run; `after`: what the run had recorded before it was found broken. */
+function failedRun(base: Pick<RunReport, 'target' | 'scenario' | 'adversary'>, error: string, scenario: Scenario, after: RunReport | null): RunReport {
+  return {
+    ...base,
+    status: 'error',
+    error,
+    notes: after?.notes ?? [],
+    marks: scenario.marks,
+    strikeStep: after?.strikeStep ?? null,
+    messages: [],
+    properties: [],
+    alerts: after?.alerts ?? [],
+    summary: { messages: after?.summary.messages ?? 0, leaked: 0, breached: 0 },
+  };
+}
+
+async function executeOnDesign(
   { design, scenario, adversary }: RunSpec,
   seed: number,
   crypto: CryptoBackend,

@@ -154,6 +154,18 @@ export interface Claim {
   note?: string;
 }
 
+/** One run's use of a design that holds something outside keyhole (a command target's process). */
+export interface DesignRun {
+  /** The design as this run uses it (same name and claims). */
+  design: Design;
+  /**
+   * The run is over: stop what the run started. Returns what broke the run even where the
+   * run itself may not have seen it (a client process that died inside a `receive`, which the
+   * world takes for a rejection), or null.
+   */
+  close(): Promise<Error | null>;
+}
+
 export interface Design {
   name: string;
   description: string;
@@ -183,5 +195,10 @@ export interface Design {
    * only the design knows which published keys make up a device's state. Without it, the
    * quantum attack is inconclusive.
    */
+  /**
+   * Called before each run: the design as that run uses it, and its end. For designs whose
+   * clients live outside keyhole (`targets/command/`); without it, the design itself is used.
+   */
+  openRun?(): Promise<DesignRun>;
   reconstructDevice?(context: ClientContext, upload: KeyUpload, privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Promise<Client>;
 }

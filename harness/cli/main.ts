@@ -83,6 +83,9 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
 
+  program.command('client').description('serve a design over keyhole-client/1 on stdin/stdout (the reference adapter, docs/client-protocol.md)').argument('<design>').addOption(new Option('--crypto <name>', 'cryptography backend').default('node')).action(async (name: string, flags) => setExit(await (await import('./client.ts')).client(name, flags)));
+  program.command('conform').description('check that a client command speaks keyhole-client/1 (docs/client-protocol.md); exit 1 on any failure').argument('<command...>').option('--timeout <ms>', 'how long to wait for each answer', '30000').action(async (command: string[], flags) => setExit(await (await import('./conform.ts')).conform(command, flags)));
+
   program
     .command('bench')
     .description('benchmark the primitives and whole protocols, cross-validated before timing (schema keyhole-bench/1)')

@@ -1,0 +1,24 @@
+/**
+ * `keyhole client <design>` (SPEC §1, §10): serves a design over `keyhole-client/1` on
+ * standard input and output until keyhole closes the input; the reference adapter for clients
+ * in other languages (docs/client-protocol.md).
+ */
+import { serveDesign } from '../client-protocol/serve.ts';
+import { cryptoBackend } from '../crypto/index.ts';
+import { InputError } from '../errors.ts';
+import { echo } from '../printable.ts';
+import { loadTarget, targetNames } from '../../targets/registry.ts';
+import { EXIT } from './exit.ts';
+
+export async function client(name: string, flags: { crypto?: string }): Promise<number> {
+  const loading = loadTarget(name);
+  if (!loading) {
+    throw new InputError({ file: '<command line>', path: 'design', message: `unknown design ${echo(name)}; expected one of ${targetNames().join(', ')}` });
+  }
+  const design = await loading;
+  if (design.createServer || design.escrowAuthority || design.openRun) {
+    throw new InputError({ file: '<command line>', path: 'design', message: `${name} needs keyhole's side too (server logic, an escrow authority or a process of its own), which keyhole-client/1 leaves out` });
+  }
+  await serveDesign(design, cryptoBackend(flags.crypto ?? 'node'));
+  return EXIT.ok;
+}

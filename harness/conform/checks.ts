@@ -1,0 +1,105 @@
+/**
+ * The checks of `keyhole conform` (docs/client-protocol.md): the handshake and refusals of bad
+ * requests on a raw session, then every operation through built-in scenarios run on the
+ * command as a target (one-to-one, groups, a stolen device's image restored and replayed),
+ * and determinism (the same seed twice gives the same report).
+ */
+import { adversaryNamed } from '../../attacks/registry.ts';
+import { commandDesign } from '../../targets/command/design.ts';
+import { loadOptions } from '../cli/catalogue.ts';
+import { cryptoBackend } from '../crypto/index.ts';
+import { PROTOCOL } from '../client-protocol/limits.ts';
+import type { RunReport } from '../report/types.ts';
+import { executeRun } from '../runner.ts';
+import { loadScenarioFile } from '../scenario/load.ts';
+import { RawSession } from './raw.ts';
+
+export interface CheckResult {
+  name: string;
+  /** What the client did wrong; empty when it passed. */
+  failures: string[];
+}
+
+export interface ConformOptions {
+  timeoutMs: number;
+  /** Called as each check finishes. */
+  onCheck?(result: CheckResult): void;
+}
+
+/** Requests a client must refuse with `bad-request`, keyed by check name. */
+const BAD_REQUESTS: Record<string, string> = {
+  'bad request: not JSON': '{"id": 90, "op": "create",',
+  'bad request: unknown op': '{"id":91,"op":"teleport","client":"c1"}',
+  'bad request: unknown client': '{"id":92,"op":"exportState","client":"nobody"}',
+  'bad request: missing field': '{"id":93,"op":"safetyNumber"}',
+  'bad request: bytes not base64': '{"id":94,"op":"receive","client":"nobody","envelope":{"from":"a.b","to":"c.d","body":"%%%"}}',
+};
+
+export async function conformanceChecks(command: readonly string[], options: ConformOptions): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const record = (result: CheckResult) => {
+    results.push(result);
+    options.onCheck?.(result);
+  };
+  for (const result of await rawChecks(command, options.timeoutMs)) record(result);
+  const design = commandDesign({ name: 'command', command, claims: [], timeoutMs: options.timeoutMs, startTimeoutMs: Math.max(options.timeoutMs, 60_000) });
+  const crypto = cryptoBackend('node');
+  const run = (scenario: string, adversary: string, seed = 1) =>
+    executeRun({ design, scenario: builtIn(scenario), adversary: adversaryNamed(adversary) }, seed, crypto);
+
+  const oneToOne = await run('first-contact', 'network');
+  record({ name: 'one-to-one: register, provisionDevice, send, receive, safetyNumber, recordVerification', failures: runProblems(oneToOne, true) });
+  const groups = await run('family-group', 'network');
+  record({ name: 'groups: createGroup, addMember, removeMember, send and receive in a group', failures: runProblems(groups, true) });
+  const stolen = await run('stolen-phone', 'stolen-device');
+  record({ name: 'device image: exportState, restore, openSent, deleteMessages', failures: runProblems(stolen, false) });
+  const again = await run('first-contact', 'network');
+  record({
+    name: 'determinism: the same random stream and clock give the same run',
+    failures: oneToOne.status === 'ok' && JSON.stringify(again) !== JSON.stringify(oneToOne) ? ['two runs with seed 1 differ: the client draws randomness or time from elsewhere than random and now'] : [],
+  });
+  return results;
+}
+
+function builtIn(name: string) {
+  return loadScenarioFile(new URL(`../../attacks/scenarios/${name}.yaml`, import.meta.url).pathname, loadOptions);
+}
+
+function runProblems(run: RunReport, allDelivered: boolean): string[] {
+  if (run.status !== 'ok') return [run.error ?? run.notes?.[0] ?? `the run is ${run.status}`];
+  const problems = (run.notes ?? []).filter((note) => note.startsWith('clients rejected'));
+  if (allDelivered) {
+    const undelivered = run.messages.filter((m) => !m.delivered).map((m) => m.id);
+    if (undelivered.length > 0) problems.push(`messages not delivered with no adversary in the way: ${undelivered.join(', ')}`);
+  }
+  return problems;
+}
+
+async function rawChecks(command: readonly string[], timeoutMs: number): Promise<CheckResult[]> {
+  const session = new RawSession(command);
+  const results: CheckResult[] = [];
+  try {
+    session.send(JSON.stringify({ id: 1, op: 'hello', protocol: PROTOCOL }));
+    const hello = await session.next(Math.max(timeoutMs, 60_000));
+    const helloFailures: string[] = [];
+    if ('missing' in hello) helloFailures.push(`hello: ${String(hello.missing)}`);
+    else if (hello.id !== 1 || hello.ok !== true) helloFailures.push(`hello: expected {"id":1,"ok":true,...}, got ${JSON.stringify(hello).slice(0, 200)}`);
+    else if (hello.protocol !== PROTOCOL) helloFailures.push(`hello: expected protocol ${PROTOCOL}, got ${JSON.stringify(hello.protocol)}`);
+    results.push({ name: 'hello: answers with the protocol it speaks', failures: helloFailures });
+    if (helloFailures.length > 0) return results;
+    for (const [name, line] of Object.entries(BAD_REQUESTS)) {
+      session.send(line);
+      const answer = await session.next(timeoutMs);
+      const failures: string[] = [];
+      if ("missing" in answer) failures.push(String(answer.missing));
+      else if (answer.ok !== false || (answer.error as { code?: unknown } | undefined)?.code !== 'bad-request') {
+        failures.push(`expected an answer with ok false and error code bad-request, got ${JSON.stringify(answer).slice(0, 200)}`);
+      }
+      results.push({ name, failures });
+      if ('missing' in answer) break;
+    }
+  } finally {
+    await session.close();
+  }
+  return results;
+}

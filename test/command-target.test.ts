@@ -1,0 +1,72 @@
+/**
+ * Command targets (keyhole-client/1, docs/client-protocol.md): a client that hangs or dies is
+ * an error run naming the device and the request; a broken client fails `keyhole conform`;
+ * `signal` through `keyhole client signal` gives the same report as in process.
+ */
+import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import { adversaryNamed } from '../attacks/registry.ts';
+import { cryptoBackend } from '../harness/crypto/index.ts';
+import { executeRun } from '../harness/runner.ts';
+import { commandDesign } from '../targets/command/design.ts';
+import { signal } from '../targets/signal.ts';
+import { builtIn } from './helpers/audit.ts';
+import { keyhole } from './helpers/cli.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const fixture = (name: string) => [process.execPath, fileURLToPath(new URL(`./fixtures/clients/${name}`, import.meta.url))];
+const crypto = cryptoBackend('node');
+/** How long a client may take to start and say hello: generous, as a loaded CI machine starts processes slowly. */
+const START = 300_000;
+
+test('a hanging client is an error run naming the device and the request, not a hung audit', async (t) => {
+  const design = commandDesign({ name: 'hangs', command: fixture('hanging.mjs'), claims: [], timeoutMs: 1000, startTimeoutMs: START });
+  const run = await executeRun({ design, scenario: builtIn('first-contact'), adversary: adversaryNamed('network') }, 1, crypto);
+  t.is(run.status, 'error');
+  t.regex(run.error!, /client process of hangs failed: no answer within 1 s \(device alice\.phone, request #3 register\)/);
+});
+
+test('a dying client is an error run naming the device, the request and its stderr', async (t) => {
+  const design = commandDesign({ name: 'dies', command: fixture('dying.mjs'), claims: [], startTimeoutMs: START });
+  const run = await executeRun({ design, scenario: builtIn('first-contact'), adversary: adversaryNamed('network') }, 1, crypto);
+  t.is(run.status, 'error');
+  t.regex(run.error!, /exited with status 7 \(stderr: segfault in register\) \(device alice\.phone, request #3 register\)/);
+});
+
+test('keyhole conform fails a broken client, naming the check', (t) => {
+  const result = keyhole(['conform', '--timeout', '2000', ...fixture('hanging.mjs')]);
+  t.is(result.status, 1);
+  t.regex(result.stdout, /FAIL {2}bad request: not JSON/);
+});
+
+test('keyhole conform with no command is bad usage', (t) => {
+  t.is(keyhole(['conform']).status, 2);
+});
+
+const served = commandDesign({
+  name: 'signal',
+  command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal'],
+  claims: signal.claims,
+  startTimeoutMs: START,
+});
+
+for (const [scenario, adversary] of [
+  ['first-contact', 'network'],
+  ['first-contact', 'server'],
+  ['family-group', 'network'],
+  ['family-group', 'server'],
+  ['stolen-phone', 'stolen-device'],
+] as const) {
+  test(`signal through keyhole client signal gives the in-process report: ${scenario} x ${adversary}`, async (t) => {
+    const spec = { scenario: builtIn(scenario), adversary: adversaryNamed(adversary) };
+    const inProcess = await executeRun({ ...spec, design: signal }, 1, crypto);
+    const outOfProcess = await executeRun({ ...spec, design: served }, 1, crypto);
+    t.deepEqual(outOfProcess, inProcess);
+  });
+}
+
+test('keyhole conform passes keyhole client signal', (t) => {
+  const result = keyhole(['conform', '--', process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal']);
+  t.is(result.status, 0, result.stdout);
+  t.regex(result.stdout, /every check passed/);
+});
