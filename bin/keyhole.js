@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', 'BUILT');
-const SOURCE_FOLDERS = ['harness', 'targets', 'attacks', 'reports', 'bench'];
+const SOURCE_FOLDERS = ['core', 'harness', 'targets', 'attacks', 'reports', 'bench'];
 
 /** Whether any source file changed after the build finished. */
 function sourcesNewerThan(time) {
