@@ -232,9 +232,18 @@ test.serial('shards of the audit of a config design merge back into the whole au
 });
 
 test.serial('a TypeScript config loads through keyhole\'s own loader and type-checks against the package\'s declarations', (t) => {
+  // The project is CommonJS (no "type"), where a .ts file is CommonJS too: keyhole says so.
+  writeFileSync(join(project.folder, 'keyhole.config.ts'), DESIGN_TS);
+  const commonJs = project.npx(['list', '--config', 'keyhole.config.ts']);
+  t.is(commonJs.status, 2);
+  t.regex(commonJs.stderr, /keyhole\.config\.ts: a \.ts file is CommonJS where the nearest package\.json has no "type": "module"; name it keyhole\.config\.mts/);
+  rmSync(join(project.folder, 'keyhole.config.ts'));
+
   const folder = join(project.folder, 'typed');
   mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(join(folder, 'keyhole.config.ts'), DESIGN_TS);
+  writeFileSync(join(project.folder, 'keyhole.config.mts'), DESIGN_TS.replace(/acme-ts/g, 'acme-mts'));
   const tsc = join(project.folder, 'node_modules', 'typescript', 'bin', 'tsc');
   const check = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', join(folder, 'keyhole.config.ts')], { cwd: project.folder, encoding: 'utf8' });
   t.is(check.status, 0, check.stdout + check.stderr);
@@ -243,6 +252,12 @@ test.serial('a TypeScript config loads through keyhole\'s own loader and type-ch
   t.is(audit.status, 0, audit.stderr);
   const report = readReport(join(project.folder, 'typed-out', 'report.json'));
   t.deepEqual(leaked(find(report, 'acme-ts', 'acme-chat', 'stolen-device')), ['hello', 'reply', 'later']);
+
+  // A .mts config is an ES module wherever it is.
+  const mts = project.npx(['audit', '--config', 'keyhole.config.mts', '-t', 'acme-mts', '-a', 'stolen-device', '-r', 'json', '--quiet', '-o', 'mts-out', 'scenarios/acme-chat.yaml']);
+  t.is(mts.status, 0, mts.stderr);
+  t.deepEqual(leaked(find(readReport(join(project.folder, 'mts-out', 'report.json')), 'acme-mts', 'acme-chat', 'stolen-device')), ['hello', 'reply', 'later']);
+  rmSync(join(project.folder, 'keyhole.config.mts'));
 });
 
 test.serial('only the public entry of the package is importable', (t) => {

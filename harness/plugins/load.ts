@@ -4,9 +4,9 @@
  * shape of what they export. Everything a module exports is input: a module that cannot be
  * found, throws while loading, or exports the wrong shape is bad input naming the module.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 
@@ -138,12 +138,38 @@ function importEntry(name: string, cwd: string): string | null {
 
 /** Imports a module file; what goes wrong while it loads is bad input naming `name`. */
 async function importModule(file: string, name: string): Promise<Record<string, unknown>> {
-  if (TYPESCRIPT_EXTENSIONS.has(extname(file).toLowerCase())) await typeScriptLoader();
+  const extension = extname(file).toLowerCase();
+  if (TYPESCRIPT_EXTENSIONS.has(extension)) {
+    if (extension === '.ts' && packageType(dirname(file)) !== 'module') {
+      throw new InputError({
+        file: name,
+        path: '',
+        message: `a .ts file is CommonJS where the nearest package.json has no "type": "module"; name it ${basename(file, '.ts')}.mts, or set "type": "module"`,
+      });
+    }
+    await typeScriptLoader();
+  }
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new InputError({ file: name, path: '', message: `failed to load: ${message.split('\n')[0]}` });
+  }
+}
+
+/** The `type` of the nearest package.json above `folder` (Node's rule for what a `.js` or `.ts` file is), or null. */
+function packageType(folder: string): string | null {
+  for (let dir = folder; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        const { type } = JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown };
+        return typeof type === 'string' ? type : null;
+      } catch {
+        return null;
+      }
+    }
+    if (dirname(dir) === dir) return null;
   }
 }
 
@@ -247,8 +273,9 @@ function checkShape(exported: unknown, name: string, kind: 'config' | 'plugin'):
   const result = configSchema.safeParse(exported);
   if (!result.success) addZodIssues(problems, result.error.issues, exported, []);
   const config = exported as KeyholeConfig;
-  if (result.success) {
-    for (const [key, value] of Object.entries(config.targets ?? {})) {
+  const targets: unknown = config.targets;
+  if (typeof targets === 'object' && targets !== null && !Array.isArray(targets)) {
+    for (const [key, value] of Object.entries(targets)) {
       const target = (isCommandTarget(value) ? commandTargetSchema : designSchema).safeParse(value);
       if (!target.success) addZodIssues(problems, target.error.issues, value, ['targets', key]);
     }

@@ -1,0 +1,120 @@
+/**
+ * Config and plugins (SPEC §9): what a config or a `--plugin` module adds goes wherever the
+ * built-in names go (list, reporters, worker threads, scenarios), and every way a module can
+ * be wrong is bad input naming the module, exit 2, with no stack trace.
+ */
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { BUILT_IN } from '../harness/plugins/registry.ts';
+import { PROPERTY_NAMES, type Report } from '../harness/report/types.ts';
+import { loadAllTargets } from '../targets/registry.ts';
+import { keyhole } from './helpers/cli.ts';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/plugins/', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STOLEN_PHONE = join(ROOT, 'attacks', 'scenarios', 'stolen-phone.yaml');
+const fixture = (name: string) => join(FIXTURES, name);
+
+function folder(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keyhole-plugins-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** Bad input: exit 2, the module named, no stack trace. */
+function badInput(t: import('ava').ExecutionContext, result: ReturnType<typeof keyhole>, pattern: RegExp): void {
+  t.is(result.status, 2, result.stderr);
+  t.regex(result.stderr, /^keyhole: bad input\n/);
+  t.regex(result.stderr, pattern);
+  t.notRegex(result.stderr, /\n\s+at /);
+}
+
+test("every built-in design's claims name known adversaries and properties", async (t) => {
+  for (const design of Object.values(await loadAllTargets())) {
+    t.deepEqual(BUILT_IN.claimProblems(design.claims), [], design.name);
+    for (const claim of design.claims) t.true(PROPERTY_NAMES.includes(claim.property), `${design.name}: ${claim.property}`);
+  }
+});
+
+test('a plugin adversary and reporter: listed, run on worker threads, printed by the reporter', (t) => {
+  const list = keyhole(['list', '--plugin', fixture('extras.mjs')]);
+  t.is(list.status, 0, list.stderr);
+  t.regex(list.stdout, /stored-bytes +every byte the provider stored/);
+
+  const out = folder();
+  const args = ['audit', '--plugin', fixture('extras.mjs'), '-t', 'server-side,static-e2ee', '-a', 'stored-bytes,network+stored-bytes', '-r', 'json,tally', '-o', out, STOLEN_PHONE];
+  const result = keyhole([...args, '--workers', '2']);
+  t.is(result.status, 0, result.stderr);
+  // server-side stores what it carries in clear; static-e2ee stores only ciphertext.
+  t.regex(result.stdout, /^tally server-side stolen-phone stored-bytes plan,ack,source,kept,after-1,after-2,after-3,after-4,after-5,after-6$/m);
+  t.regex(result.stdout, /^tally static-e2ee stolen-phone stored-bytes $/m);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+  t.deepEqual(report.runs.map((r) => `${r.target} ${r.adversary} ${r.status}`), [
+    'server-side stored-bytes ok',
+    'server-side network+stored-bytes ok',
+    'static-e2ee stored-bytes ok',
+    'static-e2ee network+stored-bytes ok',
+  ]);
+  const tally = (stdout: string) => stdout.split('\n').filter((line) => line.startsWith('tally '));
+  t.deepEqual(tally(keyhole([...args, '--workers', '1', '-o', folder()]).stdout), tally(result.stdout));
+});
+
+test("a config found in the working folder adds its design and scenarios; a run in which the design throws is an error run", (t) => {
+  const dir = folder({
+    'keyhole.config.mjs': `export { default } from ${JSON.stringify(fixture('throws-in-run.mjs'))};\n`,
+  });
+  const result = keyhole(['audit', '-t', 'brittle,static-e2ee', '-a', 'network', '-r', 'json', '--workers', '2', '--quiet', '-o', 'out', STOLEN_PHONE], { cwd: dir });
+  t.is(result.status, 1, result.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')) as Report;
+  t.deepEqual(report.runs.map((r) => [r.target, r.status]), [['brittle', 'error'], ['static-e2ee', 'ok']]);
+  t.regex(report.runs[0]!.error!, /brittle: no entropy today/);
+});
+
+test('a config target that shadows a built-in name is bad input', (t) => {
+  badInput(t, keyhole(['list', '--config', fixture('shadows.mjs')]), /shadows\.mjs: targets\.signal: 'signal' is a built-in target; give yours another name/);
+});
+
+test('a module that throws while loading is bad input naming it', (t) => {
+  badInput(t, keyhole(['audit', '--plugin', fixture('throws-on-load.mjs'), '-t', 'signal']), /throws-on-load\.mjs: failed to load: the plugin could not find its key file/);
+  badInput(t, keyhole(['list', '--plugin', './no-such-plugin.mjs']), /no-such-plugin\.mjs: no such file/);
+  badInput(t, keyhole(['list', '--plugin', 'no-such-package-anywhere']), /no-such-package-anywhere: cannot find the package/);
+  badInput(t, keyhole(['list', '--config', 'no-such-config.mjs']), /no-such-config\.mjs: no such file/);
+});
+
+test('claims naming an unknown adversary or property are bad input when the catalogue loads', (t) => {
+  badInput(t, keyhole(['list', '--config', fixture('bad-claims.mjs')]), /targets\.wobbly\.claims\[0\]\.adversaries\[1\]: unknown adversary 'nsa'; expected one of: network, server/);
+  badInput(t, keyhole(['list', '--config', fixture('bad-shape.mjs')]), /targets\.shaky\.claims\[0\]\.property: expected one of: confidentiality, .*, got 'secrecy'/);
+});
+
+test('a config of the wrong shape is bad input naming each problem', (t) => {
+  const result = keyhole(['list', '--config', fixture('bad-shape.mjs')]);
+  badInput(t, result, /bad-shape\.mjs: scenario: unknown key 'scenario'/);
+  t.regex(result.stderr, /targets\.half\.createClient: expected a function \(createClient\(context\)\)/);
+  badInput(t, keyhole(['list'], { cwd: folder({ 'keyhole.config.json': '{ "targets": { "acme": { "command": [], "claims": [] } } }' }) }), /keyhole\.config\.json: targets\.acme\.command: expected the program/);
+  badInput(t, keyhole(['list'], { cwd: folder({ 'keyhole.config.mjs': 'export const targets = {};\n' }) }), /keyhole\.config\.mjs: has no default export/);
+  badInput(t, keyhole(['list'], { cwd: folder({ 'keyhole.config.mjs': 'export default {};\n', 'keyhole.config.json': '{}' }) }), /more than one keyhole config/);
+});
+
+test('a command target in a JSON config runs through keyhole-client/1', (t) => {
+  const dir = folder({
+    'keyhole.config.json': JSON.stringify({
+      targets: {
+        'acme-remote': {
+          command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'static-e2ee'],
+          claims: [{ property: 'confidentiality', adversaries: ['network', 'server'] }],
+          startTimeoutMs: 300_000,
+        },
+      },
+    }),
+  });
+  const remote = keyhole(['audit', '-t', 'acme-remote', '-a', 'network,stolen-device', '-r', 'json', '--quiet', '-o', 'remote', STOLEN_PHONE], { cwd: dir });
+  t.is(remote.status, 0, remote.stderr);
+  const local = keyhole(['audit', '-t', 'static-e2ee', '-a', 'network,stolen-device', '-r', 'json', '--quiet', '-o', join(dir, 'local'), STOLEN_PHONE]);
+  t.is(local.status, 0, local.stderr);
+  const runs = (name: string) => (JSON.parse(readFileSync(join(dir, name, 'report.json'), 'utf8')) as Report).runs.map((run) => ({ ...run, target: 'x' }));
+  t.deepEqual(runs('remote'), runs('local'));
+});
