@@ -248,9 +248,11 @@ test.serial('a TypeScript config loads through keyhole\'s own loader and type-ch
   const check = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', join(folder, 'keyhole.config.ts')], { cwd: project.folder, encoding: 'utf8' });
   t.is(check.status, 0, check.stdout + check.stderr);
 
-  const audit = project.npx(['audit', '--config', 'typed/keyhole.config.ts', '-t', 'acme-ts', '-a', 'stolen-device', '-r', 'json', '--quiet', '-o', 'typed-out', 'scenarios/acme-chat.yaml']);
+  // On two threads: a worker thread loads the TypeScript config too.
+  const audit = project.npx(['audit', '--config', 'typed/keyhole.config.ts', '-t', 'acme-ts', '-a', 'network,stolen-device', '-r', 'json', '--workers', '2', '--quiet', '-o', 'typed-out', 'scenarios/acme-chat.yaml']);
   t.is(audit.status, 0, audit.stderr);
   const report = readReport(join(project.folder, 'typed-out', 'report.json'));
+  t.deepEqual(leaked(find(report, 'acme-ts', 'acme-chat', 'network')), []);
   t.deepEqual(leaked(find(report, 'acme-ts', 'acme-chat', 'stolen-device')), ['hello', 'reply', 'later']);
 
   // A .mts config is an ES module wherever it is.
