@@ -99,22 +99,28 @@ test('a config of the wrong shape is bad input naming each problem', (t) => {
   badInput(t, keyhole(['list'], { cwd: folder({ 'keyhole.config.mjs': 'export default {};\n', 'keyhole.config.json': '{}' }) }), /more than one keyhole config/);
 });
 
-test('a command target in a JSON config runs through keyhole-client/1', (t) => {
+test('a config design served by keyhole client, named as a command target in a JSON config, gives the in-process report', (t) => {
+  const acme = fixture('acme.mjs');
   const dir = folder({
     'keyhole.config.json': JSON.stringify({
       targets: {
         'acme-remote': {
-          command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'static-e2ee'],
+          command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'acme', '--config', acme],
           claims: [{ property: 'confidentiality', adversaries: ['network', 'server'] }],
           startTimeoutMs: 300_000,
         },
       },
     }),
   });
-  const remote = keyhole(['audit', '-t', 'acme-remote', '-a', 'network,stolen-device', '-r', 'json', '--quiet', '-o', 'remote', STOLEN_PHONE], { cwd: dir });
+  const audit = ['-a', 'network,stolen-device', '-r', 'json', '--quiet', STOLEN_PHONE];
+  const remote = keyhole(['audit', '-t', 'acme-remote', '-o', 'remote', ...audit], { cwd: dir });
   t.is(remote.status, 0, remote.stderr);
-  const local = keyhole(['audit', '-t', 'static-e2ee', '-a', 'network,stolen-device', '-r', 'json', '--quiet', '-o', join(dir, 'local'), STOLEN_PHONE]);
+  const local = keyhole(['audit', '--config', acme, '-t', 'acme', '-o', join(dir, 'local'), ...audit]);
   t.is(local.status, 0, local.stderr);
-  const runs = (name: string) => (JSON.parse(readFileSync(join(dir, name, 'report.json'), 'utf8')) as Report).runs.map((run) => ({ ...run, target: 'x' }));
-  t.deepEqual(runs('remote'), runs('local'));
+  const report = (name: string) => JSON.parse(readFileSync(join(dir, name, 'report.json'), 'utf8')) as Report;
+  const { timing: _r, ...remoteReport } = report('remote');
+  const { timing: _l, ...localReport } = report('local');
+  t.deepEqual(JSON.parse(JSON.stringify(remoteReport).replaceAll('"acme-remote"', '"acme"')), localReport);
+  const stolen = localReport.runs.find((run) => run.adversary === 'stolen-device')!;
+  t.deepEqual(stolen.messages.filter((m) => m.leaked).map((m) => m.id), ['plan', 'ack', 'source', 'kept', 'after-1', 'after-3', 'after-5']);
 });
