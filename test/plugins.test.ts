@@ -124,3 +124,16 @@ test('a config design served by keyhole client, named as a command target in a J
   const stolen = localReport.runs.find((run) => run.adversary === 'stolen-device')!;
   t.deepEqual(stolen.messages.filter((m) => m.leaked).map((m) => m.id), ['plan', 'ack', 'source', 'kept', 'after-1', 'after-3', 'after-5']);
 });
+
+test("the config's policy is checked when --policy is not given; its paths are the config folder's", (t) => {
+  const dir = folder({
+    'keyhole.config.mjs': `import config from ${JSON.stringify(fixture('acme.mjs'))};\nexport default { ...config, policy: 'acme-policy.yaml' };\n`,
+    'acme-policy.yaml': 'expect:\n  - { target: acme, adversary: stolen-device, property: forward-secrecy, verdict: holds }\n',
+    'lenient.yaml': 'expect:\n  - { target: acme, adversary: stolen-device, property: confidentiality, verdict: violated }\n',
+  });
+  const audit = ['audit', '-t', 'acme', '-a', 'stolen-device', '-r', 'json', '--quiet', '-o', 'out', STOLEN_PHONE];
+  const strict = keyhole(audit, { cwd: dir });
+  t.is(strict.status, 1, strict.stderr);
+  t.regex(strict.stderr, /1 policy expectation\(s\) failed \(.*acme-policy\.yaml\):\n {2}policy: expect\[0\] \(acme · stolen-phone · stolen-device\): forward-secrecy expected holds, got violated/);
+  t.is(keyhole([...audit, '--policy', join(dir, 'lenient.yaml')], { cwd: dir }).status, 0);
+});
