@@ -83,6 +83,7 @@ test('a module that throws while loading is bad input naming it', (t) => {
   badInput(t, keyhole(['list', '--plugin', './no-such-plugin.mjs']), /no-such-plugin\.mjs: no such file/);
   badInput(t, keyhole(['list', '--plugin', 'no-such-package-anywhere']), /no-such-package-anywhere: cannot find the package/);
   badInput(t, keyhole(['list', '--config', 'no-such-config.mjs']), /no-such-config\.mjs: no such file/);
+  badInput(t, keyhole(['list', '--config', 'keyhole.yaml']), /keyhole\.yaml: expected a keyhole config ending in \.ts, \.mts, \.js, \.mjs, \.json/);
 });
 
 test('claims naming an unknown adversary or property are bad input when the catalogue loads', (t) => {

@@ -21,6 +21,7 @@ import { METADATA_KINDS, PROPERTY_NAMES } from '../report/types.ts';
 /** The config file names looked for in the working folder, in this order. */
 export const CONFIG_FILE_NAMES = ['keyhole.config.ts', 'keyhole.config.mts', 'keyhole.config.js', 'keyhole.config.mjs', 'keyhole.config.json'] as const;
 
+const CONFIG_EXTENSIONS: readonly string[] = CONFIG_FILE_NAMES.map((name) => extname(name));
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 /** Where the plugins of a command come from: enough for a worker thread to load the same modules. */
@@ -74,12 +75,14 @@ const CONFIG_INPUT: InputKind = {
 
 async function loadConfig(file: string): Promise<LoadedModule> {
   const extension = extname(file).toLowerCase();
+  if (!CONFIG_EXTENSIONS.includes(extension)) throw new InputError({ file, path: '', message: `expected a keyhole config ending in ${CONFIG_EXTENSIONS.join(', ')}` });
   let exported: unknown;
   if (extension === '.json') {
     const { data } = parseInput(readInputFile(file, CONFIG_INPUT), file, CONFIG_INPUT);
     exported = data;
   } else {
-    if (!existsSync(file) || !statSync(file).isFile()) throw new InputError({ file, path: '', message: 'no such file; expected a keyhole config (.ts, .mts, .js, .mjs, .json)' });
+    if (!existsSync(file)) throw new InputError({ file, path: '', message: `no such file; expected a keyhole config (${CONFIG_EXTENSIONS.join(', ')})` });
+    if (!statSync(file).isFile()) throw new InputError({ file, path: '', message: 'is not a file; expected a keyhole config' });
     const namespace = await importModule(file, file);
     if (!Object.hasOwn(namespace, 'default')) {
       throw new InputError({ file, path: '', message: 'has no default export; expected `export default defineConfig({ ... })`' });
