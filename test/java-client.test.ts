@@ -55,7 +55,7 @@ function runOf(report: Report, adversary: string): RunReport {
 
 test('keyhole conform takes the client command as typed: its flags are the command\'s, its own options come first', (t) => {
   // `--no-warnings` is node's flag: handed to the client, which then fails the checks (exit 1), not refused as keyhole's (exit 2).
-  const passed = keyhole(['conform', '--timeout', '5000', process.execPath, '--no-warnings', FIXTURE]);
+  const passed = keyhole(['conform', '--timeout', '60000', process.execPath, '--no-warnings', FIXTURE]);
   t.is(passed.status, 1, passed.stderr);
   t.regex(passed.stdout, /^FAIL {2}bad request: not JSON$/m);
   t.regex(passed.stdout, /exited with status 7 \(stderr: segfault in register\)/);
@@ -64,7 +64,7 @@ test('keyhole conform takes the client command as typed: its flags are the comma
   // An option before the command is conform's own: a bad value is bad usage.
   t.is(keyhole(['conform', '--timeout', '0', process.execPath, '--no-warnings', FIXTURE]).status, 2);
   // `--` before the command still works.
-  t.is(keyhole(['conform', '--timeout', '5000', '--', process.execPath, '--no-warnings', FIXTURE]).status, 1);
+  t.is(keyhole(['conform', '--timeout', '60000', '--', process.execPath, '--no-warnings', FIXTURE]).status, 1);
 });
 
 const missing = missingJava();
