@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -234,7 +235,7 @@ final class Device {
       for (int chunk = 0; chunk < 6; chunk++) {
         long value = 0;
         for (int i = 0; i < 5; i++) value = value * 256 + (hash[chunk * 5 + i] & 0xff);
-        digits.append(String.format("%05d", value % 100000));
+        digits.append(String.format(Locale.ROOT, "%05d", value % 100000));
       }
       return digits.toString();
     });

@@ -100,10 +100,13 @@ public final class KeyholeClient {
     Map<String, Object> message = (Map<String, Object>) parsed;
     if (message.containsKey("op")) {
       serve(message);
-    } else if (message.get("id") instanceof String id && message.containsKey("ok")) {
+    } else if (!message.containsKey("ok")) {
+      Object id = message.get("id");
+      respondError(id instanceof Long || id instanceof String ? id : null, new Device.Failure("bad-request", "neither a request (op) nor a response (ok)", null));
+    } else if (message.get("id") instanceof String id) {
       answers.put(id, message);
     } else {
-      System.err.println("java-e2ee: ignored a line that answers no call: " + line);
+      System.err.println("java-e2ee: ignored a response to no call of this client: " + line);
     }
   }
 
