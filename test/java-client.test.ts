@@ -53,14 +53,15 @@ function runOf(report: Report, adversary: string): RunReport {
   return run;
 }
 
-test('keyhole conform takes the client command as typed: its flags are the command\'s, its own options come first', (t) => {
+// The command line runs synchronously (blocking this process's timers): such tests run serially, before the audits.
+test.serial('keyhole conform takes the client command as typed: its flags are the command\'s, its own options come first', (t) => {
   // `--no-warnings` is node's flag: handed to the client, which then fails the checks (exit 1), not refused as keyhole's (exit 2).
-  const passed = keyhole(['conform', '--timeout', '60000', process.execPath, '--no-warnings', FIXTURE]);
-  t.is(passed.status, 1, passed.stderr);
-  t.regex(passed.stdout, /^FAIL {2}bad request: not JSON$/m);
-  t.regex(passed.stdout, /exited with status 7 \(stderr: segfault in register\)/);
+  const checked = keyhole(['conform', '--timeout', '60000', process.execPath, '--no-warnings', FIXTURE]);
+  t.is(checked.status, 1, checked.stderr);
+  t.regex(checked.stdout, /^FAIL {2}bad request: not JSON$/m);
+  t.regex(checked.stdout, /exited with status 7 \(stderr: segfault in register\)/);
   // With no run of its own to compare, determinism is not passed but said to be unchecked.
-  t.regex(passed.stdout, /^FAIL {2}determinism: .*\n {6}not checked: the one-to-one run did not complete$/m);
+  t.regex(checked.stdout, /^FAIL {2}determinism: .*\n {6}not checked: the one-to-one run did not complete$/m);
   // An option before the command is conform's own: a bad value is bad usage.
   t.is(keyhole(['conform', '--timeout', '0', process.execPath, '--no-warnings', FIXTURE]).status, 2);
 });
@@ -124,7 +125,7 @@ if (missing === null) {
     t.is(property(removed, 'confidentiality').verdict, 'holds');
   });
 
-  test('keyhole conform java -cp <dir> KeyholeClient passes every check', (t) => {
+  test.serial('keyhole conform java -cp <dir> KeyholeClient passes every check', (t) => {
     const result = keyhole(['conform', 'java', '-cp', classes, 'KeyholeClient']);
     t.is(result.status, 0, result.stdout + result.stderr);
     t.regex(result.stdout, /^ok {4}device image: exportState, restore, openSent, deleteMessages$/m);
