@@ -104,10 +104,9 @@ final class Device {
     if (provisioning != null) {
       try {
         Wire.Reader reader = new Wire.Reader(provisioning, PROVISIONING, "provisioning");
-        String owner = reader.text();
-        reader.text();
+        String linked = reader.text() + "." + reader.text();
         reader.end();
-        if (!owner.equals(user)) throw Failure.failed("provisioning of user " + owner + " given to " + address);
+        if (!linked.equals(address)) throw Failure.failed("provisioning for " + linked + " given to " + address);
       } catch (Wire.Malformed error) {
         throw Failure.failed(error.getMessage());
       }
@@ -118,7 +117,7 @@ final class Device {
     keyhole.provider("provider.publishKeys", Map.of("upload", Map.of("bundle", KeyholeClient.base64(bundle))));
   }
 
-  /** A linked device makes its own identity key; the primary hands it only whose it is. */
+  /** A linked device makes its own identity key; the primary hands it only which device of whom it is. */
   byte[] provisionDevice(String device) throws Failure {
     requireKeys();
     return new Wire.Writer(PROVISIONING).text(user).text(device).done();
