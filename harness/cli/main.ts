@@ -19,6 +19,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('Runs messenger designs through scripted conversations against scripted adversaries and reports which plaintexts each adversary recovered.')
     .version(TOOL_VERSION)
     .showHelpAfterError()
+    // Options of `keyhole` itself come before the command, so that `conform` can hand every
+    // word after its own options, flags included, to the client command it checks.
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -92,7 +95,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program.command('client').description('serve a design over keyhole-client/1 on stdin/stdout (the reference adapter, docs/client-protocol.md)').argument('<design>').addOption(new Option('--crypto <name>', 'cryptography backend').default('node')).option(...CONFIG_OPTION).option(...PLUGIN_OPTION).action(async (name: string, flags) => setExit(await (await import('./client.ts')).client(name, flags)));
-  program.command('conform').description('check that a client command speaks keyhole-client/1 (docs/client-protocol.md); exit 1 on any failure').argument('<command...>').option('--timeout <ms>', 'how long to wait for each answer', '30000').action(async (command: string[], flags) => setExit(await (await import('./conform.ts')).conform(command, flags)));
+  program.command('conform').description('check that a client command speaks keyhole-client/1 (docs/client-protocol.md); exit 1 on any failure').argument('<command...>', 'the client command and its arguments (flags included; `--` before it is optional)').option('--timeout <ms>', 'how long to wait for each answer', '30000').passThroughOptions().action(async (command: string[], flags) => setExit(await (await import('./conform.ts')).conform(command, flags)));
 
   program
     .command('bench')
