@@ -116,7 +116,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
 /** `--config` and `--plugin` (SPEC §9), on every command that looks names up. */
 const CONFIG_OPTION = ['--config <file>', 'a keyhole config (default: keyhole.config.{ts,mts,js,mjs,json} in the working folder, if any)'] as const;
-const PLUGIN_OPTION = ['--plugin <module>', "add a module's targets, adversaries, reporters and scenarios (repeatable)", collect, [] as string[]] as const;
+const PLUGIN_OPTION = ['--plugin <module>', "add a module's targets, adversaries, reporters and scenarios (repeatable)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value]] as const;
 
 /** A repeatable option's values, in order. */
 function collect(value: string, previous: string[]): string[] {
