@@ -272,3 +272,27 @@ test.serial('only the public entry of the package is importable', (t) => {
     t.regex(result.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/, deep);
   }
 });
+
+test.serial('--plugin takes an installed package by name (an ES-module-only one too)', (t) => {
+  const plugin = join(project.folder, 'node_modules', '@acme', 'keyhole-plugin');
+  mkdirSync(plugin, { recursive: true });
+  writeFileSync(join(plugin, 'package.json'), JSON.stringify({ name: '@acme/keyhole-plugin', version: '1.0.0', type: 'module', exports: { '.': { import: './index.js' } } }));
+  writeFileSync(
+    join(plugin, 'index.js'),
+    `import { defineAdversary } from 'keyhole';
+export const adversaries = {
+  'acme-auditor': defineAdversary({
+    name: 'acme-auditor',
+    description: "acme's own auditor: what the provider stored",
+    metadata: [],
+    active: false,
+    capabilities: ['read-provider'],
+    prepare: () => ({ position: { strikeStep: null, compromisedDevice: null, removedMember: null }, conclude: async (view) => view.providerStored.map((item) => ({ bytes: item.bytes, via: 'stored' })) }),
+  }),
+};
+`,
+  );
+  const list = project.npx(['list', '--json', '--plugin', '@acme/keyhole-plugin']);
+  t.is(list.status, 0, list.stderr);
+  t.true((JSON.parse(list.stdout) as { adversaries: { name: string }[] }).adversaries.some((entry) => entry.name === 'acme-auditor'));
+});

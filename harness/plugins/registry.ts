@@ -63,19 +63,9 @@ export class Registry {
     };
   }
 
-  /** Whether the config or a plugin added anything. */
-  get hasAdditions(): boolean {
-    const a = this.#added;
-    return a.targets.size + a.adversaries.size + a.reporters.size + a.scenarios.length > 0 || a.policy !== null;
-  }
-
   /** Every target name, built-in ones first. */
   targetNames(): string[] {
     return [...Object.keys(builtInTargets), ...this.#added.targets.keys()];
-  }
-
-  hasTarget(name: string): boolean {
-    return Object.hasOwn(builtInTargets, name) || this.#added.targets.has(name);
   }
 
   /** Every target with its one-line description (loading no built-in design). */
