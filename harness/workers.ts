@@ -276,14 +276,23 @@ function crashedRun(spec: RunSpec, why: string): RunReport {
 /* Inside a worker                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
-/** The worker's catalogue, loaded once (the same modules as the command's). */
-let workerRegistry: Promise<Registry> | null = null;
+/** The catalogues loaded in this thread, by their source (a worker loads the command's modules once). */
+const registries = new Map<string, Promise<Registry>>();
+
+function registryOf(plugins: PluginSource | null): Promise<Registry> {
+  if (plugins === null) return Promise.resolve(BUILT_IN);
+  const key = JSON.stringify(plugins);
+  let registry = registries.get(key);
+  if (!registry) {
+    registry = loadRegistry(plugins);
+    registries.set(key, registry);
+  }
+  return registry;
+}
 
 /** Runs one task: looks the design and adversary up by name and executes the run. */
 export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'crypto'> & Partial<Pick<WorkerInit, 'plugins'>>): Promise<RunReport> {
-  const plugins = init.plugins ?? null;
-  workerRegistry ??= plugins === null ? Promise.resolve(BUILT_IN) : loadRegistry(plugins);
-  const registry = await workerRegistry;
+  const registry = await registryOf(init.plugins ?? null);
   const design = await registry.loadTarget(task.target);
   const adversary = registry.findAdversary(task.adversary);
   if (!design) throw new Error(`unknown target '${task.target}'`);
