@@ -127,7 +127,12 @@ function importEntry(name: string, cwd: string): string | null {
   for (let dir = cwd; ; dir = dirname(dir)) {
     const manifest = join(dir, 'node_modules', name, 'package.json');
     if (existsSync(manifest)) {
-      const { exports } = createRequire(manifest)(manifest) as { exports?: unknown };
+      let exports: unknown;
+      try {
+        ({ exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: unknown });
+      } catch {
+        return null;
+      }
       let entry: unknown = typeof exports === 'object' && exports !== null && '.' in exports ? (exports as Record<string, unknown>)['.'] : exports;
       while (typeof entry === 'object' && entry !== null) {
         const conditions = entry as Record<string, unknown>;
