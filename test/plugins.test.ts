@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { BUILT_IN } from '../harness/plugins/registry.ts';
+import { cryptoBackend } from '../harness/crypto/index.ts';
+import { BUILT_IN, loadRegistry } from '../harness/plugins/registry.ts';
+import { loadScenarios } from '../harness/scenario/load.ts';
+import { executeSpecs } from '../harness/workers.ts';
 import { PROPERTY_NAMES, type Report } from '../harness/report/types.ts';
 import { loadAllTargets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
@@ -137,4 +140,18 @@ test("the config's policy is checked when --policy is not given; its paths are t
   t.is(strict.status, 1, strict.stderr);
   t.regex(strict.stderr, /1 policy expectation\(s\) failed \(.*acme-policy\.yaml\):\n {2}policy: expect\[0\] \(acme · stolen-phone · stolen-device\): forward-secrecy expected holds, got violated/);
   t.is(keyhole([...audit, '--policy', join(dir, 'lenient.yaml')], { cwd: dir }).status, 0);
+});
+
+test('worker threads load the same plugins: runs of a plugin design and adversary made only on worker threads are the runs of this thread', async (t) => {
+  const registry = await loadRegistry({ cwd: ROOT, config: null, plugins: [fixture('acme.mjs'), fixture('extras.mjs')] });
+  const [scenario] = loadScenarios([STOLEN_PHONE], registry.loadOptions);
+  const design = await registry.loadTarget('acme')!;
+  const specs = ['stored-bytes', 'stolen-device', 'network+stored-bytes'].map((name) => ({ design, scenario: scenario!, adversary: registry.adversaryNamed(name) }));
+  const crypto = cryptoBackend('node');
+  const threaded = await executeSpecs(specs, { seed: 1, crypto, workers: 2, registry, runInThisThread: false });
+  t.deepEqual(threaded, await executeSpecs(specs, { seed: 1, crypto, workers: 1 }));
+  t.deepEqual(threaded.map((run) => run.status), ['ok', 'ok', 'ok']);
+  t.deepEqual(threaded[1]!.messages.filter((m) => m.leaked).map((m) => m.id), ['plan', 'ack', 'source', 'kept', 'after-1', 'after-3', 'after-5']);
+  // Without the registry, the threads refuse names they do not know.
+  await t.throwsAsync(executeSpecs(specs, { seed: 1, crypto, workers: 2, runInThisThread: false }), { message: /worker threads run the catalogue's targets and adversaries only, not acme/ });
 });
