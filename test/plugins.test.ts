@@ -66,7 +66,7 @@ test('a plugin adversary and reporter: listed, run on worker threads, printed by
   t.deepEqual(tally(keyhole([...args, '--workers', '1', '-o', folder()]).stdout), tally(result.stdout));
 });
 
-test("a config found in the working folder adds its design and scenarios; a run in which the design throws is an error run", (t) => {
+test("a config found in the working folder adds its design; a run in which the design throws is an error run", (t) => {
   const dir = folder({
     'keyhole.config.mjs': `export { default } from ${JSON.stringify(fixture('throws-in-run.mjs'))};\n`,
   });
