@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', 'BUILT');
-const SOURCE_FOLDERS = ['harness', 'targets', 'attacks', 'reports', 'bench'];
+const SOURCE_FOLDERS = ['core', 'harness', 'targets', 'attacks', 'reports', 'bench'];
 
 /** Whether any source file changed after the build finished. */
 function sourcesNewerThan(time) {
@@ -22,7 +22,10 @@ function sourcesNewerThan(time) {
   return SOURCE_FOLDERS.some((folder) => existsSync(join(root, folder)) && walk(join(root, folder)));
 }
 
-const compiled = existsSync(stamp) && !sourcesNewerThan(statSync(stamp).mtimeMs);
+// An installed package (under node_modules) is never edited: its build is used as it is (file
+// times there are those of the unpacking, which need not follow the build's).
+const installed = root.split(/[\\/]/).includes('node_modules');
+const compiled = existsSync(stamp) && (installed || !sourcesNewerThan(statSync(stamp).mtimeMs));
 if (!compiled) await import('../register.js');
 const { main } = await import(compiled ? '../dist/harness/cli/main.js' : '../harness/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -12,16 +12,15 @@
  * come from the middle rather than from the end, where the costliest targets are.
  *
  * A worker receives the runs by name (target, adversary, crypto backend) plus the scenarios
- * as plain data, and looks the design and the adversary up in the registries. A worker that
+ * as plain data, and looks the design and the adversary up in the catalogue: the built-in
+ * one, plus the config and plugin modules of the command, which each worker loads itself. A worker that
  * dies makes the run it was in an `error` run; the other threads take the runs still to do
  * (and with no run in this thread, a fresh worker).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
 
-import { adversaryNamed } from '../attacks/registry.ts';
-import type { Adversary } from '../attacks/types.ts';
-import { loadTarget } from '../targets/registry.ts';
+import { BUILT_IN, loadRegistry, type PluginSource, type Registry } from './plugins/registry.ts';
 import type { CryptoBackend, CryptoBackendName } from './crypto/backend.ts';
 import { cryptoBackend } from './crypto/index.ts';
 import type { RunReport } from './report/types.ts';
@@ -39,6 +38,8 @@ export interface ExecuteOptions {
   crypto: CryptoBackend;
   /** Threads in all, this one included; 1 (or less): everything in this thread. */
   workers: number;
+  /** The catalogue the specs' designs and adversaries come from (default: the built-in one); workers load the same. */
+  registry?: Registry;
   /** Each finished run, in spec order; `done` runs of `total` are finished. */
   onRun?(run: RunReport, done: number, total: number): void;
   /** The worker's entry module (tests replace it). */
@@ -54,6 +55,8 @@ export interface ExecuteOptions {
 export interface WorkerInit {
   seed: number;
   crypto: CryptoBackendName;
+  /** The config and plugin modules to load, or null for the built-in catalogue. */
+  plugins: PluginSource | null;
   scenarios: Scenario[];
   /** The runs of the audit, by position; `scenario` indexes `scenarios`. */
   runs: { target: string; scenario: number; adversary: string }[];
@@ -90,9 +93,10 @@ export async function executeSpecs(specs: readonly RunSpec[], options: ExecuteOp
 }
 
 async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions): Promise<RunReport[]> {
+  const registry = options.registry ?? BUILT_IN;
   for (const spec of specs) {
-    if ((await loadTarget(spec.design.name)) !== spec.design || builtInAdversary(spec.adversary.name) !== spec.adversary) {
-      throw new Error(`worker threads run built-in targets and adversaries only, not ${spec.design.name} / ${spec.adversary.name}`);
+    if ((await registry.loadTarget(spec.design.name)) !== spec.design || registry.findAdversary(spec.adversary.name) !== spec.adversary) {
+      throw new Error(`worker threads run the catalogue's targets and adversaries only, not ${spec.design.name} / ${spec.adversary.name}`);
     }
   }
   const total = specs.length;
@@ -105,6 +109,7 @@ async function runOnThreads(specs: readonly RunSpec[], options: ExecuteOptions):
   const init: Omit<WorkerInit, 'slot'> = {
     seed: options.seed,
     crypto: options.crypto.name,
+    plugins: registry.source,
     scenarios,
     runs: specs.map((s) => ({ target: s.design.name, scenario: scenarios.indexOf(s.scenario), adversary: s.adversary.name })),
     queue: queue.buffer,
@@ -271,19 +276,25 @@ function crashedRun(spec: RunSpec, why: string): RunReport {
 /* Inside a worker                                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
-/** A built-in adversary or a composite of built-in ones, by name; undefined for any other. */
-function builtInAdversary(name: string): Adversary<any> | undefined {
-  try {
-    return adversaryNamed(name);
-  } catch {
-    return undefined;
+/** The catalogues loaded in this thread, by their source (a worker loads the command's modules once). */
+const registries = new Map<string, Promise<Registry>>();
+
+function registryOf(plugins: PluginSource | null): Promise<Registry> {
+  if (plugins === null) return Promise.resolve(BUILT_IN);
+  const key = JSON.stringify(plugins);
+  let registry = registries.get(key);
+  if (!registry) {
+    registry = loadRegistry(plugins);
+    registries.set(key, registry);
   }
+  return registry;
 }
 
 /** Runs one task: looks the design and adversary up by name and executes the run. */
-export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'crypto'>): Promise<RunReport> {
-  const design = await loadTarget(task.target);
-  const adversary = builtInAdversary(task.adversary);
+export async function runTask(task: RunTask, init: Pick<WorkerInit, 'seed' | 'crypto'> & Partial<Pick<WorkerInit, 'plugins'>>): Promise<RunReport> {
+  const registry = await registryOf(init.plugins ?? null);
+  const design = await registry.loadTarget(task.target);
+  const adversary = registry.findAdversary(task.adversary);
   if (!design) throw new Error(`unknown target '${task.target}'`);
   if (!adversary) throw new Error(`unknown adversary '${task.adversary}'`);
   return executeRun({ design, scenario: task.scenario, adversary }, init.seed, cryptoBackend(init.crypto));

@@ -13,15 +13,16 @@ import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
 import { enableKeyCache } from '../key-cache.ts';
 import { defaultWorkers, discardPrestarted, threadsFor } from '../worker-pool.ts';
-import { reporters, DEFAULT_REPORTERS } from '../../reports/registry.ts';
+import { DEFAULT_REPORTERS } from '../../reports/registry.ts';
+import { BUILT_IN, type Registry } from '../plugins/registry.ts';
 import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { builtInScenarios, loadOptions, pick, pickAdversaries, pickTargets } from './catalogue.ts';
+import { builtInScenarios, pick, pickAdversaries, pickTargets, registryFor, type PluginFlags } from './catalogue.ts';
 import { createProgress, progressWanted } from './progress.ts';
 import type { Report } from '../report/types.ts';
 import { EXIT } from './exit.ts';
 
-export interface AuditFlags {
+export interface AuditFlags extends PluginFlags {
   targets?: string;
   adversaries?: string;
   seed: string;
@@ -41,14 +42,15 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
   enableKeyCache();
   // Every flag and input file is checked before the first run.
   const seed = parseSeed(flags.seed);
-  const targets = await pickTargets(flags.targets);
-  const adversaries = pickAdversaries(flags.adversaries);
-  const reporterEntries = pickReporters(flags.reporter);
+  const registry = await registryFor(flags);
+  const targets = await pickTargets(flags.targets, registry);
+  const adversaries = pickAdversaries(flags.adversaries, registry);
+  const reporterEntries = pickReporters(flags.reporter, registry);
   const crypto = cryptoFlag(flags.crypto);
   const shard = flags.shard === undefined ? null : parseShard(flags.shard);
   const workers = flags.workers === undefined ? defaultWorkers() : parseWorkers(flags.workers);
-  const checks = loadChecks(flags);
-  const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
+  const checks = loadChecks(flags, registry);
+  const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, registry.loadOptions) : builtInScenarios(registry);
 
   const matrix = runMatrix({ targets, scenarios, adversaries });
   if (shard && matrix.length > MAX_MATRIX_RUNS) {
@@ -60,7 +62,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
   if (flags.workers !== undefined && threads < workers && !flags.quiet) {
     process.stderr.write(`keyhole: --workers ${workers}: ${threads} thread(s) for ${specs.length} run(s) on ${availableParallelism()} core(s)\n`);
   }
-  const outDir = openOutDir(flags.out, reporterEntries);
+  const outDir = openOutDir(flags.out, reporterEntries, registry);
   const active = createReporters(reporterEntries, flags.out, scenarios);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
@@ -70,6 +72,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
       seed,
       crypto,
       workers: threads,
+      registry,
       onRun: (run, done, total) => {
         progress.update(done, total, run);
         active.forEach((r) => r.onRun?.(run));
@@ -113,10 +116,11 @@ export interface Checks {
   baseline: { file: string; report: Report } | null;
 }
 
-/** Loads `--policy` and `--baseline` (input errors before anything runs). */
-export function loadChecks(flags: { policy?: string; baseline?: string }): Checks {
+/** Loads `--policy` (or else the config's policy) and `--baseline` (input errors before anything runs). */
+export function loadChecks(flags: { policy?: string; baseline?: string }, registry: Registry = BUILT_IN): Checks {
+  const policy = flags.policy ?? registry.policyFile ?? undefined;
   return {
-    policy: flags.policy === undefined ? null : loadPolicyFile(flags.policy),
+    policy: policy === undefined ? null : loadPolicyFile(policy),
     baseline: flags.baseline === undefined ? null : { file: flags.baseline, report: loadBaseline(flags.baseline) },
   };
 }
@@ -156,13 +160,13 @@ export function printChecks(report: Report, quiet: boolean | undefined): void {
   if (lines.length > 0) process.stderr.write(`${lines.map((line) => printable(line)).join('\n')}\n`);
 }
 
-export function pickReporters(list: string): ReporterEntry[] {
-  return pick(reporters, list, '--reporter');
+export function pickReporters(list: string, registry: Registry = BUILT_IN): ReporterEntry[] {
+  return pick(registry.reporters, list, '--reporter');
 }
 
 /** The `--out` folder, checked (and made) before anything runs; null when no chosen reporter writes a file. */
-export function openOutDir(out: string, entries: readonly ReporterEntry[]): OutDir | null {
-  return prepareOutDir(out, entries, Object.values(reporters));
+export function openOutDir(out: string, entries: readonly ReporterEntry[], registry: Registry = BUILT_IN): OutDir | null {
+  return prepareOutDir(out, entries, Object.values(registry.reporters));
 }
 
 /** `scenarios`: those the audit ran, so that reporters can point at the steps of the ones read from files. */

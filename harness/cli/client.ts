@@ -7,13 +7,14 @@ import { serveDesign } from '../client-protocol/serve.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { InputError } from '../errors.ts';
 import { echo } from '../printable.ts';
-import { loadTarget, targetNames } from '../../targets/registry.ts';
+import { registryFor, type PluginFlags } from './catalogue.ts';
 import { EXIT } from './exit.ts';
 
-export async function client(name: string, flags: { crypto?: string }): Promise<number> {
-  const loading = loadTarget(name);
+export async function client(name: string, flags: { crypto?: string } & PluginFlags): Promise<number> {
+  const registry = await registryFor(flags);
+  const loading = registry.loadTarget(name);
   if (!loading) {
-    throw new InputError({ file: '<command line>', path: 'design', message: `unknown design ${echo(name)}; expected one of ${targetNames().join(', ')}` });
+    throw new InputError({ file: '<command line>', path: 'design', message: `unknown design ${echo(name)}; expected one of ${registry.targetNames().join(', ')}` });
   }
   const design = await loading;
   if (design.createServer || design.escrowAuthority || design.openRun) {

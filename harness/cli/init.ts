@@ -15,11 +15,11 @@ import { starterWorkflow, WORKFLOW_FILE } from '../starter/workflow.ts';
 import { executeSpecs } from '../workers.ts';
 import { defaultWorkers, discardPrestarted, threadsFor } from '../worker-pool.ts';
 import { cryptoFlag, parseSeed, parseWorkers } from './audit.ts';
-import { builtInScenarios, loadOptions, pickAdversaries, pickTargets } from './catalogue.ts';
+import { builtInScenarios, pickAdversaries, pickTargets, registryFor, type PluginFlags } from './catalogue.ts';
 import { EXIT } from './exit.ts';
 import { createProgress, progressWanted } from './progress.ts';
 
-export interface InitFlags {
+export interface InitFlags extends PluginFlags {
   targets?: string;
   adversaries?: string;
   seed: string;
@@ -32,11 +32,12 @@ export async function init(scenarioPaths: string[], flags: InitFlags, folder = p
   const files = [POLICY_FILE, WORKFLOW_FILE];
   refuseExisting(files, folder);
   const seed = parseSeed(flags.seed);
-  const targets = await pickTargets(flags.targets);
-  const adversaries = pickAdversaries(flags.adversaries);
+  const registry = await registryFor(flags, folder);
+  const targets = await pickTargets(flags.targets, registry);
+  const adversaries = pickAdversaries(flags.adversaries, registry);
   const crypto = cryptoFlag(flags.crypto);
   const workers = flags.workers === undefined ? defaultWorkers() : parseWorkers(flags.workers);
-  const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, loadOptions) : builtInScenarios();
+  const scenarios = scenarioPaths.length > 0 ? loadScenarios(scenarioPaths, registry.loadOptions) : builtInScenarios(registry);
 
   const specs = runMatrix({ targets, scenarios, adversaries });
   const threads = threadsFor(workers, specs.length);
@@ -45,7 +46,7 @@ export async function init(scenarioPaths: string[], flags: InitFlags, folder = p
   const startedAt = new Date();
   let runs;
   try {
-    runs = await executeSpecs(specs, { seed, crypto, workers: threads, onRun: (run, done, total) => progress.update(done, total, run) });
+    runs = await executeSpecs(specs, { seed, crypto, workers: threads, registry, onRun: (run, done, total) => progress.update(done, total, run) });
   } finally {
     progress.end();
   }

@@ -1,10 +1,9 @@
-/** `keyhole list`: every built-in target, adversary and scenario with a one-line description. */
+/** `keyhole list`: every target, adversary and scenario (built-in, and the config's and plugins') with a one-line description. */
 import pc from 'picocolors';
 import type { Capability } from '../../attacks/capabilities.ts';
 import { COMPOSITE_SEPARATOR } from '../../attacks/compose.ts';
 import { printable } from '../printable.ts';
-import { adversaries } from '../../attacks/registry.ts';
-import { targets } from '../../targets/registry.ts';
+import { BUILT_IN, type Registry } from '../plugins/registry.ts';
 import { builtInScenarios } from './catalogue.ts';
 
 export interface CatalogueEntry {
@@ -26,12 +25,12 @@ export interface Catalogue {
 /** How composites are named, for the listing. */
 export const COMPOSITION_NOTE = `adversaries compose: a${COMPOSITE_SEPARATOR}b (e.g. stolen-device${COMPOSITE_SEPARATOR}quantum) holds the union of their capabilities and parameters and uses them together`;
 
-export function catalogue(): Catalogue {
+export function catalogue(registry: Registry = BUILT_IN): Catalogue {
   const entry = ({ name, description }: CatalogueEntry): CatalogueEntry => ({ name, description });
   return {
-    targets: Object.entries(targets).map(([name, { description }]) => ({ name, description })),
-    adversaries: Object.values(adversaries).map((a) => ({ ...entry(a), capabilities: [...a.capabilities] })),
-    scenarios: builtInScenarios().map((s) => entry({ name: s.name, description: firstLine(s.description) })),
+    targets: registry.targetList(),
+    adversaries: Object.values(registry.adversaries).map((a) => ({ ...entry(a), capabilities: [...a.capabilities] })),
+    scenarios: builtInScenarios(registry).map((s) => entry({ name: s.name, description: firstLine(s.description) })),
   };
 }
 

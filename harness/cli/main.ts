@@ -40,6 +40,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads (default: the cores available, capped by the runs)')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
+    .option(...CONFIG_OPTION)
+    .option(...PLUGIN_OPTION)
     .action(async (scenarios: string[], flags) => {
       const { audit } = await import('./audit.ts');
       setExit(await audit(scenarios, flags));
@@ -55,6 +57,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--baseline <report.json>', 'fail if any message or property got worse than in that report')
     .option('--scenario <path>', 'a scenario file or folder the audit ran, so that annotations (github) point at its steps (repeatable)', collect, [])
     .option('--quiet', 'no summary output')
+    .option(...CONFIG_OPTION)
+    .option(...PLUGIN_OPTION)
     .action(async (files: string[], flags) => {
       const { merge } = await import('./merge.ts');
       setExit(await merge(files, flags));
@@ -70,6 +74,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--workers <n>', 'threads running the matrix: this one and n-1 worker threads (default: the cores available, capped by the runs)')
     .addOption(new Option('--crypto <name>', 'cryptography backend for the harness designs').default('node'))
     .option('--quiet', 'no progress output')
+    .option(...CONFIG_OPTION)
+    .option(...PLUGIN_OPTION)
     .action(async (scenarios: string[], flags) => {
       const { init } = await import('./init.ts');
       setExit(await init(scenarios, flags));
@@ -77,16 +83,18 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('list')
-    .description('print every built-in target, adversary and scenario')
+    .description('print every target, adversary and scenario: the built-in ones, and those of the config and plugins')
     .option('--json', 'print as JSON')
-    .action(async (flags: { json?: boolean }) => {
-      const { catalogue, renderCatalogue } = await import('./list.ts');
-      const list = catalogue();
+    .option(...CONFIG_OPTION)
+    .option(...PLUGIN_OPTION)
+    .action(async (flags: { json?: boolean; config?: string; plugin?: string[] }) => {
+      const [{ catalogue, renderCatalogue }, { registryFor }] = await Promise.all([import('./list.ts'), import('./catalogue.ts')]);
+      const list = catalogue(await registryFor(flags));
       process.stdout.write(flags.json ? `${JSON.stringify(list, null, 2)}\n` : renderCatalogue(list, process.stdout.isTTY === true));
       setExit(EXIT.ok);
     });
 
-  program.command('client').description('serve a design over keyhole-client/1 on stdin/stdout (the reference adapter, docs/client-protocol.md)').argument('<design>').addOption(new Option('--crypto <name>', 'cryptography backend').default('node')).action(async (name: string, flags) => setExit(await (await import('./client.ts')).client(name, flags)));
+  program.command('client').description('serve a design over keyhole-client/1 on stdin/stdout (the reference adapter, docs/client-protocol.md)').argument('<design>').addOption(new Option('--crypto <name>', 'cryptography backend').default('node')).option(...CONFIG_OPTION).option(...PLUGIN_OPTION).action(async (name: string, flags) => setExit(await (await import('./client.ts')).client(name, flags)));
   program.command('conform').description('check that a client command speaks keyhole-client/1 (docs/client-protocol.md); exit 1 on any failure').argument('<command...>', 'the client command and its arguments (flags included; `--` before it is optional)').option('--timeout <ms>', 'how long to wait for each answer', '30000').passThroughOptions().action(async (command: string[], flags) => setExit(await (await import('./conform.ts')).conform(command, flags)));
 
   program
@@ -105,6 +113,10 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   return program;
 }
+
+/** `--config` and `--plugin` (SPEC §9), on every command that looks names up. */
+const CONFIG_OPTION = ['--config <file>', 'a keyhole config (default: keyhole.config.{ts,mts,js,mjs,json} in the working folder, if any)'] as const;
+const PLUGIN_OPTION = ['--plugin <module>', "add a module's targets, adversaries, reporters and scenarios (repeatable)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value]] as const;
 
 /** A repeatable option's values, in order. */
 function collect(value: string, previous: string[]): string[] {

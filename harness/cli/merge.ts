@@ -13,7 +13,6 @@
  * Reports without `shard` (audits of different targets, say) are joined in the order given.
  * `--scenario` names the scenario files the audit ran, for reporters that point at their steps (github).
  */
-import { loadTarget, targetNames } from '../../targets/registry.ts';
 import type { Design } from '../../targets/types.ts';
 import { InputError } from '../errors.ts';
 import { echo } from '../printable.ts';
@@ -24,9 +23,10 @@ import { assembleReport } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
 import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../shard.ts';
 import { applyChecks, createReporters, exitStatus, loadChecks, openOutDir, pickReporters, printChecks, writeReports } from './audit.ts';
-import { loadOptions } from './catalogue.ts';
+import { registryFor, type PluginFlags } from './catalogue.ts';
+import type { Registry } from '../plugins/registry.ts';
 
-export interface MergeFlags {
+export interface MergeFlags extends PluginFlags {
   out: string;
   reporter: string;
   policy?: string;
@@ -42,9 +42,10 @@ export interface ReportFile {
 }
 
 export async function merge(files: string[], flags: MergeFlags): Promise<number> {
-  const reporterEntries = pickReporters(flags.reporter);
-  const checks = loadChecks(flags);
-  const scenarios = flags.scenario && flags.scenario.length > 0 ? loadScenarios(flags.scenario, loadOptions) : [];
+  const registry = await registryFor(flags);
+  const reporterEntries = pickReporters(flags.reporter, registry);
+  const checks = loadChecks(flags, registry);
+  const scenarios = flags.scenario && flags.scenario.length > 0 ? loadScenarios(flags.scenario, registry.loadOptions) : [];
   if (files.length > MAX_SHARDS) {
     throw new InputError({ file: '<command line>', path: '', message: `expected at most ${MAX_SHARDS} reports to merge, got ${files.length}` });
   }
@@ -60,9 +61,9 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
     }
   }
   if (problems.length > 0) throw new InputError(problems);
-  checkClaims(inputs, await designsNamedIn(inputs));
+  checkClaims(inputs, await designsNamedIn(inputs, registry), registry.targetNames());
   const report = mergeReports(inputs);
-  const outDir = openOutDir(flags.out, reporterEntries);
+  const outDir = openOutDir(flags.out, reporterEntries, registry);
   applyChecks(report, checks);
   await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
   printChecks(report, flags.quiet);
@@ -125,13 +126,13 @@ export function mergeReports(inputs: readonly ReportFile[]): Report {
  * `notClaimedFor` are checked against what each design claims in this keyhole's catalogue:
  * a report is input, and an edited one must not hide a violated claim.
  */
-export function checkClaims(inputs: readonly ReportFile[], catalogue: Readonly<Record<string, Design>>): void {
+export function checkClaims(inputs: readonly ReportFile[], catalogue: Readonly<Record<string, Design>>, known: readonly string[] = Object.keys(catalogue)): void {
   const problems: InputProblem[] = [];
   for (const { file, report } of inputs) {
     for (const [index, run] of report.runs.entries()) {
       const design = Object.hasOwn(catalogue, run.target) ? catalogue[run.target]! : undefined;
       if (!design) {
-        problems.push({ file, path: `runs[${index}].target`, message: `unknown target ${echo(run.target)}; expected one of: ${targetNames().join(', ')}` });
+        problems.push({ file, path: `runs[${index}].target`, message: `unknown target ${echo(run.target)}; expected one of: ${known.join(', ')} (a target of a config or plugin needs --config or --plugin)` });
         continue;
       }
       for (const [at, property] of run.properties.entries()) {
@@ -153,12 +154,12 @@ export function checkClaims(inputs: readonly ReportFile[], catalogue: Readonly<R
   if (problems.length > 0) throw new InputError(problems);
 }
 
-/** The built-in designs the reports name (loaded: their claims are in their modules); names that are none are left for `checkClaims` to refuse. */
-async function designsNamedIn(inputs: readonly ReportFile[]): Promise<Record<string, Design>> {
+/** The designs the reports name (loaded: their claims are in their modules); names that are none are left for `checkClaims` to refuse. */
+async function designsNamedIn(inputs: readonly ReportFile[], registry: Registry): Promise<Record<string, Design>> {
   const names = new Set(inputs.flatMap(({ report }) => report.runs.map((run) => run.target)));
   const designs: Record<string, Design> = {};
   for (const name of names) {
-    const design = loadTarget(name);
+    const design = registry.loadTarget(name);
     if (design) designs[name] = await design;
   }
   return designs;
