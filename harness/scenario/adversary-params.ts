@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 
-import { addZodIssues, describe } from '../input-file.ts';
-import type { Path } from '../input-file.ts';
+import { addZodIssues, describe } from '../input/index.ts';
+import type { Path } from '../input/index.ts';
 import { echo } from '../printable.ts';
 import { list } from './state.ts';
 import type { ScenarioState } from './state.ts';

@@ -25,8 +25,8 @@ import {
   Problems,
   readInputFile,
   unusableData,
-} from '../input-file.ts';
-import type { InputKind, LineOf, Locate, Path, Segment } from '../input-file.ts';
+} from '../input/index.ts';
+import type { InputKind, LineOf, Locate, Path, Segment } from '../input/index.ts';
 import { checkAdversaries } from './adversary-params.ts';
 import type { AdversaryParamSpec } from './adversary-params.ts';
 import { budgetProblems } from './budget.ts';
@@ -45,7 +45,7 @@ export interface LoadOptions {
 
 export const SCENARIO_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
 export const MAX_FILE_BYTES = MAX_SCENARIO_FILE_BYTES;
-// Shared with policy files (`../input-file.ts`); re-exported for the modules that import them from here.
+// Shared with policy files (`../input/index.ts`); re-exported for the modules that import them from here.
 export { formatPath, MAX_NESTING, MAX_PROBLEMS_PER_FILE };
 
 const SCENARIO_INPUT: InputKind = {

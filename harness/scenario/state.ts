@@ -4,7 +4,7 @@
  * written so far, and where the problems go. The step checkers (`steps/`) read and change it
  * step by step; `load.ts` makes one per scenario.
  */
-import type { Path, Problems } from '../input-file.ts';
+import type { Path, Problems } from '../input/index.ts';
 import type { RawScenario } from './schema.ts';
 import { deviceAddress } from './types.ts';
 import type { DeviceAddress } from './types.ts';

@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 
-import type { Path, Segment } from '../../input-file.ts';
+import type { Path, Segment } from '../../input/index.ts';
 import type { stepBodySchemas } from '../schema.ts';
 import type { ScenarioState } from '../state.ts';
 import type { Step, StepKind } from '../types.ts';

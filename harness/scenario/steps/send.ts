@@ -3,7 +3,7 @@
  * is new; a near-duplicate (`like`, `edit`) takes the text of an earlier message; the copies
  * delivered so far stay within the message budget.
  */
-import { formatPath } from '../../input-file.ts';
+import { formatPath } from '../../input/index.ts';
 import { echo } from '../../printable.ts';
 import { deliveriesProblem } from '../budget.ts';
 import { idsOf, list } from '../state.ts';
