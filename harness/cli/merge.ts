@@ -24,6 +24,7 @@ import { assembleReport } from '../runner.ts';
 import { loadScenarios } from '../scenario/load.ts';
 import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../shard.ts';
 import { applyChecks, createReporters, exitStatus, loadChecks, openOutDir, pickReporters, printChecks, writeReports } from './audit.ts';
+import { EXIT } from './exit.ts';
 import { loadOptions } from './catalogue.ts';
 
 export interface MergeFlags {
@@ -64,9 +65,9 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   const report = mergeReports(inputs);
   const outDir = openOutDir(flags.out, reporterEntries);
   applyChecks(report, checks);
-  await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
+  const reported = await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
   printChecks(report, flags.quiet);
-  return exitStatus(report);
+  return reported ? exitStatus(report) : EXIT.harness;
 }
 
 /** One report of the whole audit from the reports of its shards; `InputError` when they do not fit together. */
