@@ -16,8 +16,8 @@
  */
 import { z } from 'zod';
 
-import { addZodIssues, MAX_PROBLEMS_PER_FILE, parseInput, Problems, readInputFile, unusableData } from './input-file.ts';
-import type { InputKind, Locate, Path } from './input-file.ts';
+import { addZodIssues, MAX_PROBLEMS_PER_FILE, parseInput, Problems, readInputFile, unusableData } from './input/index.ts';
+import type { InputKind, Locate, Path } from './input/index.ts';
 import { MAX_POLICY_FILE_BYTES } from './limits.ts';
 import { PROPERTY_NAMES, VERDICTS } from './report/types.ts';
 import type { PolicyFailure, PropertyName, RunReport, Verdict } from './report/types.ts';

@@ -22,3 +22,8 @@ export const reporters: Record<string, ReporterEntry> = {
 };
 
 export { DEFAULT_REPORTERS } from './defaults.ts';
+
+/** The name `entry` is registered under; its description for a reporter registered nowhere here. */
+export function reporterName(entry: ReporterEntry): string {
+  return Object.keys(reporters).find((name) => reporters[name] === entry) ?? entry.description;
+}

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parse as parseYaml, stringify } from 'yaml';
 
 import { InputError } from '../harness/errors.ts';
-import { parseInput } from '../harness/input-file.ts';
+import { parseInput } from '../harness/input/index.ts';
 
 const KIND = { what: 'scenario', shape: 'a mapping' };
 

@@ -13,8 +13,9 @@ import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
 import { enableKeyCache } from '../key-cache.ts';
 import { defaultWorkers, discardPrestarted, threadsFor } from '../worker-pool.ts';
-import { DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import { BUILT_IN, type Registry } from '../plugins/registry.ts';
+import { describeReporterFailure, multiplexReporters, type ReporterMultiplexer } from '../../reports/multiplexer.ts';
+import { reporterName, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { builtInScenarios, pick, pickAdversaries, pickTargets, registryFor, type PluginFlags } from './catalogue.ts';
@@ -75,7 +76,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
       registry,
       onRun: (run, done, total) => {
         progress.update(done, total, run);
-        active.forEach((r) => r.onRun?.(run));
+        active.onRun(run);
       },
     });
   } finally {
@@ -92,9 +93,9 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     scenarios: scenarios.map((s) => s.name),
     adversaries: adversaries.map((a) => a.name),
   });
-  await writeReports(report, active, outDir, flags.quiet);
+  const reported = await writeReports(report, active, outDir, flags.quiet);
   printChecks(report, flags.quiet);
-  return exitStatus(report);
+  return reported ? exitStatus(report) : EXIT.harness;
 }
 
 /** 1 when a claim is violated, a run failed, a policy expectation failed or something regressed. */
@@ -170,10 +171,11 @@ export function openOutDir(out: string, entries: readonly ReporterEntry[], regis
 }
 
 /** `scenarios`: those the audit ran, so that reporters can point at the steps of the ones read from files. */
-export function createReporters(entries: readonly ReporterEntry[], outDir: string, scenarios: readonly Scenario[] = []) {
+export function createReporters(entries: readonly ReporterEntry[], outDir: string, scenarios: readonly Scenario[] = []): ReporterMultiplexer {
   const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
   const scenarioSources = sourcesOf(scenarios);
-  return entries.map((entry) => entry.create({ outDir, stdout: process.stdout, color, scenarioSources }));
+  const options = { outDir, stdout: process.stdout, color, scenarioSources };
+  return multiplexReporters(entries.map((entry) => ({ name: reporterName(entry), create: () => entry.create(options) })));
 }
 
 function sourcesOf(scenarios: readonly Scenario[]): Map<string, ScenarioSource> {
@@ -187,19 +189,17 @@ function sourcesOf(scenarios: readonly Scenario[]): Map<string, ScenarioSource> 
 /**
  * Renders every report: the terminal ones print, the file ones write into `outDir` (whose
  * report places are checked again first, so that nothing is written when one is taken),
- * then the files an earlier run left there that this run did not write are removed.
+ * then the files an earlier run left there that this run did not write are removed. A reporter
+ * that fails is named on stderr and the others still write; false when one failed.
  */
-export async function writeReports(report: Report, active: ReturnType<typeof createReporters>, outDir: OutDir | null, quiet: boolean | undefined): Promise<void> {
+export async function writeReports(report: Report, active: ReporterMultiplexer, outDir: OutDir | null, quiet: boolean | undefined): Promise<boolean> {
   outDir?.checkPlaces();
-  const written: string[] = [];
-  for (const reporter of active) {
-    const paths = await reporter.onEnd(report);
-    if (paths) written.push(...(typeof paths === 'string' ? [paths] : paths));
-  }
+  const written = await active.onEnd(report);
   const removed = outDir?.removeStale() ?? [];
-  if (quiet) return;
-  if (written.length > 0) process.stdout.write(`reports: ${printable(written.join(', '))}\n`);
-  if (removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${printable(removed.join(', '))}\n`);
+  for (const failure of active.failures) process.stderr.write(`keyhole: ${describeReporterFailure(failure)}\n`);
+  if (!quiet && written.length > 0) process.stdout.write(`reports: ${printable(written.join(', '))}\n`);
+  if (!quiet && removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${printable(removed.join(', '))}\n`);
+  return active.failures.length === 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -25,6 +25,7 @@ import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../shard.ts';
 import { applyChecks, createReporters, exitStatus, loadChecks, openOutDir, pickReporters, printChecks, writeReports } from './audit.ts';
 import { registryFor, type PluginFlags } from './catalogue.ts';
 import type { Registry } from '../plugins/registry.ts';
+import { EXIT } from './exit.ts';
 
 export interface MergeFlags extends PluginFlags {
   out: string;
@@ -65,9 +66,9 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   const report = mergeReports(inputs);
   const outDir = openOutDir(flags.out, reporterEntries, registry);
   applyChecks(report, checks);
-  await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
+  const reported = await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
   printChecks(report, flags.quiet);
-  return exitStatus(report);
+  return reported ? exitStatus(report) : EXIT.harness;
 }
 
 /** One report of the whole audit from the reports of its shards; `InputError` when they do not fit together. */

@@ -1,7 +1,8 @@
 /**
  * The crypto backends by name. Both implement the same standards byte for byte (RFC 7748,
  * RFC 8032, FIPS 180-4, RFC 2104/4231, RFC 5869, NIST SP 800-38A/38D, RFC 8439, FIPS 203);
- * see ./backend.ts for the interface and ./node.ts, ./noble.ts for the implementations.
+ * see ./backend.ts for the interface, ./checked.ts for the checks every backend shares and
+ * ./node.ts, ./noble.ts for the implementations.
  */
 
 import type { CryptoBackend, CryptoBackendName } from './backend.ts';

@@ -7,7 +7,7 @@
  * (RFC 5652 §6.3), ML-KEM-768 (FIPS 203, through @noble/post-quantum: Node 20 has none).
  *
  * Byte-identical to the `noble` backend, including which inputs fail and how: the input checks,
- * the Ed25519 public-key rule and ML-KEM come from ./noble.ts.
+ * the Ed25519 public-key rule and the failures are `./checked.ts`'s, ML-KEM is `./ml-kem.ts`.
  *
  * Speed: raw X25519/Ed25519 keys become KeyObjects through JWK (DER import costs far more), and
  * KeyObjects are cached: private keys in a WeakMap keyed by the caller's Uint8Array (checked
@@ -31,21 +31,12 @@ import {
   verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
-import { abytes, CryptoError, type CryptoBackend } from './backend.ts';
-import {
-  checkAeadCiphertext,
-  checkCbcCiphertext,
-  ed25519PublicKeyAcceptable,
-  hkdfLength,
-  isAllZero,
-  lowOrderError,
-  mlKem768Decapsulate,
-  mlKem768Encapsulate,
-  mlKem768Keygen,
-  nobleBackend,
-  optionalBytes,
-  TAG_LENGTH,
-} from './noble.ts';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+import { checkedBackend, TAG_LENGTH } from './checked.ts';
+import type { BackendPrimitives } from './checked.ts';
+import { mlKem768 } from './ml-kem.ts';
 
 type OkpCurve = 'X25519' | 'Ed25519';
 
@@ -157,49 +148,19 @@ const NODE_HKDF_MAX_INFO = 1024;
 // The backend
 // ---------------------------------------------------------------------------------------------
 
-export const nodeBackend: CryptoBackend = {
-  name: 'node',
+const nodePrimitives: BackendPrimitives = {
+  x25519PublicKey: (privateKey) => publicKeyOf('X25519', privateKey),
 
-  x25519PublicKey(privateKey) {
-    abytes(privateKey, 32, 'x25519PublicKey.privateKey');
-    return publicKeyOf('X25519', privateKey);
-  },
+  // OpenSSL refuses an all-zero result (RFC 7748 §6.1) with a derivation error.
+  x25519: (privateKey, publicKey) =>
+    plain(diffieHellman({ privateKey: privateEntry('X25519', privateKey).key, publicKey: publicKeyObject('X25519', publicKey) })),
 
-  x25519(privateKey, publicKey) {
-    abytes(privateKey, 32, 'x25519.privateKey');
-    abytes(publicKey, 32, 'x25519.publicKey');
-    let shared: Uint8Array;
-    try {
-      // OpenSSL refuses an all-zero result (RFC 7748 §6.1) with a derivation error.
-      shared = diffieHellman({
-        privateKey: privateEntry('X25519', privateKey).key,
-        publicKey: publicKeyObject('X25519', publicKey),
-      });
-    } catch {
-      throw lowOrderError();
-    }
-    if (isAllZero(shared)) throw lowOrderError();
-    return plain(shared);
-  },
-
-  ed25519PublicKey(seed) {
-    abytes(seed, 32, 'ed25519PublicKey.seed');
-    return publicKeyOf('Ed25519', seed);
-  },
-
-  ed25519Sign(seed, message) {
-    abytes(seed, 32, 'ed25519Sign.seed');
-    abytes(message, undefined, 'ed25519Sign.message');
-    return plain(nodeSign(null, message, privateEntry('Ed25519', seed).key));
-  },
+  ed25519PublicKey: (seed) => publicKeyOf('Ed25519', seed),
+  ed25519Sign: (seed, message) => plain(nodeSign(null, message, privateEntry('Ed25519', seed).key)),
 
   ed25519Verify(publicKey, message, signature) {
-    abytes(publicKey, 32, 'ed25519Verify.publicKey');
-    abytes(message, undefined, 'ed25519Verify.message');
-    abytes(signature, 64, 'ed25519Verify.signature');
     // OpenSSL checks S < L and [S]B - [k]A == R byte for byte (so R is canonical); the shared
     // key rule makes that the same verdict as noble's.
-    if (!ed25519PublicKeyAcceptable(publicKey)) return false;
     try {
       return nodeVerify(null, message, publicKeyObject('Ed25519', publicKey), signature);
     } catch {
@@ -207,122 +168,73 @@ export const nodeBackend: CryptoBackend = {
     }
   },
 
-  sha256(data) {
-    abytes(data, undefined, 'sha256.data');
-    return digest('sha256', data);
-  },
-
-  sha512(data) {
-    abytes(data, undefined, 'sha512.data');
-    return digest('sha512', data);
-  },
-
-  hmacSha256(key, data) {
-    abytes(key, undefined, 'hmacSha256.key');
-    abytes(data, undefined, 'hmacSha256.data');
-    return plain(createHmac('sha256', key).update(data).digest());
-  },
+  sha256: (data) => digest('sha256', data),
+  sha512: (data) => digest('sha512', data),
+  hmacSha256: (key, data) => plain(createHmac('sha256', key).update(data).digest()),
 
   hkdfSha256(ikm, salt, info, length) {
-    abytes(ikm, undefined, 'hkdfSha256.ikm');
-    abytes(salt, undefined, 'hkdfSha256.salt');
-    abytes(info, undefined, 'hkdfSha256.info');
-    hkdfLength(length, 'hkdfSha256.length');
-    if (info.length > NODE_HKDF_MAX_INFO) return nobleBackend.hkdfSha256(ikm, salt, info, length);
+    if (info.length > NODE_HKDF_MAX_INFO) return hkdf(sha256, ikm, salt, info, length);
     // hkdfSync returns an ArrayBuffer, not a Buffer.
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
   },
 
-  aes256GcmEncrypt(key, nonce, plaintext, aad) {
-    abytes(key, 32, 'aes256GcmEncrypt.key');
-    abytes(nonce, 12, 'aes256GcmEncrypt.nonce');
-    abytes(plaintext, undefined, 'aes256GcmEncrypt.plaintext');
-    optionalBytes(aad, 'aes256GcmEncrypt.aad');
-    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
-    if (aad !== undefined) cipher.setAAD(aad);
-    const body = cipher.update(plaintext);
-    const tail = cipher.final();
-    return concat(body, tail, cipher.getAuthTag());
-  },
-
-  aes256GcmDecrypt(key, nonce, ciphertext, aad) {
-    abytes(key, 32, 'aes256GcmDecrypt.key');
-    abytes(nonce, 12, 'aes256GcmDecrypt.nonce');
-    abytes(ciphertext, undefined, 'aes256GcmDecrypt.ciphertext');
-    optionalBytes(aad, 'aes256GcmDecrypt.aad');
-    checkAeadCiphertext(ciphertext, 'aes256GcmDecrypt');
-    const split = ciphertext.length - TAG_LENGTH;
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
-    decipher.setAuthTag(ciphertext.subarray(split));
-    if (aad !== undefined) decipher.setAAD(aad);
-    const body = decipher.update(ciphertext.subarray(0, split));
-    let tail: Uint8Array;
-    try {
-      tail = decipher.final();
-    } catch {
-      throw new CryptoError('auth-failed', 'aes256GcmDecrypt: authentication failed');
-    }
-    return tail.length === 0 ? plain(body) : concat(body, tail);
-  },
-
-  chacha20Poly1305Encrypt(key, nonce, plaintext, aad) {
-    abytes(key, 32, 'chacha20Poly1305Encrypt.key');
-    abytes(nonce, 12, 'chacha20Poly1305Encrypt.nonce');
-    abytes(plaintext, undefined, 'chacha20Poly1305Encrypt.plaintext');
-    optionalBytes(aad, 'chacha20Poly1305Encrypt.aad');
-    const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
-    if (aad !== undefined) cipher.setAAD(aad, { plaintextLength: plaintext.length });
-    const body = cipher.update(plaintext);
-    const tail = cipher.final();
-    return concat(body, tail, cipher.getAuthTag());
-  },
-
-  chacha20Poly1305Decrypt(key, nonce, ciphertext, aad) {
-    abytes(key, 32, 'chacha20Poly1305Decrypt.key');
-    abytes(nonce, 12, 'chacha20Poly1305Decrypt.nonce');
-    abytes(ciphertext, undefined, 'chacha20Poly1305Decrypt.ciphertext');
-    optionalBytes(aad, 'chacha20Poly1305Decrypt.aad');
-    checkAeadCiphertext(ciphertext, 'chacha20Poly1305Decrypt');
-    const split = ciphertext.length - TAG_LENGTH;
-    const decipher = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_LENGTH });
-    decipher.setAuthTag(ciphertext.subarray(split));
-    if (aad !== undefined) decipher.setAAD(aad, { plaintextLength: split });
-    const body = decipher.update(ciphertext.subarray(0, split));
-    let tail: Uint8Array;
-    try {
-      tail = decipher.final();
-    } catch {
-      throw new CryptoError('auth-failed', 'chacha20Poly1305Decrypt: authentication failed');
-    }
-    return tail.length === 0 ? plain(body) : concat(body, tail);
-  },
+  aes256GcmEncrypt: (key, nonce, plaintext, aad) => seal('aes-256-gcm', key, nonce, plaintext, aad),
+  aes256GcmDecrypt: (key, nonce, ciphertext, aad) => open('aes-256-gcm', key, nonce, ciphertext, aad),
+  chacha20Poly1305Encrypt: (key, nonce, plaintext, aad) => seal('chacha20-poly1305', key, nonce, plaintext, aad),
+  chacha20Poly1305Decrypt: (key, nonce, ciphertext, aad) => open('chacha20-poly1305', key, nonce, ciphertext, aad),
 
   aes256CbcEncrypt(key, iv, plaintext) {
-    abytes(key, 32, 'aes256CbcEncrypt.key');
-    abytes(iv, 16, 'aes256CbcEncrypt.iv');
-    abytes(plaintext, undefined, 'aes256CbcEncrypt.plaintext');
     const cipher = createCipheriv('aes-256-cbc', key, iv);
     const body = cipher.update(plaintext);
     return concat(body, cipher.final());
   },
 
   aes256CbcDecrypt(key, iv, ciphertext) {
-    abytes(key, 32, 'aes256CbcDecrypt.key');
-    abytes(iv, 16, 'aes256CbcDecrypt.iv');
-    abytes(ciphertext, undefined, 'aes256CbcDecrypt.ciphertext');
-    checkCbcCiphertext(ciphertext, 'aes256CbcDecrypt');
     const decipher = createDecipheriv('aes-256-cbc', key, iv);
     const body = decipher.update(ciphertext);
-    let tail: Uint8Array;
-    try {
-      tail = decipher.final();
-    } catch {
-      throw new CryptoError('bad-padding', 'aes256CbcDecrypt: invalid PKCS#7 padding');
-    }
-    return concat(body, tail);
+    return concat(body, decipher.final());
   },
 
-  mlKem768Keygen,
-  mlKem768Encapsulate,
-  mlKem768Decapsulate,
+  ...mlKem768,
 };
+
+// ---------------------------------------------------------------------------------------------
+// AEADs: ciphertext || 16-byte tag
+// ---------------------------------------------------------------------------------------------
+
+type AeadCipher = 'aes-256-gcm' | 'chacha20-poly1305';
+
+/** ChaCha20-Poly1305 in OpenSSL wants the plaintext length with the associated data. */
+function setAad(cipher: { setAAD(aad: Uint8Array, options?: { plaintextLength: number }): unknown }, algorithm: AeadCipher, aad: Uint8Array | undefined, length: number): void {
+  if (aad === undefined) return;
+  if (algorithm === 'chacha20-poly1305') cipher.setAAD(aad, { plaintextLength: length });
+  else cipher.setAAD(aad);
+}
+
+function seal(algorithm: AeadCipher, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array | undefined): Uint8Array {
+  // One call per cipher: node's types give each its own overload.
+  const cipher =
+    algorithm === 'aes-256-gcm'
+      ? createCipheriv(algorithm, key, nonce, { authTagLength: TAG_LENGTH })
+      : createCipheriv(algorithm, key, nonce, { authTagLength: TAG_LENGTH });
+  setAad(cipher, algorithm, aad, plaintext.length);
+  const body = cipher.update(plaintext);
+  const tail = cipher.final();
+  return concat(body, tail, cipher.getAuthTag());
+}
+
+/** Throws when the tag does not authenticate. */
+function open(algorithm: AeadCipher, key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array | undefined): Uint8Array {
+  const split = ciphertext.length - TAG_LENGTH;
+  const decipher =
+    algorithm === 'aes-256-gcm'
+      ? createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_LENGTH })
+      : createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_LENGTH });
+  decipher.setAuthTag(ciphertext.subarray(split));
+  setAad(decipher, algorithm, aad, split);
+  const body = decipher.update(ciphertext.subarray(0, split));
+  const tail = decipher.final();
+  return tail.length === 0 ? plain(body) : concat(body, tail);
+}
+
+export const nodeBackend = checkedBackend('node', nodePrimitives);

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { CAPABILITY_NAMES } from '../../attacks/capabilities.ts';
 import type { KeyholeConfig } from '../../core/index.ts';
 import { InputError } from '../errors.ts';
-import { addZodIssues, parseInput, Problems, readInputFile, type InputKind } from '../input-file.ts';
+import { addZodIssues, parseInput, Problems, readInputFile, type InputKind } from '../input/index.ts';
 import { COMPILED, PACKAGE_ROOT } from '../package-root.ts';
 import { printable } from '../printable.ts';
 import { METADATA_KINDS, PROPERTY_NAMES } from '../report/types.ts';

@@ -17,8 +17,8 @@ import { z } from 'zod';
 
 import { InputError } from '../errors.ts';
 import type { InputProblem } from '../errors.ts';
-import { checkJsonSize, formatPath, MAX_NESTING, readInputFile } from '../input-file.ts';
-import type { InputKind } from '../input-file.ts';
+import { checkJsonSize, formatPath, MAX_NESTING, readInputFile } from '../input/index.ts';
+import type { InputKind } from '../input/index.ts';
 import { MAX_MATRIX_RUNS, MAX_SHARDS } from '../shard.ts';
 import {
   ALERT_KINDS,

@@ -10,7 +10,7 @@
  * at each step, so the loader's checker counts them as it goes (`deliveriesProblem`).
  */
 import { MAX_SCENARIO_DELIVERIES, MAX_SCENARIO_DEVICES, MAX_SCENARIO_MESSAGES, MAX_SCENARIO_TEXT_BYTES } from '../limits.ts';
-import type { Path } from '../input-file.ts';
+import type { Path } from '../input/index.ts';
 import type { RawScenario } from './schema.ts';
 
 export interface BudgetProblem {
