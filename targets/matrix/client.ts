@@ -211,10 +211,14 @@ export class MatrixClient implements Client {
    * What a device of the homeserver's own does, which no app offers: post into any room
    * (`roomId`, as the server names rooms) to the users it names, its own user among them,
    * whatever the room's membership says. The server writes its own client's code; the
-   * library encrypts (and shares the room key) as for any send. Nothing goes to the history.
+   * library encrypts (and shares the room key) as for any send, in a Megolm session of its
+   * own for each post. Nothing goes to the history.
    */
   async postInto(roomId: string, users: readonly string[], message: OutgoingMessage): Promise<void> {
-    await this.#queue.exclusive(() => this.#post(roomId, groupOfRoom(roomId), [...new Set([this.#context.user, ...users])], message));
+    await this.#queue.exclusive(async () => {
+      await this.#olm.invalidateGroupSession(new this.#lib.RoomId(roomId));
+      await this.#post(roomId, groupOfRoom(roomId), [...new Set([this.#context.user, ...users])], message);
+    });
   }
 
   /** The room's members as the homeserver serves them (a direct room: its two users); the app shows joins and leaves. */
