@@ -12,10 +12,22 @@
  *   it `MismatchedSender`: a red shield under the defaults, a refusal in invisible crypto.
  * - `spoof-to-device`: the same room key delivered as if from Alice's phone: the Olm
  *   plaintext names its true sender, and every release refuses it.
+ *
+ * And what the envelope fuzzer found under the SDK defaults (an event accepted in another
+ * sender's name after a swap): Alice's event, served with Carol as its sender, is taken as
+ * Carol's. That is the library's answer, not the harness's: with `TrustRequirement.Untrusted`
+ * `decryptRoomEvent` returns the event under the `sender` the homeserver put on it, and only
+ * the shield tells (MismatchedSender on 18.9.0; on 14.2.0 a shield about an unsigned device).
  */
 import test from 'ava';
+import type { DeviceAddress } from '../harness/scenario/types.ts';
 import type { RunReport } from '../harness/report/types.ts';
-import { builtIn, property, run } from './helpers/audit.ts';
+import { unpack } from '../targets/shared/codec.ts';
+import { loadAllTargets } from '../targets/registry.ts';
+import { builtIn, property, run, scenarioFromYaml } from './helpers/audit.ts';
+import { setUpWorld, text } from './helpers/world.ts';
+
+const targets = await loadAllTargets();
 
 const verifiedChat = builtIn('verified-chat');
 
@@ -76,4 +88,43 @@ test('matrix-invisible: the library refuses the forged event (MismatchedSender) 
   t.deepEqual(shields(report, 'forged-1-room-key'), []);
   t.is(refusals(report, 'alice', 'MismatchedSender'), 2, 'bob.phone and bob.laptop');
   t.is(property(report, 'authentication').verdict, 'holds');
+});
+
+const swap = scenarioFromYaml(`
+name: swap
+users: { alice: [phone], bob: [phone], carol: [phone] }
+steps:
+  - send: { from: alice, to: bob }
+`);
+
+/** Alice's event to Bob, its room key delivered as sent, then the event itself with Carol as sender. */
+async function aliceEventAsCarols(target: string) {
+  const harness = await setUpWorld(targets[target]!, swap);
+  harness.holdDeliveries();
+  await harness.send('carol.phone', 'bob', 'carol-1', 'from carol');
+  for (const envelope of harness.held.splice(0)) await harness.deliver(envelope);
+  await harness.send('alice.phone', 'bob', 'alice-1', 'from alice');
+  const pending = harness.held.splice(0);
+  const kind = (body: Uint8Array) => unpack<{ kind: string }>(body, 'Matrix event').kind;
+  for (const envelope of pending.filter((e) => kind(e.body) === 'to-device')) await harness.deliver(envelope);
+  const event = pending.find((e) => kind(e.body) === 'room')!;
+  const received = await harness.deliver({ ...event, from: 'carol.phone' as DeviceAddress }).catch((error: Error) => error);
+  const notes = harness.world.ledger.notes.filter((n) => n.includes('alice-1') || n.includes('from carol:')).map((n) => n.replace(/^step -?\d+: /, ''));
+  return { received: received instanceof Error ? received.message : received && { id: received.id, from: received.from, body: text(received.body) }, notes };
+}
+
+test('the fuzzer\'s swapped sender, under the SDK defaults: the library reports the sender the homeserver names, and the shield says so', async (t) => {
+  const latest = await aliceEventAsCarols('matrix');
+  t.deepEqual(latest.received, { id: 'alice-1', from: 'carol.unknown-device', body: 'from alice' });
+  t.deepEqual(latest.notes, [`bob.phone: shield for alice-1 from carol.unknown-device: non-strict ${MISMATCHED}; strict ${MISMATCHED}`]);
+  const old = await aliceEventAsCarols('matrix@14.2.0');
+  t.deepEqual(old.received, { id: 'alice-1', from: 'carol.phone', body: 'from alice' });
+  t.deepEqual(old.notes, [`bob.phone: shield for alice-1 from carol.phone: non-strict Red UnsignedDevice "Encrypted by a device not verified by its owner."; ${SHIELD_UNVERIFIED}`]);
+});
+
+test('the same swap in invisible crypto: refused on both releases, for different reasons', async (t) => {
+  const latest = await aliceEventAsCarols('matrix-invisible');
+  t.regex(String(latest.received), /^the library could not decrypt the event: MismatchedSender/);
+  const old = await aliceEventAsCarols('matrix-invisible@14.2.0');
+  t.regex(String(old.received), /^the library could not decrypt the event: UnsignedSenderDevice/);
 });
