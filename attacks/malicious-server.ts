@@ -20,6 +20,8 @@
  *   rewritten to another user's device, as if that user had sent it. Whether the recipient
  *   takes it as from that user is what `authentication` records: a design that binds messages
  *   to the sender's identity refuses it.
+ * - `spoof-to-device`, `forged-room-key`: on Matrix only, a room key the server's own device
+ *   made, delivered in another user's name or claimed as theirs (matrix-homeserver.ts).
  * - `reorder`: the first envelope of each pair of devices arrives after the next one.
  * - `withhold-prekeys`: it hands out no one-time prekeys (the "Prekey Pogo" attack,
  *   Gegenhuber, Frenzel, Günther and Judmayer 2025, done by the server itself: X3DH §4.7 and
@@ -43,6 +45,7 @@ import { WireLog } from '../harness/provider/wire.ts';
 import { deviceAddress, splitAddress, type Addressee, type DeviceAddress, type Scenario } from '../harness/scenario/types.ts';
 import type { Client, ClientContext, ReceivedMessage } from '../targets/types.ts';
 import { allHoldings, serverHoldings } from './capture.ts';
+import { homeserverForgeries, type HomeserverTools } from './matrix-homeserver.ts';
 import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
 
 const params = z.strictObject({
@@ -470,7 +473,17 @@ class MaliciousServer implements Attack {
         const own = await this.#ghostMemberOf();
         await this.#inject(from, user, await this.#send(own, { ...message, id: `${id}-rewritten` }));
       });
+      await homeserverForgeries(this.#homeserverTools, from, user, message);
     }
+  }
+
+  /** What the Matrix-only strategies (matrix-homeserver.ts) use of this server. */
+  get #homeserverTools(): HomeserverTools {
+    return {
+      ghostMember: () => this.#ghostMemberOf(),
+      inject: (from, user, envelopes) => this.#inject(from, user, envelopes),
+      attempt: (strategy, step) => this.#attempt(strategy, step),
+    };
   }
 
   /** Hand forged envelopes to a user's real devices, as if `from` had uploaded them. */

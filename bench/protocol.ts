@@ -28,8 +28,16 @@ import { filled, type BenchCase, type GroupPlan, type PlanContext, type Timing }
 
 const targets = await loadAllTargets();
 
-/** Targets that wrap a real library with its own cryptography: measured once, crypto `own`. */
-export const LIBRARY_TARGETS: ReadonlySet<string> = new Set(['libsignal', 'mls']);
+/**
+ * Targets that wrap a real library with its own cryptography: measured once, crypto `own`.
+ * A name stands for the target at every installed version (`matrix` and `matrix@14.2.0`).
+ */
+export const LIBRARY_TARGETS: ReadonlySet<string> = new Set(['libsignal', 'mls', 'matrix', 'matrix-invisible']);
+
+/** Whether a target brings its own cryptography (at whichever version: `name@version`). */
+export function isLibraryTarget(name: string): boolean {
+  return LIBRARY_TARGETS.has(name.replace(/@[^@]+$/, ''));
+}
 
 export const OWN_CRYPTO = 'own';
 
@@ -200,7 +208,7 @@ export interface ProtocolRun {
 export function protocolRuns(context: PlanContext, designs: readonly Design[] = Object.values(targets)): ProtocolRun[] {
   const runs: ProtocolRun[] = [];
   for (const design of designs) {
-    if (LIBRARY_TARGETS.has(design.name)) {
+    if (isLibraryTarget(design.name)) {
       runs.push({ design, crypto: context.backends[0]!, cryptoLabel: OWN_CRYPTO });
       continue;
     }
@@ -276,8 +284,9 @@ export function protocolPlan(context: PlanContext, designs?: readonly Design[]):
       });
     }
   }
-  const libraries = [...LIBRARY_TARGETS].filter((name) => runs.some((r) => r.design.name === name));
-  const missing = [...LIBRARY_TARGETS].filter((name) => !libraries.includes(name) && !(designs ?? Object.values(targets)).some((d) => d.name === name));
+  const libraries = runs.filter((r) => r.cryptoLabel === OWN_CRYPTO).map((r) => r.design.name);
+  const baseName = (name: string) => name.replace(/@[^@]+$/, '');
+  const missing = [...LIBRARY_TARGETS].filter((name) => !(designs ?? Object.values(targets)).some((d) => baseName(d.name) === name));
   const notes = [
     `one op: a message encrypted by its sender and decrypted by its recipient (session setup: one session); overhead: uploaded bytes per message beyond the ${MESSAGE_BYTES}-byte body`,
     ...(libraries.length > 0 ? [`${libraries.join(', ')}: the library's own cryptography (crypto "${OWN_CRYPTO}")`] : []),

@@ -4,7 +4,7 @@
  */
 import type { Claim, ClientContext, Design } from '../types.ts';
 import { MatrixClient, type MatrixMode } from './client.ts';
-import { DEFAULT_CLAIMS, INVISIBLE_CLAIMS } from './claims.ts';
+import { DEFAULT_CLAIMS, INVISIBLE_CLAIMS, INVISIBLE_CLAIMS_BEFORE_SENDER_CHECK } from './claims.ts';
 import type { Release } from './library.ts';
 
 const DEFAULT_MODE: MatrixMode = {
@@ -34,6 +34,14 @@ function design(name: string, release: Release, mode: MatrixMode, claims: readon
 
 const NEWEST: Release = '18.9.0';
 
+/** Releases whose matrix-sdk-crypto predates the event-sender check (0.11.1, GHSA-x958-rvg6-956w). */
+const BEFORE_SENDER_CHECK: ReadonlySet<Release> = new Set(['14.2.0']);
+
+function claimsOf(release: Release, mode: MatrixMode): readonly Claim[] {
+  if (mode.name === 'default') return DEFAULT_CLAIMS;
+  return BEFORE_SENDER_CHECK.has(release) ? INVISIBLE_CLAIMS_BEFORE_SENDER_CHECK : INVISIBLE_CLAIMS;
+}
+
 function describe(release: Release, mode: MatrixMode): string {
   const settings = mode.name === 'default' ? 'SDK defaults' : 'invisible crypto: identity-based key sharing, cross-signed senders only';
   return `matrix-sdk-crypto-wasm ${release} (Olm, Megolm, vodozemac), keyhole as the homeserver; ${settings}`;
@@ -44,7 +52,7 @@ export const matrixTargets: Record<string, Design> = Object.fromEntries(
     [DEFAULT_MODE, INVISIBLE_MODE].map((mode) => {
       const base = mode.name === 'default' ? 'matrix' : 'matrix-invisible';
       const name = release === NEWEST ? base : `${base}@${release}`;
-      return [name, design(name, release, mode, mode.name === 'default' ? DEFAULT_CLAIMS : INVISIBLE_CLAIMS, describe(release, mode))];
+      return [name, design(name, release, mode, claimsOf(release, mode), describe(release, mode))];
     }),
   ),
 );

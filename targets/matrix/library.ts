@@ -67,3 +67,6 @@ function parseOrNull(text: string): ProcessedToDevice['event'] {
     return null;
   }
 }
+
+/** One device's `OlmMachine`, at whichever release. */
+export type Machine = InstanceType<Library['OlmMachine']>;
