@@ -259,9 +259,11 @@ export class Homeserver {
 
   async sendToDevice(type: string, body: Json): Promise<void> {
     const envelopes = [];
-    for (const [userId, devices] of Object.entries((body['messages'] ?? {}) as Json)) {
+    // The library serialises its recipient maps in hash order, which changes from run to run:
+    // deliver in address order, so that a run is reproducible from its seed.
+    for (const [userId, devices] of sortedEntries((body['messages'] ?? {}) as Json)) {
       const user = harnessUser(userId);
-      for (const [deviceId, content] of Object.entries(devices as Json)) {
+      for (const [deviceId, content] of sortedEntries(devices as Json)) {
         const targets = deviceId === '*' ? (await this.context.provider.fetchDevices(user)).devices : [harnessDevice(deviceId)];
         for (const device of targets) {
           envelopes.push({ to: `${user}.${device}` as DeviceAddress, body: encodeEnvelope({ kind: 'to-device', type, content: JSON.stringify(content) }) });
@@ -277,4 +279,8 @@ export class Homeserver {
     await change(doc);
     await this.context.provider.publishDeviceList(pack(doc));
   }
+}
+
+function sortedEntries(object: Json): [string, unknown][] {
+  return Object.entries(object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
