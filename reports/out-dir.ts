@@ -8,14 +8,14 @@
  * - `writeReportFile(dir, name, text)`: writes a temporary file in the folder (created
  *   afresh, never opened through an existing name) and renames it into place, so a link at
  *   the report's name is replaced, never followed, and a reader never sees half a file.
- * - `OutDir.removeStale()`, after the reports are written: removes the report files of an
- *   earlier run that this run does not write (fewer reporters), so that no report of another
+ * - `OutDir.removeStale(written)`, after the reports are written: removes the report files of
+ *   an earlier run that this run did not write (fewer reporters, or one that failed), so that no report of another
  *   run stays beside this run's as if it were one of them. Only a regular file that is one of
  *   keyhole's own (its reporter's `signature` near its start) is removed.
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readlinkSync, readSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { join, parse, resolve } from 'node:path';
+import { basename, join, parse, resolve } from 'node:path';
 
 import { InputError } from '../harness/errors.ts';
 import type { ReporterEntry } from './types.ts';
@@ -29,8 +29,12 @@ const TEMPORARY_NAME_ATTEMPTS = 100;
 export interface OutDir {
   /** Checks again, just before the first report is written, that no report's place is taken by a folder. */
   checkPlaces(): void;
-  /** Removes the report files of an earlier run that this run did not write; their paths. */
-  removeStale(): string[];
+  /**
+   * Removes the report files of an earlier run that this run did not write (`written`: the
+   * paths it did write; when `someFailed`, a chosen reporter's old file that it did not write
+   * again goes too). Their paths.
+   */
+  removeStale(written: readonly string[], someFailed?: boolean): string[];
 }
 
 /**
@@ -45,10 +49,14 @@ export function prepareOutDir(out: string, chosen: readonly ReporterEntry[], all
   const places = () => checkPlaces(out, chosen);
   places();
   checkWritable(out);
-  const stale = all.flatMap((entry) => entry.files).filter((file) => !files.includes(file.name));
+  const known = all.flatMap((entry) => entry.files);
   return {
     checkPlaces: places,
-    removeStale: () => stale.flatMap((file) => (removeIfOwn(join(out, file.name), file.signature) ? [join(out, file.name)] : [])),
+    removeStale: (written, someFailed = false) => {
+      const writtenNames = new Set(written.map((path) => basename(path)));
+      const stale = known.filter((file) => !writtenNames.has(file.name) && (someFailed || !files.includes(file.name)));
+      return stale.flatMap((file) => (removeIfOwn(join(out, file.name), file.signature) ? [join(out, file.name)] : []));
+    },
   };
 }
 

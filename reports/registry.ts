@@ -23,7 +23,7 @@ export const reporters: Record<string, ReporterEntry> = {
 
 export { DEFAULT_REPORTERS } from './defaults.ts';
 
-/** The name `entry` is registered under; its description for a reporter registered nowhere here. */
-export function reporterName(entry: ReporterEntry): string {
-  return Object.keys(reporters).find((name) => reporters[name] === entry) ?? entry.description;
+/** The name `entry` is registered under in `catalogue` (the built-ins unless given); its description for a reporter registered nowhere there. */
+export function reporterName(entry: ReporterEntry, catalogue: Readonly<Record<string, ReporterEntry>> = reporters): string {
+  return Object.keys(catalogue).find((name) => catalogue[name] === entry) ?? entry.description;
 }

@@ -14,7 +14,7 @@
  */
 import { clip } from '../harness/printable.ts';
 import { runKey } from '../harness/report/read.ts';
-import type { Report, RunReport } from '../harness/report/types.ts';
+import type { Report } from '../harness/report/types.ts';
 import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
 import { mdEscape, verdictLine } from './md-text.ts';
 

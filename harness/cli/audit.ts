@@ -64,7 +64,7 @@ export async function audit(scenarioPaths: string[], flags: AuditFlags): Promise
     process.stderr.write(`keyhole: --workers ${workers}: ${threads} thread(s) for ${specs.length} run(s) on ${availableParallelism()} core(s)\n`);
   }
   const outDir = openOutDir(flags.out, reporterEntries, registry);
-  const active = createReporters(reporterEntries, flags.out, scenarios);
+  const active = createReporters(reporterEntries, flags.out, scenarios, registry.reporters);
   const progress = createProgress(progressWanted(flags.quiet, process.stdout, process.stderr), process.stderr);
   const startedAt = new Date();
   let runs;
@@ -170,12 +170,15 @@ export function openOutDir(out: string, entries: readonly ReporterEntry[], regis
   return prepareOutDir(out, entries, Object.values(registry.reporters));
 }
 
-/** `scenarios`: those the audit ran, so that reporters can point at the steps of the ones read from files. */
-export function createReporters(entries: readonly ReporterEntry[], outDir: string, scenarios: readonly Scenario[] = []): ReporterMultiplexer {
+/**
+ * `scenarios`: those the audit ran, so that reporters can point at the steps of the ones read
+ * from files; `catalogue`: the reporters by name (the command's registry), to name one that fails.
+ */
+export function createReporters(entries: readonly ReporterEntry[], outDir: string, scenarios: readonly Scenario[] = [], catalogue?: Readonly<Record<string, ReporterEntry>>): ReporterMultiplexer {
   const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
   const scenarioSources = sourcesOf(scenarios);
   const options = { outDir, stdout: process.stdout, color, scenarioSources };
-  return multiplexReporters(entries.map((entry) => ({ name: reporterName(entry), create: () => entry.create(options) })));
+  return multiplexReporters(entries.map((entry) => ({ name: reporterName(entry, catalogue), create: () => entry.create(options) })));
 }
 
 function sourcesOf(scenarios: readonly Scenario[]): Map<string, ScenarioSource> {
@@ -195,7 +198,7 @@ function sourcesOf(scenarios: readonly Scenario[]): Map<string, ScenarioSource> 
 export async function writeReports(report: Report, active: ReporterMultiplexer, outDir: OutDir | null, quiet: boolean | undefined): Promise<boolean> {
   outDir?.checkPlaces();
   const written = await active.onEnd(report);
-  const removed = outDir?.removeStale() ?? [];
+  const removed = outDir?.removeStale(written, active.failures.length > 0) ?? [];
   for (const failure of active.failures) process.stderr.write(`keyhole: ${describeReporterFailure(failure)}\n`);
   if (!quiet && written.length > 0) process.stdout.write(`reports: ${printable(written.join(', '))}\n`);
   if (!quiet && removed.length > 0) process.stdout.write(`removed the reports of an earlier run that this run does not write: ${printable(removed.join(', '))}\n`);

@@ -66,7 +66,7 @@ export async function merge(files: string[], flags: MergeFlags): Promise<number>
   const report = mergeReports(inputs);
   const outDir = openOutDir(flags.out, reporterEntries, registry);
   applyChecks(report, checks);
-  const reported = await writeReports(report, createReporters(reporterEntries, flags.out, scenarios), outDir, flags.quiet);
+  const reported = await writeReports(report, createReporters(reporterEntries, flags.out, scenarios, registry.reporters), outDir, flags.quiet);
   printChecks(report, flags.quiet);
   return reported ? exitStatus(report) : EXIT.harness;
 }
