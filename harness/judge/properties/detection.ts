@@ -6,7 +6,7 @@
  *   Forged: a message a client accepted as from someone who did not send it (an existing
  *   message put in another sender's name, or one nobody sent).
  *   For a claim on verified conversations, only verified messages and forgeries accepted in a
- *   conversation verified by then count.
+ *   conversation verified by then (and not since shown an identity change) count.
  * - Affected users: an obtained message's sender and recipients; for a forgery, the user who
  *   accepted it and the user it claimed to come from.
  * - An alert is about the attack when it reached an affected user from the strike on (from
@@ -59,7 +59,7 @@ export function detectionFindings({
       const key = forged?.id ?? acceptance.claimedId;
       const receiver = userOf(acceptance.device);
       const claimed = userOf(acceptance.claimedFrom);
-      if (verifiedOnly && !ledger.isVerified(receiver, claimed, acceptance.step)) continue;
+      if (verifiedOnly && !ledger.isStillVerified(receiver, claimed, acceptance.step)) continue;
       const noticed = warned(warnings, [receiver, claimed], [receiver, claimed], acceptance.group, acceptance.step);
       const earlier = findings.find((f) => f.id === key);
       if (earlier) {
