@@ -10,7 +10,10 @@
  *   sender, so the conversation looks normal. Comparing safety numbers reveals it.
  * - `re-registration` (attacks/re-registration.ts): the same, in a conversation that began
  *   before the strike, as if the parties had registered again: their clients knew the old
- *   keys, so their apps can show the change. Only where the ghost device got no copy.
+ *   keys, so their apps can show the change. Only where the ghost device got no copy, and
+ *   only with no capability beside the provider's: a client that verified the peer refuses
+ *   to send after the change, and in a composite that would cost the other parts messages
+ *   they get alone (SPEC §4: a composite never recovers fewer).
  * - `ghost-device`: it adds a device of its own to every user's device listing (the
  *   provider's list, not the list the user signs); whatever a client encrypts to it, it reads.
  * - `ghost-member`: likewise a user of its own to every
@@ -164,6 +167,7 @@ class MaliciousServer implements Attack {
   /** re-registration: the conversations it applies to, and the `requester user` pairs it substituted. */
   readonly #reRegistration = new ReRegistration();
   readonly #reRegistered = new Set<string>();
+  #reRegistering = false;
   /** `from>to`: the real device `from` talks to the shadow of `to`. */
   readonly #routed = new Set<string>();
   /** Envelopes a shadow sealed for another device of the conversation, until that device's copy passes. */
@@ -186,6 +190,7 @@ class MaliciousServer implements Attack {
 
   async start(view: AdversaryView): Promise<void> {
     this.#view = view;
+    this.#reRegistering = [...view.capabilities].every((c) => c === 'read-provider' || c === 'control-provider');
     this.#hostile = this.#strikeStep === null;
     const interceptor: ProviderInterceptor = {
       fetchDevices: (requester, listing) => this.#fetchDevices(requester, listing),
@@ -200,7 +205,7 @@ class MaliciousServer implements Attack {
     if (!this.#view) await this.start(view);
     if (index === this.#strikeStep) this.#hostile = true;
     else if (this.#hostile) {
-      this.#reRegistration.decide();
+      if (this.#reRegistering) this.#reRegistration.decide();
       await this.#forge();
     }
   }
