@@ -15,7 +15,8 @@
  *   or the group; when it is a warning about who the user talks to (a changed identity, a new
  *   device, a membership change, a failed verification, an unverified sender, a suspected
  *   clone); and when the scenario's own changes do not explain it (a device its user really
- *   linked, as many membership changes of the group as it really had by then).
+ *   linked, as many membership changes of the group as it really had by then), nor a shield
+ *   it showed the same way before the strike (`unverified-sender` about the same device).
  *   `decryption-failed` and `session-reset` do not count: they tell the user a message was
  *   lost, which ordinary network trouble causes too, not that anyone joined or changed keys.
  */
@@ -47,7 +48,7 @@ export function detectionFindings({
 }: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean }): Finding[] {
   if (!adversary.active) return [];
   const from = position.strikeStep ?? -1;
-  const warnings = ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger));
+  const warnings = ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger) && !standing(a, ledger, from));
   const findings: Finding[] = [];
   for (const { truth, leaked, class: kind } of messages) {
     if (!leaked || kind === 'exposed' || (verifiedOnly && !truth.verified)) continue;
@@ -116,6 +117,16 @@ function explained(alert: Alert, ledger: Ledger): boolean {
   const real = membershipChanges(ledger, alert.about, alert.kind, alert.step);
   const shown = ledger.alerts.filter((a) => a.kind === alert.kind && a.about === alert.about && a.user === alert.user && a.device === alert.device && a.step <= alert.step);
   return shown.indexOf(alert) < real;
+}
+
+/**
+ * A shield the app showed the same way before the strike: the same warning, to the same
+ * device, about the same party (Element's red shield on every message of an unverified
+ * user). It tells the user nothing the attack changed, so it notices nothing.
+ */
+function standing(alert: Alert, ledger: Ledger, strike: number): boolean {
+  if (alert.kind !== 'unverified-sender') return false;
+  return ledger.alerts.some((a) => a.step < strike && a.kind === alert.kind && a.user === alert.user && a.device === alert.device && a.about === alert.about);
 }
 
 /** How many times the group's members grew (or shrank) by `step`, set-up excluded. */
