@@ -16,7 +16,8 @@
  *   device, a membership change, a failed verification, an unverified sender, a suspected
  *   clone); and when the scenario's own changes do not explain it (a device its user really
  *   linked, as many membership changes of the group as it really had by then), nor a shield
- *   it showed the same way before the strike (`unverified-sender` about the same device).
+ *   shown whatever the attack (`unverified-sender` about a real device of a user not
+ *   verified, or the same shield as before the strike).
  *   `decryption-failed` and `session-reset` do not count: they tell the user a message was
  *   lost, which ordinary network trouble causes too, not that anyone joined or changed keys.
  */
@@ -120,12 +121,16 @@ function explained(alert: Alert, ledger: Ledger): boolean {
 }
 
 /**
- * A shield the app showed the same way before the strike: the same warning, to the same
- * device, about the same party (Element's red shield on every message of an unverified
- * user). It tells the user nothing the attack changed, so it notices nothing.
+ * A shield the app shows whatever the attack (Element's red shield on every message of a
+ * user one has not verified): about a device its user really linked, from a user the
+ * receiver had not verified, or shown the same way, to the same device, about the same
+ * device before the strike. It tells the user nothing the attack changed. A shield about a
+ * device nobody linked, or on a verified user's messages, still counts.
  */
 function standing(alert: Alert, ledger: Ledger, strike: number): boolean {
   if (alert.kind !== 'unverified-sender') return false;
+  const real = ledger.devices.some((d) => d.address === alert.about);
+  if (real && !ledger.isVerified(alert.user, userOf(alert.about), alert.step)) return true;
   return ledger.alerts.some((a) => a.step < strike && a.kind === alert.kind && a.user === alert.user && a.device === alert.device && a.about === alert.about);
 }
 
