@@ -8,6 +8,12 @@
  *   of its own) and relays as a man in the middle: it opens each envelope with the shadow of
  *   the recipient device and seals it again to the real recipient with the shadow of the
  *   sender, so the conversation looks normal. Comparing safety numbers reveals it.
+ * - `re-registration` (attacks/re-registration.ts): the same, in a conversation that began
+ *   before the strike, as if the parties had registered again: their clients knew the old
+ *   keys, so their apps can show the change. Only where the ghost device got no copy, and
+ *   only with no capability beside the provider's: a client that verified the peer refuses
+ *   to send after the change, and in a composite that would cost the other parts messages
+ *   they get alone (SPEC §4: a composite never recovers fewer).
  * - `ghost-device`: it adds a device of its own to every user's device listing (the
  *   provider's list, not the list the user signs); whatever a client encrypts to it, it reads.
  * - `ghost-member`: likewise a user of its own to every
@@ -46,6 +52,7 @@ import { deviceAddress, splitAddress, type Addressee, type DeviceAddress, type S
 import type { Client, ClientContext, ReceivedMessage } from '../targets/types.ts';
 import { allHoldings, serverHoldings } from './capture.ts';
 import { homeserverForgeries, type HomeserverTools } from './matrix-homeserver.ts';
+import { ReRegistration } from './re-registration.ts';
 import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
 
 const params = z.strictObject({
@@ -158,8 +165,12 @@ class MaliciousServer implements Attack {
   #ghostMember: (Shadow & { address: DeviceAddress }) | null = null;
   /** `requester user` pairs that fetched the user's devices while the provider was honest. */
   readonly #contacted = new Set<string>();
-  /** `requester user` pairs whose first contact came after the strike: they get the shadow. */
+  /** `requester user` pairs whose first contact came after the strike, or whose conversation was re-registered: they get the shadow. */
   readonly #substituted = new Set<string>();
+  /** re-registration: the conversations it applies to, and the `requester user` pairs it substituted. */
+  readonly #reRegistration = new ReRegistration();
+  readonly #reRegistered = new Set<string>();
+  #reRegistering = false;
   /** `from>to`: the real device `from` talks to the shadow of `to`. */
   readonly #routed = new Set<string>();
   /** Envelopes a shadow sealed for another device of the conversation, until that device's copy passes. */
@@ -182,6 +193,7 @@ class MaliciousServer implements Attack {
 
   async start(view: AdversaryView): Promise<void> {
     this.#view = view;
+    this.#reRegistering = [...view.capabilities].every((c) => c === 'read-provider' || c === 'control-provider');
     this.#hostile = this.#strikeStep === null;
     const interceptor: ProviderInterceptor = {
       fetchDevices: (requester, listing) => this.#fetchDevices(requester, listing),
@@ -195,7 +207,10 @@ class MaliciousServer implements Attack {
   async afterStep(index: number, view: AdversaryView): Promise<void> {
     if (!this.#view) await this.start(view);
     if (index === this.#strikeStep) this.#hostile = true;
-    else if (this.#hostile) await this.#forge();
+    else if (this.#hostile) {
+      if (this.#reRegistering) this.#reRegistration.decide();
+      await this.#forge();
+    }
   }
 
   async conclude(view: AdversaryView): Promise<Iterable<Holding>> {
@@ -273,6 +288,7 @@ class MaliciousServer implements Attack {
     if (this.#injecting || !this.#hostile) return [envelope];
     const ghost = this.#ghosts.get(userOf(envelope.to));
     if (ghost && ghost.address === envelope.to) {
+      this.#reRegistration.reachedGhost(userOf(envelope.from), userOf(envelope.to));
       await this.#open(ghost.client, envelope, 'ghost-device');
       return [];
     }
@@ -280,7 +296,10 @@ class MaliciousServer implements Attack {
       await this.#open(this.#ghostMember.client, envelope, 'ghost-member');
       return [];
     }
-    if (userOf(envelope.from) !== userOf(envelope.to)) this.#talking.add(`${envelope.from} ${userOf(envelope.to)}`);
+    if (userOf(envelope.from) !== userOf(envelope.to)) {
+      this.#talking.add(`${envelope.from} ${userOf(envelope.to)}`);
+      this.#reRegistration.spoke(userOf(envelope.from), userOf(envelope.to));
+    }
     let delivered = envelope;
     // Routed through the shadows: the sender got the recipient user's shadow at first contact
     // (whatever keys of it the design then used), or the recipient answers a relayed message.
@@ -330,13 +349,18 @@ class MaliciousServer implements Attack {
 
   /**
    * A real device looks up another user (its device list or a bundle): whether it gets that
-   * user's shadow. Only at first contact: a device that looked the user up while the
-   * provider was honest has the real keys already, and a switch would show.
+   * user's shadow. At first contact; and where the conversation was re-registered, though a
+   * device that looked the user up while the provider was honest has the real keys already,
+   * and the switch shows.
    */
   #contact(requester: DeviceAddress, user: string): boolean {
     if (userOf(requester) === user) return false;
     const pair = `${requester} ${user}`;
     if (this.#hostile && !this.#contacted.has(pair)) this.#substituted.add(pair);
+    if (this.#hostile && !this.#substituted.has(pair) && this.#reRegistration.covers(userOf(requester), user)) {
+      this.#substituted.add(pair);
+      this.#reRegistered.add(pair);
+    }
     this.#contacted.add(pair);
     return this.#substituted.has(pair);
   }
@@ -345,7 +369,9 @@ class MaliciousServer implements Attack {
   async #relay(envelope: Envelope): Promise<Envelope | null> {
     const to = this.#shadowDevice(envelope.to);
     if (!to) return null;
-    const received = await this.#open(to.client, envelope, 'key-substitution');
+    const pair = (from: DeviceAddress, to: DeviceAddress) => `${from} ${userOf(to)}`;
+    const reRegistered = this.#reRegistered.has(pair(envelope.from, envelope.to)) || this.#reRegistered.has(pair(envelope.to, envelope.from));
+    const received = await this.#open(to.client, envelope, reRegistered ? 're-registration' : 'key-substitution');
     if (!received) return null;
     await this.#shadowUser(userOf(envelope.from));
     const from = this.#shadowDevice(envelope.from);

@@ -120,6 +120,21 @@ export class Ledger {
     const entry = this.verifications.get(pairKey(a, b));
     return entry !== undefined && entry.matched && entry.step < step;
   }
+
+  /**
+   * Whether a message `a` accepted as from `b` at `step` came in a conversation still verified
+   * for `a`: compared before, and no identity change of one shown to the other since. An app
+   * that shows a changed identity clears the contact's verified mark, and shows the messages
+   * that key sends after the notice (Signal, "Verified safety number updates": received
+   * messages are displayed at once, with the safety number change warning).
+   */
+  isStillVerified(a: string, b: string, step: number): boolean {
+    if (!this.isVerified(a, b, step)) return false;
+    const since = this.verifications.get(pairKey(a, b))!.step;
+    return !this.alerts.some(
+      (alert) => alert.kind === 'identity-changed' && alert.step >= since && alert.step <= step && ((alert.user === a && alert.about === b) || (alert.user === b && alert.about === a)),
+    );
+  }
 }
 
 export function pairKey(a: string, b: string): string {

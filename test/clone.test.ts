@@ -66,3 +66,13 @@ test('the clone runs on every design', async (t) => {
     t.true(message(report, 'ack').leaked, `${target}: the image holds the stored history`);
   }
 });
+
+test("matrix-invisible: the red shield the app showed on Bob's phone before the seizure is no notice of the clone: after-1, after-3, after-5 read unnoticed", async (t) => {
+  const report = await run('matrix-invisible', stolenPhone, 'clone');
+  t.deepEqual(ids(report, (m) => m.leaked && m.class !== 'exposed'), ['after-1', 'after-3', 'after-5']);
+  const seizure = stolenPhone.marks['seizure']!;
+  // Element's shield for an unverified user, on every message from the first one on.
+  t.true(report.alerts.some((a) => a.kind === 'unverified-sender' && a.user === 'alice' && a.about === 'bob.phone' && a.step < seizure));
+  for (const id of ['after-1', 'after-3', 'after-5']) t.is(message(report, id).noticed, false, id);
+  t.is(property(report, 'detection').verdict, 'violated');
+});

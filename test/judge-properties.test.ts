@@ -266,6 +266,20 @@ test('a forgery in an unverified conversation violates authentication but not a 
   t.notRegex(verified.detail, /within the claim/, 'every finding lies within the claim: said once');
 });
 
+test('a forgery accepted after the app showed the peer\'s identity changed is outside a verified-only claim: the notice cleared the verification', (t) => {
+  const ledger = chat(['alice']);
+  ledger.verifications.set(pairKey('bob', 'carol'), { step: 0, matched: true });
+  ledger.alerts.push({ step: 2, user: 'bob', device: 'phone', kind: 'identity-changed', about: 'carol' });
+  accept(ledger, 'bob.phone', 'm0', 'carol.phone' as DeviceAddress, 2, 'forged');
+  const claims: Claim[] = [{ property: 'authentication', adversaries: ['server'], scope: 'verified' }];
+  const afterNotice = verdict(ledger, 'authentication', { claims });
+  t.like(afterNotice, { verdict: 'violated', claimed: true, notClaimedFor: 'unverified messages' });
+  t.false(isClaimViolation(afterNotice));
+  // The same notice about someone else leaves the chat with Carol verified.
+  ledger.alerts[0] = { ...ledger.alerts[0]!, about: 'dave' };
+  t.true(isClaimViolation(verdict(ledger, 'authentication', { claims })));
+});
+
 // --- replay --------------------------------------------------------------------------
 
 test('replay holds when each envelope is accepted once', (t) => {

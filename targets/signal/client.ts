@@ -596,6 +596,11 @@ export class SignalClient extends PairwiseClient {
       if (!sameIdentity(header.identity, identityPublic(this.#requireIdentity()))) {
         throw new SignalError('untrusted-identity', `${from} does not hold this user's identity`);
       }
+      // A device of this account it has not seen yet (a newly linked one syncing): the app
+      // reads its own signed list again, and shows the new device (devicesOf).
+      if (!(this.#verifiedLists.get(sender)?.devices.includes(from) ?? false) && !(await this.devicesOf(sender)).includes(from)) {
+        throw new SignalError('unknown-device', `${from} is not on this user's signed device list`);
+      }
     } else {
       const devices = await this.devicesOf(sender);
       if (!devices.includes(from)) throw new SignalError('unknown-device', `${from} is not on ${sender}'s signed device list`);

@@ -1,7 +1,8 @@
 /**
  * Authentication (SPEC §5): every message a client accepted as from X was sent by X. Judged
  * on what clients accepted (the harness records each acceptance) against ground truth; for a
- * verified-only claim, only acceptances in conversations verified at that time count.
+ * verified-only claim, only acceptances in conversations verified at that time count (and
+ * not since shown an identity change, which clears the verified mark: `isStillVerified`).
  */
 import type { Acceptance, Ledger } from '../../ledger.ts';
 import { splitAddress } from '../../scenario/types.ts';
@@ -13,7 +14,7 @@ export const authentication: PropertyEvaluator = ({ ledger, acceptances, verifie
   for (const acceptance of acceptances) {
     const receiver = splitAddress(acceptance.device).user;
     const claimedUser = splitAddress(acceptance.claimedFrom).user;
-    if (verifiedOnly && !ledger.isVerified(receiver, claimedUser, acceptance.step)) continue;
+    if (verifiedOnly && !ledger.isStillVerified(receiver, claimedUser, acceptance.step)) continue;
     // A message of its own accepted as from a user the scenario does not have (the provider's
     // own user, named as itself) claims nobody's identity: contact from a stranger, not a
     // forgery. A scenario message put in a stranger's name is still misattributed.

@@ -6,7 +6,7 @@
  *   Forged: a message a client accepted as from someone who did not send it (an existing
  *   message put in another sender's name, or one nobody sent).
  *   For a claim on verified conversations, only verified messages and forgeries accepted in a
- *   conversation verified by then count.
+ *   conversation verified by then (and not since shown an identity change) count.
  * - Affected users: an obtained message's sender and recipients; for a forgery, the user who
  *   accepted it and the user it claimed to come from.
  * - An alert is about the attack when it reached an affected user from the strike on (from
@@ -15,7 +15,9 @@
  *   or the group; when it is a warning about who the user talks to (a changed identity, a new
  *   device, a membership change, a failed verification, an unverified sender, a suspected
  *   clone); and when the scenario's own changes do not explain it (a device its user really
- *   linked, as many membership changes of the group as it really had by then).
+ *   linked, as many membership changes of the group as it really had by then), nor a shield
+ *   shown whatever the attack (`unverified-sender` about a real device of a user not
+ *   verified, or the same shield as before the strike).
  *   `decryption-failed` and `session-reset` do not count: they tell the user a message was
  *   lost, which ordinary network trouble causes too, not that anyone joined or changed keys.
  */
@@ -47,7 +49,7 @@ export function detectionFindings({
 }: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean }): Finding[] {
   if (!adversary.active) return [];
   const from = position.strikeStep ?? -1;
-  const warnings = ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger));
+  const warnings = ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger) && !standing(a, ledger, from));
   const findings: Finding[] = [];
   for (const { truth, leaked, class: kind } of messages) {
     if (!leaked || kind === 'exposed' || (verifiedOnly && !truth.verified)) continue;
@@ -59,7 +61,7 @@ export function detectionFindings({
       const key = forged?.id ?? acceptance.claimedId;
       const receiver = userOf(acceptance.device);
       const claimed = userOf(acceptance.claimedFrom);
-      if (verifiedOnly && !ledger.isVerified(receiver, claimed, acceptance.step)) continue;
+      if (verifiedOnly && !ledger.isStillVerified(receiver, claimed, acceptance.step)) continue;
       const noticed = warned(warnings, [receiver, claimed], [receiver, claimed], acceptance.group, acceptance.step);
       const earlier = findings.find((f) => f.id === key);
       if (earlier) {
@@ -116,6 +118,20 @@ function explained(alert: Alert, ledger: Ledger): boolean {
   const real = membershipChanges(ledger, alert.about, alert.kind, alert.step);
   const shown = ledger.alerts.filter((a) => a.kind === alert.kind && a.about === alert.about && a.user === alert.user && a.device === alert.device && a.step <= alert.step);
   return shown.indexOf(alert) < real;
+}
+
+/**
+ * A shield the app shows whatever the attack (Element's red shield on every message of a
+ * user one has not verified): about a device its user really linked, from a user the
+ * receiver had not verified, or shown the same way, to the same device, about the same
+ * device before the strike. It tells the user nothing the attack changed. A shield about a
+ * device nobody linked, or on a verified user's messages, still counts.
+ */
+function standing(alert: Alert, ledger: Ledger, strike: number): boolean {
+  if (alert.kind !== 'unverified-sender') return false;
+  const real = ledger.devices.some((d) => d.address === alert.about);
+  if (real && !ledger.isVerified(alert.user, userOf(alert.about), alert.step)) return true;
+  return ledger.alerts.some((a) => a.step < strike && a.kind === alert.kind && a.user === alert.user && a.device === alert.device && a.about === alert.about);
 }
 
 /** How many times the group's members grew (or shrank) by `step`, set-up excluded. */
