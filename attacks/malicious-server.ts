@@ -586,5 +586,7 @@ export const maliciousServer: Adversary<Params> = {
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: true,
   capabilities: ['read-provider', 'control-provider'],
+  // A verified client stops sending after a re-registration: the other parts would lose them.
+  forgoneInComposite: ['re-registration'],
   prepare: ({ scenario, params: given }) => new MaliciousServer(scenario, given),
 };

@@ -129,6 +129,11 @@ export interface Adversary<Params = unknown> {
   active: boolean;
   /** What it can see, hold and do; its view grants these and nothing else. */
   capabilities: readonly Capability[];
+  /**
+   * The ways in (`via`) it forgoes as a part of a composite, because they would cost the other
+   * parts what they get alone; the composite's report names what it left for that reason.
+   */
+  forgoneInComposite?: readonly string[];
   /** A composite's parts (`a+b`), each run with its own parameters; its `params` are theirs, by part name. */
   parts?: readonly Adversary<any>[];
   prepare(setup: AttackSetup<Params>): Attack;

@@ -94,7 +94,9 @@ export async function executeRun(
 /**
  * The monotonicity self-check (SPEC §4): a composite holds every capability of each part, so
  * it recovers at least what each part recovers alone with the same seed. A run where it does
- * not is a defect of the harness (an attack that uses a capability badly), never a finding.
+ * not is a defect of the harness (an attack that uses a capability badly), never a finding;
+ * except what a part obtains through a way in it declares it forgoes in a composite
+ * (`forgoneInComposite`), which the composite's notes name.
  */
 async function checkMonotonicity(composite: RunReport, spec: RunSpec, seed: number, crypto: CryptoBackend, timeLimitMs: number): Promise<void> {
   const recovered = new Set(composite.messages.filter((m) => m.leaked).map((m) => m.id));
@@ -106,7 +108,17 @@ async function checkMonotonicity(composite: RunReport, spec: RunSpec, seed: numb
       (composite.notes ??= []).push(`not checked to recover at least what ${part.name} recovers alone (SPEC §4): ${why}`);
       continue;
     }
-    const missed = alone.messages.filter((m) => m.leaked && !recovered.has(m.id)).map((m) => m.id);
+    const lost = alone.messages.filter((m) => m.leaked && !recovered.has(m.id));
+    // What the part reads alone through a way in it forgoes in a composite is named, not hidden.
+    const forgone = new Set(part.forgoneInComposite ?? []);
+    const left = lost.filter((m) => m.via !== null && forgone.has(m.via));
+    if (left.length > 0) {
+      (composite.notes ??= []).push(
+        `${part.name} alone also obtains ${left.map((m) => m.id).join(', ')} (via ${[...new Set(left.map((m) => m.via))].join(', ')}), ` +
+          `a way in it does not take in a composite, where it would stop the other parts' messages`,
+      );
+    }
+    const missed = lost.filter((m) => !left.includes(m)).map((m) => m.id);
     if (missed.length > 0) {
       throw new HarnessDefect(
         `${spec.adversary.name} recovered fewer messages than its part ${part.name} alone ` +

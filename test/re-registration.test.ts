@@ -82,3 +82,39 @@ test('ghost: the ghost device gets into the early conversation, so the provider 
   t.deepEqual(shown(report, 'new-device'), []);
   t.is(property(report, 'detection').verdict, 'violated');
 });
+
+test('malicious-server+stolen-device forgoes re-registration, and its report names what malicious-server alone reads through it (SPEC §4)', async (t) => {
+  // Bob's phone is seized before the provider turns; the provider alone would re-register the
+  // conversation and read answer and again. In the composite it does not, as a verified client
+  // would stop sending and cost the seized image its later messages: the run is not a harness
+  // failure, and its notes say what was left.
+  const scenario = scenarioFromYaml(`
+name: seized-then-turned
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: early }
+  - mark: seizure
+  - send: { from: bob, to: alice, id: b1 }
+  - send: { from: alice, to: bob, id: a1 }
+  - send: { from: bob, to: alice, id: b2 }
+  - send: { from: alice, to: bob, id: a2 }
+  - mark: turns
+  - send: { from: alice, to: bob, id: later }
+  - send: { from: bob, to: alice, id: answer }
+  - send: { from: alice, to: bob, id: again }
+adversaries:
+  malicious-server: { at: turns }
+  stolen-device: { device: bob.phone, at: seizure }
+`);
+  const alone = await run('signal', scenario, 'malicious-server');
+  t.deepEqual(leaked(alone), ['answer:re-registration', 'again:re-registration']);
+  const composite = await run('signal', scenario, 'malicious-server+stolen-device');
+  t.is(composite.status, 'ok', composite.error ?? '');
+  t.false(leaked(composite).some((entry) => entry.endsWith(':re-registration')));
+  t.true(
+    (composite.notes ?? []).includes(
+      "malicious-server alone also obtains answer, again (via re-registration), a way in it does not take in a composite, where it would stop the other parts' messages",
+    ),
+    (composite.notes ?? []).join('\n'),
+  );
+});
