@@ -83,13 +83,20 @@ async function timed(net: BenchNetwork, run: () => Promise<void>): Promise<{ ms:
   return { ms: performance.now() - started, bytes: net.uploaded };
 }
 
-export async function groupSizeCurve(options: { crypto: CryptoBackend; quick: boolean; progress?: (line: string) => void }): Promise<GroupSizeCurve> {
+export async function groupSizeCurve(options: {
+  crypto: CryptoBackend;
+  quick: boolean;
+  progress?: (line: string) => void;
+  /** Other sizes or designs than the mode's (tests). */
+  sizes?: readonly number[];
+  targets?: readonly string[];
+}): Promise<GroupSizeCurve> {
   const mode = options.quick ? 'quick' : 'full';
-  const sizes = GROUP_SIZES[mode];
+  const sizes = options.sizes ?? GROUP_SIZES[mode];
   const points: GroupSizePoint[] = [];
   const skipped: GroupSizeCurve['skipped'] = [];
   const body = filled(MESSAGE_BYTES, 5);
-  for (const name of GROUP_TARGETS) {
+  for (const name of options.targets ?? GROUP_TARGETS) {
     const loading = loadTarget(name);
     if (!loading) continue;
     const design = await loading;
