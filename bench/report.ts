@@ -189,7 +189,7 @@ export function renderTerminal(run: BenchRun): string {
   }
   if (run.groupSizes) {
     const { table, notes } = groupSizeLines(run.groupSizes);
-    const t = new Table({ head: ['design', 'members', 'operation', 'time', 'per member', 'uploaded', 'per member'], style: { head: [], border: [] }, colAligns: ['left', 'right', 'left', 'right', 'right', 'right', 'right'] });
+    const t = new Table({ head: ['design', 'members', 'operation', 'time', 'per member', 'uploaded', 'per member'], style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, colAligns: ['left', 'right', 'left', 'right', 'right', 'right', 'right'] });
     for (const line of table.slice(2)) t.push(line.slice(2, -2).split(' | '));
     out.push(GROUP_SIZE_TASK, t.toString(), ...notes.map((n) => `  note: ${n}`), '');
   }

@@ -158,7 +158,7 @@ export async function bench(flags: BenchFlags): Promise<number> {
   });
   if (tty) process.stderr.write('\r\x1b[K');
 
-  if (run.results.length === 0 && run.failed.length === 0 && run.findings.length === 0) {
+  if (run.results.length === 0 && run.failed.length === 0 && run.findings.length === 0 && !run.groupSizes) {
     throw new InputError({ file: COMMAND_LINE, path: '--filter', message: `no benchmark task matches ${String(filter)}` });
   }
   process.stdout.write(renderTerminal(run));
