@@ -176,3 +176,21 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1e3) return `${(bytes / 1e3).toPrecision(3)} kB`;
   return `${Math.round(bytes)} B`;
 }
+
+/** The goal of the curve: at least three designs measured up to 1024 members. */
+export const GROUP_SIZE_FINDING = 'group-size curve: designs measured up to 1024 members';
+
+export function groupSizeFinding(curve: GroupSizeCurve, quick: boolean): { name: string; value: number; goal: string; met: boolean | null; detail: string; unit: string } {
+  const largest = new Map<string, number>();
+  for (const p of curve.points) largest.set(p.target, Math.max(largest.get(p.target) ?? 0, p.members));
+  const reached = [...largest].filter(([, m]) => m >= 1024).length;
+  const detail = [...largest].map(([t, m]) => `${t} up to ${m}`).join(', ');
+  return {
+    name: GROUP_SIZE_FINDING,
+    value: reached,
+    unit: 'designs',
+    goal: '>= 3 designs',
+    met: quick ? null : reached >= 3,
+    detail: quick ? `quick run (sizes ${curve.sizes.join(', ')}): ${detail}` : detail,
+  };
+}

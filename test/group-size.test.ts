@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { crossovers, groupSizeSvg, type GroupSizePoint } from '../bench/group-size-chart.ts';
+import { crossovers, groupSizeFinding, groupSizeSvg, type GroupSizePoint } from '../bench/group-size-chart.ts';
 import { groupSizeCurve } from '../bench/group-size.ts';
 import { benchDocument, chartFileName, renderMarkdown } from '../bench/report.ts';
 import { benchDocumentSchema } from '../bench/schema.ts';
@@ -61,4 +61,11 @@ test('the chart is well-formed SVG with a line per design in each of its six pan
   const parsed = new XMLParser({ ignoreAttributes: false }).parse(svg) as { svg: { polyline: unknown[]; text: unknown[] } };
   t.is(parsed.svg.polyline.length, 12);
   t.true(svg.includes('caption &lt;&amp;&gt;'));
+});
+
+test('the curve finding counts the designs measured up to 1024 members, and judges only full runs', (t) => {
+  const points = [point('signal', 1024, 1), point('libsignal', 1024, 1), point('mls', 128, 1)];
+  const full = groupSizeFinding({ sizes: [2, 1024], points, skipped: [], crossovers: [] }, false);
+  t.like(full, { value: 2, met: false, detail: 'signal up to 1024, libsignal up to 1024, mls up to 128' });
+  t.is(groupSizeFinding({ sizes: [2, 8, 32], points: [point('mls', 32, 1)], skipped: [], crossovers: [] }, true).met, null);
 });

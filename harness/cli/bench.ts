@@ -10,7 +10,7 @@ import { auditFigures, selectedAuditFindings } from '../../bench/audit.ts';
 import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type GroupName, type GroupPlan, type PlanContext, runPlan } from '../../bench/core.ts';
 import { dhPlan } from '../../bench/dh.ts';
 import { GROUP_SIZE_TASK, groupSizeCurve } from '../../bench/group-size.ts';
-import { groupSizeSvg, type GroupSizeCurve } from '../../bench/group-size-chart.ts';
+import { groupSizeFinding, groupSizeSvg, type GroupSizeCurve } from '../../bench/group-size-chart.ts';
 import { hotPath, SIDE_BY_SIDE, type Finding, type SideBySidePlan } from '../../bench/hot-path.ts';
 import { kdfPlan } from '../../bench/kdf.ts';
 import { opensslLimitRows } from '../../bench/openssl-limit.ts';
@@ -126,6 +126,7 @@ export async function runBench(options: {
   let groupSizes: GroupSizeCurve | undefined;
   if (options.plans === undefined && (options.filter === null || options.filter.test(GROUP_SIZE_TASK))) {
     groupSizes = await groupSizeCurve({ crypto: options.backends[0]!, quick: options.quick, progress: options.progress });
+    findings.push(groupSizeFinding(groupSizes, options.quick));
   }
   if (selectedAuditFindings(options.filter).length > 0) {
     findings.push(...(await auditFigures({ backends: options.backends, quick: options.quick, filter: options.filter, progress: options.progress })));
