@@ -3,7 +3,7 @@
  * different kind. `signal` and `libsignal` use sender keys (a key per sender, distributed
  * pairwise to every member, and distributed again to everyone after a removal); `mls` is
  * RFC 9420 (a ratchet tree: a Commit's update path is logarithmic in the group, RFC 9420
- * §7.4, though every copy of a Commit and every Welcome still goes to each member).
+ * §7, though every copy of a Commit and every Welcome still goes to each member).
  *
  * For each design, one network of registered users; for each size, a group of that many
  * members created by the admin (untimed), one message to the group (untimed: it pays the
