@@ -11,6 +11,7 @@ import Table from 'cli-table3';
 import type { BenchFailure, BenchResult, GroupName } from './core.ts';
 import { GROUPS } from './core.ts';
 import { formatFinding, type Finding } from './hot-path.ts';
+import { GROUP_SIZE_TASK, groupSizeMarkdown, type GroupSizeCurve } from './group-size-chart.ts';
 import { BENCH_SCHEMA, type BenchDocument } from './schema.ts';
 
 export interface BenchRun {
@@ -18,6 +19,8 @@ export interface BenchRun {
   failed: BenchFailure[];
   findings: Finding[];
   notes: Partial<Record<GroupName, string[]>>;
+  /** The group-size curve, when it was measured. */
+  groupSizes?: GroupSizeCurve;
 }
 
 export function machine(): BenchDocument['machine'] {
@@ -29,7 +32,35 @@ export function machine(): BenchDocument['machine'] {
 }
 
 export function benchDocument(run: BenchRun): BenchDocument {
-  return { schema: BENCH_SCHEMA, machine: machine(), results: run.results, failed: run.failed, findings: run.findings };
+  return {
+    schema: BENCH_SCHEMA,
+    machine: machine(),
+    results: run.results,
+    failed: run.failed,
+    findings: run.findings,
+    ...(run.groupSizes ? { groupSizes: { ...run.groupSizes, sizes: [...run.groupSizes.sizes] } } : {}),
+  };
+}
+
+/** The machine in words, for a chart's caption. */
+export function machineCaption(): string {
+  const m = machine();
+  return `keyhole bench on ${m.cpu}, ${m.cores} cores, Node ${m.node}`;
+}
+
+/** The file the group-size chart is written to beside a Markdown file of that name. */
+export function chartFileName(markdownName: string): string {
+  return `${markdownName.replace(/\.(md|markdown)$/i, '')}-group-size.svg`;
+}
+
+/** The group-size curve's lines: what was measured, where the curves cross, what was skipped. */
+function groupSizeLines(curve: GroupSizeCurve): { table: string[]; notes: string[] } {
+  const notes = [
+    'time: from the admin\'s call until every member has processed what it sent (one process); uploaded: bytes the admin\'s device uploaded; per member: divided by the group size',
+    ...curve.crossovers.map((c) => `crossover: ${c}`),
+    ...curve.skipped.map((s) => `not measured: ${s.target} at ${s.members} members: ${s.reason}`),
+  ];
+  return { table: groupSizeMarkdown(curve), notes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,6 +187,12 @@ export function renderTerminal(run: BenchRun): string {
     for (const note of run.notes[table.group] ?? []) out.push(`  note: ${note}`);
     out.push('');
   }
+  if (run.groupSizes) {
+    const { table, notes } = groupSizeLines(run.groupSizes);
+    const t = new Table({ head: ['design', 'members', 'operation', 'time', 'per member', 'uploaded', 'per member'], style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, colAligns: ['left', 'right', 'left', 'right', 'right', 'right', 'right'] });
+    for (const line of table.slice(2)) t.push(line.slice(2, -2).split(' | '));
+    out.push(GROUP_SIZE_TASK, t.toString(), ...notes.map((n) => `  note: ${n}`), '');
+  }
   out.push(...footer(run));
   return `${out.join('\n')}\n`;
 }
@@ -168,7 +205,8 @@ function mdEscape(cell: string): string {
   return cell.replace(/\|/g, '\\|');
 }
 
-export function renderMarkdown(run: BenchRun): string {
+/** `chart`: the file name of the group-size chart beside the Markdown, shown in it. */
+export function renderMarkdown(run: BenchRun, chart?: string): string {
   const m = machine();
   const out: string[] = [`Measured on ${m.cpu}, ${m.cores} cores, Node ${m.node}; ops/s from the median time per op; "vs fastest": times slower than the fastest row of the same task.`, ''];
   for (const table of groupTables(run)) {
@@ -179,6 +217,12 @@ export function renderMarkdown(run: BenchRun): string {
     }
     for (const note of run.notes[table.group] ?? []) out.push('', `_${note}_`);
     out.push('');
+  }
+  if (run.groupSizes) {
+    const { table, notes } = groupSizeLines(run.groupSizes);
+    out.push(`**${GROUP_SIZE_TASK}**`, '');
+    if (chart) out.push(`![the group-size curve: time and uploaded bytes against members, per design](${chart})`, '');
+    out.push(...table, '', ...notes.map((n) => `- ${mdEscape(n)}`), '');
   }
   // Headings of the footer in bold, its lines as a list.
   for (const line of footer(run)) {

@@ -4,7 +4,8 @@
  *
  * Beyond SPEC §8's `schema`, `machine` and `results`, two top-level lists: `failed` (rows whose
  * cross-validation or run failed: they have no figures, so they cannot be results) and
- * `findings` (the hot-path ratios). Both are always present, possibly empty.
+ * `findings` (the hot-path ratios). Both are always present, possibly empty. `groupSizes`, when
+ * the run measured it: the group-size curve (bench/group-size.ts).
  */
 import { z } from 'zod';
 import { GROUPS } from './core.ts';
@@ -44,6 +45,24 @@ export const findingSchema = z.strictObject({
   detail: z.string(),
 });
 
+const groupSizePointSchema = z.strictObject({
+  target: z.string().min(1),
+  crypto: z.string().min(1),
+  members: z.number().int().positive(),
+  operation: z.enum(['message', 'add', 'remove']),
+  ms: z.number().nonnegative().finite(),
+  uploadedBytes: z.number().nonnegative().finite(),
+  msPerMember: z.number().nonnegative().finite(),
+  bytesPerMember: z.number().nonnegative().finite(),
+});
+
+export const groupSizesSchema = z.strictObject({
+  sizes: z.array(z.number().int().positive()),
+  points: z.array(groupSizePointSchema),
+  skipped: z.array(z.strictObject({ target: z.string().min(1), members: z.number().int().positive(), reason: z.string().min(1) })),
+  crossovers: z.array(z.string()),
+});
+
 export const benchDocumentSchema = z.strictObject({
   schema: z.literal(BENCH_SCHEMA),
   machine: z.strictObject({
@@ -54,6 +73,7 @@ export const benchDocumentSchema = z.strictObject({
   results: z.array(benchResultSchema),
   failed: z.array(benchFailureSchema),
   findings: z.array(findingSchema),
+  groupSizes: groupSizesSchema.optional(),
 });
 
 export type BenchDocument = z.infer<typeof benchDocumentSchema>;

@@ -9,13 +9,15 @@ import { aeadPlan } from '../../bench/aead.ts';
 import { auditFigures, selectedAuditFindings } from '../../bench/audit.ts';
 import { TIMING, type BenchCase, type BenchFailure, type BenchResult, type GroupName, type GroupPlan, type PlanContext, runPlan } from '../../bench/core.ts';
 import { dhPlan } from '../../bench/dh.ts';
+import { GROUP_SIZE_TASK, groupSizeCurve } from '../../bench/group-size.ts';
+import { groupSizeFinding, groupSizeSvg, type GroupSizeCurve } from '../../bench/group-size-chart.ts';
 import { hotPath, SIDE_BY_SIDE, type Finding, type SideBySidePlan } from '../../bench/hot-path.ts';
 import { kdfPlan } from '../../bench/kdf.ts';
 import { opensslLimitRows } from '../../bench/openssl-limit.ts';
 import { startUpFigures } from '../../bench/start-up.ts';
 import { kemPlan } from '../../bench/kem.ts';
 import { protocolPlan } from '../../bench/protocol.ts';
-import { benchDocument, renderMarkdown, renderTerminal, type BenchRun } from '../../bench/report.ts';
+import { benchDocument, chartFileName, machineCaption, renderMarkdown, renderTerminal, type BenchRun } from '../../bench/report.ts';
 import { sigPlan } from '../../bench/sig.ts';
 import type { CryptoBackend } from '../crypto/backend.ts';
 import { cryptoBackends } from '../crypto/index.ts';
@@ -121,6 +123,11 @@ export async function runBench(options: {
       quick: options.quick,
     });
   }
+  let groupSizes: GroupSizeCurve | undefined;
+  if (options.plans === undefined && (options.filter === null || options.filter.test(GROUP_SIZE_TASK))) {
+    groupSizes = await groupSizeCurve({ crypto: options.backends[0]!, quick: options.quick, progress: options.progress });
+    findings.push(groupSizeFinding(groupSizes, options.quick));
+  }
   if (selectedAuditFindings(options.filter).length > 0) {
     findings.push(...(await auditFigures({ backends: options.backends, quick: options.quick, filter: options.filter, progress: options.progress })));
   }
@@ -128,7 +135,7 @@ export async function runBench(options: {
     options.progress?.('start-up: keyhole list and --version in fresh processes');
     findings.push(...(await startUpFigures(options.filter, options.quick)));
   }
-  return { results, failed, findings, notes };
+  return { results, failed, findings, notes, ...(groupSizes ? { groupSizes } : {}) };
 }
 
 export async function bench(flags: BenchFlags): Promise<number> {
@@ -152,13 +159,18 @@ export async function bench(flags: BenchFlags): Promise<number> {
   });
   if (tty) process.stderr.write('\r\x1b[K');
 
-  if (run.results.length === 0 && run.failed.length === 0 && run.findings.length === 0) {
+  if (run.results.length === 0 && run.failed.length === 0 && run.findings.length === 0 && !run.groupSizes) {
     throw new InputError({ file: COMMAND_LINE, path: '--filter', message: `no benchmark task matches ${String(filter)}` });
   }
   process.stdout.write(renderTerminal(run));
   process.stdout.write(`\n${run.results.length} rows, ${run.failed.length} failed, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   // As report files are written: a temporary file renamed over the name, never through a link there.
   if (flags.json) await writeReportFile(dirname(resolve(flags.json)), basename(flags.json), `${JSON.stringify(benchDocument(run), null, 2)}\n`);
-  if (flags.md) await writeReportFile(dirname(resolve(flags.md)), basename(flags.md), renderMarkdown(run));
+  if (flags.md) {
+    // The group-size chart goes beside the Markdown, which shows it.
+    const chart = run.groupSizes ? chartFileName(basename(flags.md)) : undefined;
+    if (chart) await writeReportFile(dirname(resolve(flags.md)), chart, groupSizeSvg(run.groupSizes!, machineCaption()));
+    await writeReportFile(dirname(resolve(flags.md)), basename(flags.md), renderMarkdown(run, chart));
+  }
   return run.failed.length > 0 ? 1 : 0;
 }
