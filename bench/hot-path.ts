@@ -15,13 +15,12 @@ import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { Rng } from '../harness/rng.ts';
 import { generateDh } from '../targets/signal/primitives.ts';
 import * as ratchet from '../targets/signal/ratchet.ts';
-import { loadAllTargets } from '../targets/registry.ts';
+import { loadTarget, targetNames } from '../targets/registry.ts';
 import { Bench } from 'tinybench';
 import { collectGarbage, filled, SIZES, typicalMs, type BenchResult, type Timing } from './core.ts';
 import { HKDF_OUTPUTS, HMAC_SIZES } from './kdf.ts';
 import { establishedPair, MESSAGE_BYTES, OWN_CRYPTO, PROTOCOL_TASKS, warmUpSharedCode } from './protocol.ts';
 
-const targets = await loadAllTargets();
 
 export interface PrimitiveCall {
   method: string;
@@ -399,7 +398,7 @@ export function countRatchetMessage(crypto: CryptoBackend): { calls: PrimitiveCa
 /** The calls of one whole `signal` client message (alternating), through the provider. */
 async function countClientMessage(crypto: CryptoBackend): Promise<{ calls: PrimitiveCall[]; messages: number }> {
   const counting = countingBackend(crypto);
-  const net = await establishedPair(targets['signal']!, counting.backend, 'client-count');
+  const net = await establishedPair(await loadTarget('signal')!, counting.backend, 'client-count');
   const body = filled(MESSAGE_BYTES, 3);
   counting.calls.length = 0;
   await net.send('alice', 'bob', body);
@@ -423,8 +422,8 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
   if (signalNode && libsignal && node) {
     try {
       await warmUpSharedCode(node, options.quick); // done already by the rows, unless a test calls this alone
-      const signalNet = await establishedPair(targets['signal']!, node, 'side-by-side');
-      const libsignalNet = await establishedPair(targets['libsignal']!, node, 'side-by-side');
+      const signalNet = await establishedPair(await loadTarget('signal')!, node, 'side-by-side');
+      const libsignalNet = await establishedPair(await loadTarget('libsignal')!, node, 'side-by-side');
       const plan = options.sideBySide;
       const body = filled(MESSAGE_BYTES, 3);
       const measured = await sideBySide(() => signalNet.reply(body), () => libsignalNet.reply(body), plan);
@@ -445,7 +444,7 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
       findings.push({ name: ratioName, value: null, goal: '>= 2.0', met: null, detail: `not measured: ${(error as Error).message}` });
     }
   } else {
-    const why = !('libsignal' in targets)
+    const why = !targetNames().includes('libsignal')
       ? 'libsignal is not registered in targets/registry.ts'
       : !signalNode
         ? 'signal on node was not measured (filter or --crypto)'

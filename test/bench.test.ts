@@ -23,10 +23,7 @@ import { benchDocumentSchema } from '../bench/schema.ts';
 import { bench, runBench } from '../harness/cli/bench.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { cryptoBackends } from '../harness/crypto/index.ts';
-import { loadAllTargets } from '../targets/registry.ts';
 import { InputError } from '../harness/errors.ts';
-
-const targets = await loadAllTargets();
 
 const { node, noble } = cryptoBackends;
 
@@ -128,7 +125,7 @@ test('protocol rows carry the target and the wire overhead, and match the schema
     backends: [node],
     quick: true,
     filter: /one-way/,
-    plans: [(context) => protocolPlan(context, [targets['static-e2ee']!])],
+    plans: [(context) => protocolPlan(context, ['static-e2ee'])],
   });
   t.deepEqual(run.failed, []);
   const [row] = run.results;
@@ -217,7 +214,7 @@ test('side by side: the two loops take turns, the order flips every round, each 
 
 test('the signal / libsignal finding times both side by side, when both alternating rows ran', async (t) => {
   const tiny = { rounds: 3, messages: 2, warmup: 2 };
-  const alternatingOf = (...names: string[]) => (context: PlanContext) => protocolPlan(context, names.map((n) => targets[n]!));
+  const alternatingOf = (...names: string[]) => (context: PlanContext) => protocolPlan(context, names);
   const run = await runBench({ backends: [node], quick: true, filter: /alternating/, plans: [alternatingOf('signal', 'libsignal')], sideBySide: tiny });
   const finding = run.findings.find((f) => f.name.startsWith('signal (node) / libsignal'))!;
   t.true(typeof finding.value === 'number' && finding.value > 0);
