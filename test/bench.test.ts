@@ -17,7 +17,7 @@ import { loadOptions } from '../harness/cli/catalogue.ts';
 import { parseScenario } from '../harness/scenario/load.ts';
 import { dhPlan } from '../bench/dh.ts';
 import { countingBackend, countRatchetMessage, median, sideBySide } from '../bench/hot-path.ts';
-import { protocolPlan } from '../bench/protocol.ts';
+import { PROTOCOL_TASKS, protocolPlan, SCANNING_NOTE } from '../bench/protocol.ts';
 import { benchDocument } from '../bench/report.ts';
 import { benchDocumentSchema } from '../bench/schema.ts';
 import { bench, runBench } from '../harness/cli/bench.ts';
@@ -134,6 +134,19 @@ test('protocol rows carry the target and the wire overhead, and match the schema
   t.true(benchDocumentSchema.safeParse(JSON.parse(JSON.stringify(benchDocument(run)))).success);
 });
 
+test('the scanning designs run every protocol task with the empty match list of an audit, and the note says so', async (t) => {
+  const plan = protocolPlan({ backends: [node], raw: false, quick: true }, ['scanning', 'scanning-eu']);
+  // Every case on the tiny timing: these rows are counted, not timed.
+  const outcome = await runPlan({ ...plan, cases: plan.cases.map((c) => ({ ...c, timing: undefined })) }, { timing: TINY });
+  t.deepEqual(outcome.failed, []);
+  t.deepEqual(
+    outcome.results.map((r) => `${r.task}/${r.target}/${r.crypto}`),
+    Object.values(PROTOCOL_TASKS).flatMap((task) => [`${task}/scanning/node`, `${task}/scanning-eu/node`]),
+  );
+  t.true(outcome.results.every((r) => r.overheadBytes! > 16), 'at least the AEAD tag');
+  t.deepEqual(plan.notes.filter((note) => note.endsWith(SCANNING_NOTE)), [`scanning, scanning-eu: ${SCANNING_NOTE}`]);
+});
+
 test('audit findings: the throughput of a long chat is measured, the workers figure waits for a full run', async (t) => {
   const run = await runBench({ backends: [node], quick: true, filter: /^audit (throughput|workers)/ });
   t.deepEqual(run.results, []);
@@ -178,8 +191,8 @@ test('the schema rejects rows that break keyhole-bench/1', (t) => {
   t.false(benchDocumentSchema.safeParse({ ...doc([row]), schema: 'keyhole-bench/2' }).success);
 });
 
-test('the counting proxy sees the DH ratchet step of every alternating ratchet message', (t) => {
-  const { calls, messages } = countRatchetMessage(node);
+test('the counting proxy sees the DH ratchet step of every alternating ratchet message', async (t) => {
+  const { calls, messages } = await countRatchetMessage(node);
   const count = (method: string) => calls.filter((c) => c.method === method).length / messages;
   t.is(count('x25519PublicKey'), 1);
   t.is(count('x25519'), 2);
