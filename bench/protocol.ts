@@ -224,10 +224,7 @@ export function protocolRuns(context: PlanContext, names: readonly string[] = ta
   return runs;
 }
 
-/**
- * Said under the table when a design with client-side scanning ran: its list is the one an
- * audit's world starts with, and the bench's bodies would match no entry of a longer one.
- */
+/** Said under the table when a design with client-side scanning ran: its list is the one an audit's world starts with. */
 export const SCANNING_NOTE = 'an empty match list, as in an audit against every adversary but list-controller: each message fingerprinted and matched against it, no report sent';
 
 /** The rows of the named targets (default: every one registered); each design is loaded by the first of its rows that runs. */
