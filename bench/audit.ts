@@ -20,17 +20,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { adversaries } from '../attacks/registry.ts';
-import { loadOptions } from '../harness/cli/catalogue.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import type { Report } from '../harness/report/types.ts';
 import { CODE_EXEC_ARGV, codeUrl } from '../harness/package-root.ts';
+import { BUILT_IN } from '../harness/plugins/registry.ts';
 import { executeRun } from '../harness/runner.ts';
 import { validateScenario } from '../harness/scenario/load.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
-import { loadAllTargets } from '../targets/registry.ts';
+import { loadTarget } from '../targets/registry.ts';
 import type { Finding } from './hot-path.ts';
-
-const targets = await loadAllTargets();
 
 export const AUDIT_FINDINGS = {
   throughput: 'audit throughput',
@@ -66,12 +64,12 @@ export function chatScenario(messages: number, { seizure }: { seizure: boolean }
 
 /** Two users, one phone each, `messages` messages each answering the one before. */
 export function alternatingChat(messages: number): Scenario {
-  return validateScenario(chatScenario(messages, { seizure: false }), `<bench chat of ${messages}>`, loadOptions);
+  return validateScenario(chatScenario(messages, { seizure: false }), `<bench chat of ${messages}>`, BUILT_IN.loadOptions);
 }
 
 /** Milliseconds one run of the chat takes on this thread (median of `repeats`). */
 async function timeChat(scenario: Scenario, messages: number, crypto: CryptoBackend, repeats: number): Promise<number> {
-  const spec = { design: targets[CHAT_TARGET]!, scenario, adversary: adversaries[CHAT_ADVERSARY]! };
+  const spec = { design: await loadTarget(CHAT_TARGET)!, scenario, adversary: adversaries[CHAT_ADVERSARY]! };
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();

@@ -60,7 +60,7 @@ export interface GroupPlan {
   group: GroupName;
   checks: Check[];
   cases: BenchCase[];
-  /** Said once under the group's table (e.g. "node:crypto has no XChaCha20-Poly1305"). */
+  /** Said once under the group's table (e.g. "node:crypto has no XChaCha20-Poly1305"); a protocol plan adds one as a scanning design loads. */
   notes: string[];
 }
 

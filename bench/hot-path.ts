@@ -5,7 +5,7 @@
  * - A counting proxy around a backend records every primitive call (and its size) while a
  *   message runs; the primitive benchmarks of the run price each call; the ratio of the
  *   measured message time to that sum is the protocol's own overhead (encoding, copying,
- *   state handling). Measured for the bare ratchet (targets/signal/ratchet.ts), timed as the
+ *   state handling). Measured for the bare ratchet (./ratchet-message.ts, imported when measured), timed as the
  *   rows are; a whole client message (history database, envelope, payload encoding,
  *   provider) is compared too, for information.
  * - `signal` on `node` against `libsignal` on `messages 1KiB alternating`, timed side by side:
@@ -13,15 +13,12 @@
  */
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { Rng } from '../harness/rng.ts';
-import { generateDh } from '../targets/signal/primitives.ts';
-import * as ratchet from '../targets/signal/ratchet.ts';
-import { loadAllTargets } from '../targets/registry.ts';
+import { loadTarget, targetNames } from '../targets/registry.ts';
 import { Bench } from 'tinybench';
 import { collectGarbage, filled, SIZES, typicalMs, type BenchResult, type Timing } from './core.ts';
 import { HKDF_OUTPUTS, HMAC_SIZES } from './kdf.ts';
 import { establishedPair, MESSAGE_BYTES, OWN_CRYPTO, PROTOCOL_TASKS, warmUpSharedCode } from './protocol.ts';
 
-const targets = await loadAllTargets();
 
 export interface PrimitiveCall {
   method: string;
@@ -204,28 +201,6 @@ export function pricer(results: readonly BenchResult[], crypto: string): (call: 
 // Measurements
 // ---------------------------------------------------------------------------------------------
 
-/** Two ratchet states with a session between them (initiator and responder of §3.3). */
-function ratchetPair(crypto: CryptoBackend, rng: Rng) {
-  const sharedSecret = rng.bytes(32);
-  const associatedData = rng.bytes(128);
-  const bobPrekey = generateDh(crypto, rng);
-  const alice = ratchet.initInitiator(crypto, rng, sharedSecret, bobPrekey.publicKey, associatedData);
-  const bob = ratchet.initResponder(sharedSecret, bobPrekey, associatedData);
-  return { alice, bob };
-}
-
-/** Send one ratchet message each way in turn, `crypto` doing the work. */
-function alternatingRatchet(crypto: CryptoBackend, rng: Rng) {
-  const { alice, bob } = ratchetPair(crypto, rng);
-  const plaintext = filled(MESSAGE_BYTES + 32, 5); // the client's payload: the body plus its encoded id and time
-  let turn = 0;
-  return () => {
-    const [from, to] = turn++ % 2 === 0 ? [alice, bob] : [bob, alice];
-    const opened = ratchet.decrypt(to, crypto, rng, ratchet.encrypt(from, crypto, plaintext));
-    if (opened.length !== plaintext.length) throw new Error('the ratchet returned a different plaintext');
-  };
-}
-
 export interface Finding {
   name: string;
   value: number | null;
@@ -342,6 +317,7 @@ export async function pricedTogether(
   crypto: CryptoBackend,
   quick: boolean,
 ): Promise<{ ratio: number; low: number; high: number; rounds: number; messageNs: number; primitiveNs: number }> {
+  const { alternatingRatchet } = await import('./ratchet-message.ts');
   const recording = recordingBackend(crypto);
   const recorded = alternatingRatchet(recording.backend, Rng.fromSeed(1, 'bench', 'ratchet-record'));
   recorded();
@@ -385,7 +361,8 @@ export async function pricedTogether(
 }
 
 /** The calls of one ratchet message (alternating, so each takes a DH ratchet step). */
-export function countRatchetMessage(crypto: CryptoBackend): { calls: PrimitiveCall[]; messages: number } {
+export async function countRatchetMessage(crypto: CryptoBackend): Promise<{ calls: PrimitiveCall[]; messages: number }> {
+  const { alternatingRatchet } = await import('./ratchet-message.ts');
   const counting = countingBackend(crypto);
   const step = alternatingRatchet(counting.backend, Rng.fromSeed(1, 'bench', 'ratchet-count'));
   step();
@@ -399,7 +376,7 @@ export function countRatchetMessage(crypto: CryptoBackend): { calls: PrimitiveCa
 /** The calls of one whole `signal` client message (alternating), through the provider. */
 async function countClientMessage(crypto: CryptoBackend): Promise<{ calls: PrimitiveCall[]; messages: number }> {
   const counting = countingBackend(crypto);
-  const net = await establishedPair(targets['signal']!, counting.backend, 'client-count');
+  const net = await establishedPair(await loadTarget('signal')!, counting.backend, 'client-count');
   const body = filled(MESSAGE_BYTES, 3);
   counting.calls.length = 0;
   await net.send('alice', 'bob', body);
@@ -423,8 +400,8 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
   if (signalNode && libsignal && node) {
     try {
       await warmUpSharedCode(node, options.quick); // done already by the rows, unless a test calls this alone
-      const signalNet = await establishedPair(targets['signal']!, node, 'side-by-side');
-      const libsignalNet = await establishedPair(targets['libsignal']!, node, 'side-by-side');
+      const signalNet = await establishedPair(await loadTarget('signal')!, node, 'side-by-side');
+      const libsignalNet = await establishedPair(await loadTarget('libsignal')!, node, 'side-by-side');
       const plan = options.sideBySide;
       const body = filled(MESSAGE_BYTES, 3);
       const measured = await sideBySide(() => signalNet.reply(body), () => libsignalNet.reply(body), plan);
@@ -445,7 +422,7 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
       findings.push({ name: ratioName, value: null, goal: '>= 2.0', met: null, detail: `not measured: ${(error as Error).message}` });
     }
   } else {
-    const why = !('libsignal' in targets)
+    const why = !targetNames().includes('libsignal')
       ? 'libsignal is not registered in targets/registry.ts'
       : !signalNode
         ? 'signal on node was not measured (filter or --crypto)'
@@ -456,7 +433,7 @@ export async function hotPath(results: readonly BenchResult[], options: HotPathO
   for (const crypto of options.backends) {
     const name = `ratchet message / its primitive calls (${crypto.name})`;
     try {
-      const counted = countRatchetMessage(crypto);
+      const counted = await countRatchetMessage(crypto);
       let tableNs: number | null = null;
       try {
         const price = pricer(results, crypto.name);

@@ -13,7 +13,10 @@
  * recipient. `overheadBytes`: bytes the sender uploads for one message beyond the 1 KiB body.
  *
  * The harness's designs run on each measured backend; library targets (LIBRARY_TARGETS) bring
- * their own cryptography and run once, as crypto `own`.
+ * their own cryptography and run once, as crypto `own`. A design's module is imported when the
+ * first of its rows is prepared, so a run whose filter selects no protocol row loads none.
+ * Designs with client-side scanning get the authority and match list an audit's world gives
+ * them (harness/world.ts): see SCANNING_NOTE.
  */
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import type { Envelope } from '../harness/provider/api.ts';
@@ -22,11 +25,9 @@ import { WireLog } from '../harness/provider/wire.ts';
 import { Rng } from '../harness/rng.ts';
 import { deviceAddress, type DeviceAddress } from '../harness/scenario/types.ts';
 import type { BoxPrivateKey, BoxPublicKey } from '../targets/shared/sealed-box.ts';
-import { loadAllTargets } from '../targets/registry.ts';
-import type { Client, Design, ReceivedMessage } from '../targets/types.ts';
+import { loadTargets, targetNames } from '../targets/registry.ts';
+import type { Client, Design, ReceivedMessage, ScanAuthorityAccess } from '../targets/types.ts';
 import { filled, type BenchCase, type GroupPlan, type PlanContext, type Timing } from './core.ts';
-
-const targets = await loadAllTargets();
 
 /**
  * Targets that wrap a real library with its own cryptography: measured once, crypto `own`.
@@ -85,6 +86,7 @@ export class BenchNetwork {
   #sequence = 0;
   #turn = 0;
   readonly #escrowKey: BoxPublicKey | null;
+  readonly #scanAuthority: ScanAuthorityAccess | null;
 
   constructor(
     readonly design: Design,
@@ -93,6 +95,9 @@ export class BenchNetwork {
   ) {
     const logic = design.createServer?.({ rng: rng.fork('server'), crypto, bundleOf: (address) => this.provider.bundleOf(address) });
     this.#escrowKey = design.escrowAuthority ? escrowAuthority(crypto, rng.fork('escrow-authority')).publicKey : null;
+    // As harness/world.ts makes it: the authority's key pair and the match list the provider
+    // distributes, empty until an adversary (list-controller) writes to it (SCANNING_NOTE).
+    this.#scanAuthority = design.scanning ? { publicKey: escrowAuthority(crypto, rng.fork('scan-authority')).publicKey, matchList: () => [] } : null;
     this.provider = new Provider(new NullWire(), logic ?? null, {
       deliver: (envelope, body) => this.#deliver(envelope, body),
       uploaded: (_from, envelopes) => {
@@ -114,6 +119,7 @@ export class BenchNetwork {
       now: () => EPOCH + this.#clock++,
       serverConfig: this.provider.logic?.clientConfig ?? null,
       escrowKey: this.#escrowKey,
+      scanAuthority: this.#scanAuthority,
     });
     this.clients.set(user, client);
     await client.register();
@@ -175,9 +181,9 @@ let warmedUp: Promise<void> | null = null;
 
 export function warmUpSharedCode(crypto: CryptoBackend, quick: boolean): Promise<void> {
   warmedUp ??= (async () => {
-    const design = targets['static-e2ee'];
-    if (!design) return;
-    const net = await establishedPair(design, crypto, 'warm-up');
+    if (!targetNames().includes('static-e2ee')) return;
+    const [design] = await loadTargets(['static-e2ee']);
+    const net = await establishedPair(design!, crypto, 'warm-up');
     const body = filled(MESSAGE_BYTES, 4);
     const until = Date.now() + (quick ? 2_000 : 5_000);
     for (let i = 0; Date.now() < until; i++) {
@@ -198,42 +204,63 @@ async function checkDelivery(net: BenchNetwork, from: string, to: string, body: 
 }
 
 export interface ProtocolRun {
-  design: Design;
+  /** The target's name in targets/registry.ts; its design is loaded when a row of it runs. */
+  target: string;
   crypto: CryptoBackend;
   /** `own` for library targets, else the backend's name. */
   cryptoLabel: string;
 }
 
 /** Which (target, crypto) pairs run: harness designs on every backend, library targets once. */
-export function protocolRuns(context: PlanContext, designs: readonly Design[] = Object.values(targets)): ProtocolRun[] {
+export function protocolRuns(context: PlanContext, names: readonly string[] = targetNames()): ProtocolRun[] {
   const runs: ProtocolRun[] = [];
-  for (const design of designs) {
-    if (isLibraryTarget(design.name)) {
-      runs.push({ design, crypto: context.backends[0]!, cryptoLabel: OWN_CRYPTO });
+  for (const target of names) {
+    if (isLibraryTarget(target)) {
+      runs.push({ target, crypto: context.backends[0]!, cryptoLabel: OWN_CRYPTO });
       continue;
     }
-    for (const crypto of context.backends) runs.push({ design, crypto, cryptoLabel: crypto.name });
+    for (const crypto of context.backends) runs.push({ target, crypto, cryptoLabel: crypto.name });
   }
   return runs;
 }
 
-export function protocolPlan(context: PlanContext, designs?: readonly Design[]): GroupPlan {
+/** Said under the table when a design with client-side scanning ran: its list is the one an audit's world starts with. */
+export const SCANNING_NOTE = 'an empty match list, as in an audit against every adversary but list-controller: each message fingerprinted and matched against it, no report sent';
+
+/** The rows of the named targets (default: every one registered); each design is loaded by the first of its rows that runs. */
+export function protocolPlan(context: PlanContext, names: readonly string[] = targetNames()): GroupPlan {
   const cases: BenchCase[] = [];
   const body = filled(MESSAGE_BYTES, 3);
-  const runs = protocolRuns(context, designs);
+  const runs = protocolRuns(context, names);
   const mode = context.quick ? 'quick' : 'full';
+  const notes: string[] = [];
+  const scanning: string[] = [];
+  /** The design of a row, loaded as the row is prepared; a scanning design's note joins the group's notes then. */
+  const designOf = async (target: string): Promise<Design> => {
+    const [design] = await loadTargets([target]);
+    if (design!.scanning && !scanning.includes(target)) {
+      const at = notes.findIndex((note) => note.endsWith(SCANNING_NOTE));
+      scanning.push(target);
+      const note = `${scanning.join(', ')}: ${SCANNING_NOTE}`;
+      if (at < 0) notes.push(note);
+      else notes[at] = note;
+    }
+    return design!;
+  };
 
   for (const task of Object.values(PROTOCOL_TASKS)) {
-    for (const { design, crypto, cryptoLabel } of runs) {
-      const label = `${design.name}/${cryptoLabel}`;
-      const base = { group: 'protocol' as const, task, crypto: cryptoLabel, target: design.name, bytes: MESSAGE_BYTES, checks: [] };
+    for (const { target, crypto, cryptoLabel } of runs) {
+      const label = `${target}/${cryptoLabel}`;
+      const base = { group: 'protocol' as const, task, crypto: cryptoLabel, target, bytes: MESSAGE_BYTES, checks: [] };
       if (task === PROTOCOL_TASKS.setup) {
+        let design: Design | null = null;
         let overhead: number | undefined;
         let fresh: BenchNetwork | null = null;
         let n = 0;
         cases.push({
           ...base,
           prepare: async () => {
+            design = await designOf(target);
             await warmUpSharedCode(context.backends[0]!, context.quick);
             const net = new BenchNetwork(design, crypto, Rng.fromSeed(1, 'bench', label, 'setup-check'));
             await net.addUser('alice');
@@ -244,7 +271,7 @@ export function protocolPlan(context: PlanContext, designs?: readonly Design[]):
           overheadBytes: () => overhead,
           fnOptions: {
             beforeEach: async () => {
-              fresh = new BenchNetwork(design, crypto, Rng.fromSeed(1, 'bench', label, `setup-${n++}`));
+              fresh = new BenchNetwork(design!, crypto, Rng.fromSeed(1, 'bench', label, `setup-${n++}`));
               await fresh.addUser('alice');
               await fresh.addUser('bob');
             },
@@ -268,6 +295,7 @@ export function protocolPlan(context: PlanContext, designs?: readonly Design[]):
         // a longer budget in a quick run too.
         timing: { ...MESSAGE_WARMUP[mode], ...(alternating && context.quick ? { time: QUICK_ALTERNATING_MS } : {}) },
         prepare: async () => {
+          const design = await designOf(target);
           await warmUpSharedCode(context.backends[0]!, context.quick);
           net = await establishedPair(design, crypto, label);
           overhead = await checkDelivery(net, 'alice', 'bob', body);
@@ -284,13 +312,13 @@ export function protocolPlan(context: PlanContext, designs?: readonly Design[]):
       });
     }
   }
-  const libraries = runs.filter((r) => r.cryptoLabel === OWN_CRYPTO).map((r) => r.design.name);
+  const libraries = runs.filter((r) => r.cryptoLabel === OWN_CRYPTO).map((r) => r.target);
   const baseName = (name: string) => name.replace(/@[^@]+$/, '');
-  const missing = [...LIBRARY_TARGETS].filter((name) => !(designs ?? Object.values(targets)).some((d) => baseName(d.name) === name));
-  const notes = [
+  const missing = [...LIBRARY_TARGETS].filter((name) => !names.some((target) => baseName(target) === name));
+  notes.push(
     `one op: a message encrypted by its sender and decrypted by its recipient (session setup: one session); overhead: uploaded bytes per message beyond the ${MESSAGE_BYTES}-byte body`,
     ...(libraries.length > 0 ? [`${libraries.join(', ')}: the library's own cryptography (crypto "${OWN_CRYPTO}")`] : []),
     ...(missing.length > 0 ? [`not registered in targets/registry.ts, so not measured: ${missing.join(', ')}`] : []),
-  ];
+  );
   return { group: 'protocol', checks: [], cases, notes };
 }

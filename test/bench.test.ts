@@ -17,16 +17,13 @@ import { loadOptions } from '../harness/cli/catalogue.ts';
 import { parseScenario } from '../harness/scenario/load.ts';
 import { dhPlan } from '../bench/dh.ts';
 import { countingBackend, countRatchetMessage, median, sideBySide } from '../bench/hot-path.ts';
-import { protocolPlan } from '../bench/protocol.ts';
+import { PROTOCOL_TASKS, protocolPlan, SCANNING_NOTE } from '../bench/protocol.ts';
 import { benchDocument } from '../bench/report.ts';
 import { benchDocumentSchema } from '../bench/schema.ts';
 import { bench, runBench } from '../harness/cli/bench.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { cryptoBackends } from '../harness/crypto/index.ts';
-import { loadAllTargets } from '../targets/registry.ts';
 import { InputError } from '../harness/errors.ts';
-
-const targets = await loadAllTargets();
 
 const { node, noble } = cryptoBackends;
 
@@ -128,13 +125,26 @@ test('protocol rows carry the target and the wire overhead, and match the schema
     backends: [node],
     quick: true,
     filter: /one-way/,
-    plans: [(context) => protocolPlan(context, [targets['static-e2ee']!])],
+    plans: [(context) => protocolPlan(context, ['static-e2ee'])],
   });
   t.deepEqual(run.failed, []);
   const [row] = run.results;
   t.like(row, { group: 'protocol', task: 'messages 1KiB one-way', target: 'static-e2ee', crypto: 'node' });
   t.true(row!.overheadBytes! > 16, 'at least the AEAD tag');
   t.true(benchDocumentSchema.safeParse(JSON.parse(JSON.stringify(benchDocument(run)))).success);
+});
+
+test('the scanning designs run every protocol task with the empty match list of an audit, and the note says so', async (t) => {
+  const plan = protocolPlan({ backends: [node], raw: false, quick: true }, ['scanning', 'scanning-eu']);
+  // Every case on the tiny timing: these rows are counted, not timed.
+  const outcome = await runPlan({ ...plan, cases: plan.cases.map((c) => ({ ...c, timing: undefined })) }, { timing: TINY });
+  t.deepEqual(outcome.failed, []);
+  t.deepEqual(
+    outcome.results.map((r) => `${r.task}/${r.target}/${r.crypto}`),
+    Object.values(PROTOCOL_TASKS).flatMap((task) => [`${task}/scanning/node`, `${task}/scanning-eu/node`]),
+  );
+  t.true(outcome.results.every((r) => r.overheadBytes! > 16), 'at least the AEAD tag');
+  t.deepEqual(plan.notes.filter((note) => note.endsWith(SCANNING_NOTE)), [`scanning, scanning-eu: ${SCANNING_NOTE}`]);
 });
 
 test('audit findings: the throughput of a long chat is measured, the workers figure waits for a full run', async (t) => {
@@ -181,8 +191,8 @@ test('the schema rejects rows that break keyhole-bench/1', (t) => {
   t.false(benchDocumentSchema.safeParse({ ...doc([row]), schema: 'keyhole-bench/2' }).success);
 });
 
-test('the counting proxy sees the DH ratchet step of every alternating ratchet message', (t) => {
-  const { calls, messages } = countRatchetMessage(node);
+test('the counting proxy sees the DH ratchet step of every alternating ratchet message', async (t) => {
+  const { calls, messages } = await countRatchetMessage(node);
   const count = (method: string) => calls.filter((c) => c.method === method).length / messages;
   t.is(count('x25519PublicKey'), 1);
   t.is(count('x25519'), 2);
@@ -217,7 +227,7 @@ test('side by side: the two loops take turns, the order flips every round, each 
 
 test('the signal / libsignal finding times both side by side, when both alternating rows ran', async (t) => {
   const tiny = { rounds: 3, messages: 2, warmup: 2 };
-  const alternatingOf = (...names: string[]) => (context: PlanContext) => protocolPlan(context, names.map((n) => targets[n]!));
+  const alternatingOf = (...names: string[]) => (context: PlanContext) => protocolPlan(context, names);
   const run = await runBench({ backends: [node], quick: true, filter: /alternating/, plans: [alternatingOf('signal', 'libsignal')], sideBySide: tiny });
   const finding = run.findings.find((f) => f.name.startsWith('signal (node) / libsignal'))!;
   t.true(typeof finding.value === 'number' && finding.value > 0);
