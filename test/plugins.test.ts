@@ -173,3 +173,8 @@ test("a config named through a symbolic link takes its paths from the folder it 
   t.is(audit.status, 1, audit.stderr);
   t.regex(audit.stderr, /policy: expect\[0\] \(server-side · lunch · server\): .*ask/);
 });
+
+test('an ES module config in a .js file of a CommonJS project is bad input saying to name it .mjs', (t) => {
+  const dir = folder({ 'package.json': '{ "name": "cjs" }\n', 'keyhole.config.js': "import { join } from 'node:path';\nexport default { scenarios: [join('a', 'b')] };\n" });
+  badInput(t, keyhole(['list'], { cwd: dir }), /keyhole\.config\.js: failed to load: .*; a \.js file is CommonJS where the nearest package\.json has no "type": "module": if it is an ES module, name it keyhole\.config\.mjs, or set "type": "module"/);
+});

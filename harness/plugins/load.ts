@@ -163,7 +163,11 @@ async function importModule(file: string, name: string): Promise<Record<string, 
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InputError({ file: name, path: '', message: `failed to load: ${message.split('\n')[0]}` });
+    // Node takes a .js file for CommonJS there, and what it says of an ES module in one varies
+    // with its version: say what to change.
+    const commonJs = extension === '.js' && packageType(dirname(file)) !== 'module';
+    const hint = commonJs ? `; a .js file is CommonJS where the nearest package.json has no "type": "module": if it is an ES module, name it ${basename(file, '.js')}.mjs, or set "type": "module"` : '';
+    throw new InputError({ file: name, path: '', message: `failed to load: ${message.split('\n')[0]}${hint}` });
   }
 }
 
