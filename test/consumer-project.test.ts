@@ -296,3 +296,11 @@ export const adversaries = {
   t.is(list.status, 0, list.stderr);
   t.true((JSON.parse(list.stdout) as { adversaries: { name: string }[] }).adversaries.some((entry) => entry.name === 'acme-auditor'));
 });
+
+test.serial('the installed package\'s conform passes against its own client signal', (t) => {
+  // Compiled code runs from dist/, which holds no scenarios: conform finds them in the package.
+  const conform = project.npx(['conform', '--', NPX, '--no-install', 'keyhole', 'client', 'signal']);
+  t.is(conform.status, 0, conform.stdout + conform.stderr);
+  t.regex(conform.stdout, /ok\s+determinism/);
+  t.notRegex(conform.stdout, /^FAIL/m);
+});

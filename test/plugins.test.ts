@@ -4,7 +4,7 @@
  * be wrong is bad input naming the module, exit 2, with no stack trace.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,4 +154,27 @@ test('worker threads load the same plugins: runs of a plugin design and adversar
   t.deepEqual(threaded[1]!.messages.filter((m) => m.leaked).map((m) => m.id), ['plan', 'ack', 'source', 'kept', 'after-1', 'after-3', 'after-5']);
   // Without the registry, the threads refuse names they do not know.
   await t.throwsAsync(executeSpecs(specs, { seed: 1, crypto, workers: 2, runInThisThread: false }), { message: /worker threads run the catalogue's targets and adversaries only, not acme/ });
+});
+
+test("a config named through a symbolic link takes its paths from the folder it really is in, as its imports do", (t) => {
+  const dir = folder();
+  mkdirSync(join(dir, 'real', 'scenarios'), { recursive: true });
+  mkdirSync(join(dir, 'link'));
+  writeFileSync(join(dir, 'real', 'name.mjs'), "export const NAME = 'lunch';\n");
+  writeFileSync(join(dir, 'real', 'keyhole.config.mjs'), "import { NAME } from './name.mjs';\nexport default { scenarios: ['scenarios'], policy: `${NAME}-policy.yaml` };\n");
+  writeFileSync(join(dir, 'real', 'lunch-policy.yaml'), 'expect:\n  - { target: server-side, adversary: server, maxLeaked: 0 }\n');
+  writeFileSync(join(dir, 'real', 'scenarios', 'lunch.yaml'), 'name: lunch\ndescription: Alice asks Bob to lunch.\nusers:\n  alice: [phone]\n  bob: [phone]\nsteps:\n  - send: { from: alice, to: bob, id: ask }\n');
+  symlinkSync(join('..', 'real', 'keyhole.config.mjs'), join(dir, 'link', 'keyhole.config.mjs'));
+  const list = keyhole(['list', '--config', join(dir, 'link', 'keyhole.config.mjs')]);
+  t.is(list.status, 0, list.stderr);
+  t.regex(list.stdout, /lunch +Alice asks Bob to lunch\./);
+  // Found in the working folder as a link, the same: its scenario, and its policy failing.
+  const audit = keyhole(['audit', '-t', 'server-side', '-a', 'server', '-r', 'json', '--quiet', '-o', 'out', join(dir, 'real', 'scenarios', 'lunch.yaml')], { cwd: join(dir, 'link') });
+  t.is(audit.status, 1, audit.stderr);
+  t.regex(audit.stderr, /policy: expect\[0\] \(server-side · lunch · server\): .*ask/);
+});
+
+test('an ES module config in a .js file of a CommonJS project is bad input saying to name it .mjs', (t) => {
+  const dir = folder({ 'package.json': '{ "name": "cjs" }\n', 'keyhole.config.js': "import { join } from 'node:path';\nexport default { scenarios: [join('a', 'b')] };\n" });
+  badInput(t, keyhole(['list'], { cwd: dir }), /keyhole\.config\.js: failed to load: .*; a \.js file is CommonJS where the nearest package\.json has no "type": "module": if it is an ES module, name it keyhole\.config\.mjs, or set "type": "module"/);
 });

@@ -4,9 +4,11 @@
  * command as a target (one-to-one, groups, a stolen device's image restored and replayed),
  * and determinism (the same seed twice gives the same report).
  */
+import { join } from 'node:path';
+
 import { adversaryNamed } from '../../attacks/registry.ts';
 import { commandDesign } from '../../targets/command/design.ts';
-import { loadOptions } from '../cli/catalogue.ts';
+import { BUILT_IN_SCENARIOS, loadOptions } from '../cli/catalogue.ts';
 import { cryptoBackend } from '../crypto/index.ts';
 import { PROTOCOL } from '../client-protocol/limits.ts';
 import type { RunReport } from '../report/types.ts';
@@ -66,8 +68,9 @@ export async function conformanceChecks(command: readonly string[], options: Con
   return results;
 }
 
+/** A built-in scenario, from the package folder (compiled code in dist/ has no scenarios beside it). */
 function builtIn(name: string) {
-  return loadScenarioFile(new URL(`../../attacks/scenarios/${name}.yaml`, import.meta.url).pathname, loadOptions);
+  return loadScenarioFile(join(BUILT_IN_SCENARIOS, `${name}.yaml`), loadOptions);
 }
 
 function runProblems(run: RunReport, allDelivered: boolean): string[] {

@@ -4,7 +4,7 @@
  * shape of what they export. Everything a module exports is input: a module that cannot be
  * found, throws while loading, or exports the wrong shape is bad input naming the module.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -83,13 +83,15 @@ async function loadConfig(file: string): Promise<LoadedModule> {
   } else {
     if (!existsSync(file)) throw new InputError({ file, path: '', message: `no such file; expected a keyhole config (${CONFIG_EXTENSIONS.join(', ')})` });
     if (!statSync(file).isFile()) throw new InputError({ file, path: '', message: 'is not a file; expected a keyhole config' });
-    const namespace = await importModule(file, file);
+    const namespace = await importModule(realpathSync(file), file);
     if (!Object.hasOwn(namespace, 'default')) {
       throw new InputError({ file, path: '', message: 'has no default export; expected `export default defineConfig({ ... })`' });
     }
     exported = namespace['default'];
   }
-  return { name: file, kind: 'config', folder: dirname(file), exports: checkShape(exported, file, 'config') };
+  // Paths in the config are relative to the folder it really is in, the one its own imports
+  // resolve from (Node follows a symbolic link to the file it names).
+  return { name: file, kind: 'config', folder: dirname(realpathSync(file)), exports: checkShape(exported, file, 'config') };
 }
 
 async function loadPlugin(specifier: string, cwd: string): Promise<LoadedModule> {
@@ -106,7 +108,7 @@ function resolvePlugin(specifier: string, cwd: string): string {
   if (pathLike) {
     const file = resolve(cwd, specifier);
     if (!existsSync(file)) throw new InputError({ file: specifier, path: '', message: `no such file (${file}); expected a module path or an installed package name` });
-    return file;
+    return realpathSync(file);
   }
   const require = createRequire(join(cwd, 'package.json'));
   try {
@@ -161,7 +163,11 @@ async function importModule(file: string, name: string): Promise<Record<string, 
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new InputError({ file: name, path: '', message: `failed to load: ${message.split('\n')[0]}` });
+    // Node takes a .js file for CommonJS there, and what it says of an ES module in one varies
+    // with its version: say what to change.
+    const commonJs = extension === '.js' && packageType(dirname(file)) !== 'module';
+    const hint = commonJs ? `; a .js file is CommonJS where the nearest package.json has no "type": "module": if it is an ES module, name it ${basename(file, '.js')}.mjs, or set "type": "module"` : '';
+    throw new InputError({ file: name, path: '', message: `failed to load: ${message.split('\n')[0]}${hint}` });
   }
 }
 
