@@ -15,6 +15,7 @@ import { Provider } from './provider/provider.ts';
 import { decodeWire, WireLog } from './provider/wire.ts';
 import type { Rng } from './rng.ts';
 import { deviceAddress, splitAddress, type DeviceAddress, type Scenario, type Step } from './scenario/types.ts';
+import { RejectionError } from './errors.ts';
 
 /** The virtual clock: a fixed epoch, a minute per step, a millisecond per tick, plus every `wait`. */
 const EPOCH = Date.UTC(2026, 0, 1);
@@ -310,6 +311,10 @@ export class World {
     try {
       received = await client.receive({ ...envelope, body });
     } catch (error) {
+      // A refusal is a coded rejection; anything else (a TypeError, a library's internal error)
+      // is the design crashing, which makes the run an `error` run (SPEC §1), never a refusal
+      // that would pass for the design keeping its claims.
+      if (!RejectionError.is(error)) throw new Error(`${envelope.to} crashed receiving an envelope from ${envelope.from} at step ${this.#step}: ${errorMessage(error)}`, { cause: error });
       this.ledger.rejections.push({ device: envelope.to, step: this.#step, from: envelope.from, reason: errorMessage(error) });
       return;
     }
