@@ -2,7 +2,7 @@
  * `signal`: the reference messenger. PQXDH (X3DH + ML-KEM-768) and the Double Ratchet, a
  * session per device, device lists signed by their owner, safety numbers, secure deletion.
  */
-import { reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
+import { openSealedLayer, reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 
 const THIRD_PARTIES = ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member'];
@@ -45,4 +45,5 @@ export const signal: Design = {
   createClient: (context: ClientContext) => new SignalClient(context, SIGNAL_OPTIONS),
   restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, SIGNAL_OPTIONS).restore(image),
   reconstructDevice: (context, upload, privateKeyOf) => reconstructSignalDevice(new SignalClient(context, SIGNAL_OPTIONS), upload, privateKeyOf),
+  openOuterLayer: openSealedLayer,
 };

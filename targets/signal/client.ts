@@ -3,6 +3,7 @@
  * peer device, signed device lists, safety numbers, and a message history deleted securely.
  * Options turn it into the weakened designs of the exceptional-access debate.
  */
+import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Envelope, KeyUpload, OutgoingEnvelope } from '../../harness/provider/api.ts';
 import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
 import { alertEach, alertRejection, listChanges } from '../shared/alerts.ts';
@@ -11,7 +12,7 @@ import { PairwiseClient, userOf } from '../shared/pairwise-client.ts';
 import { safetyNumber } from '../shared/safety-number.ts';
 import type { ClientContext, ReceivedMessage } from '../types.ts';
 import { asRejection } from '../shared/wire.ts';
-import { SEALED_SENDER, sealedLayer, sealSender, unsealAsRecipient, unsealAsSender, type SealedContent } from './sealed-sender.ts';
+import { SEALED_SENDER, sealedLayer, sealSender, unsealAsRecipient, unsealAsSender, unsealWithOracle, type SealedContent } from './sealed-sender.ts';
 import { openDeviceList, signDeviceList, type DeviceList } from './device-list.ts';
 import { SignalError } from './errors.ts';
 import { checkPrekeyHeader, initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
@@ -785,4 +786,19 @@ export async function reconstructSignalDevice(
     peerSenderKeys: [],
   };
   return client.adopt(keys);
+}
+
+/** `Design.openOuterLayer` for sealed sender: the sealed layer, opened with the recipient's published identity key and the oracle. */
+export function openSealedLayer(crypto: CryptoBackend, envelope: Envelope, recipientBundles: readonly Uint8Array[], privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Uint8Array | null {
+  if (envelope.from !== SEALED_SENDER) return null;
+  const identities: Uint8Array[] = [];
+  for (const bytes of recipientBundles) {
+    try {
+      const dh = unpack<PrekeyBundle>(bytes, 'prekey bundle')?.identity?.dh;
+      if (dh instanceof Uint8Array) identities.push(dh);
+    } catch {
+      // not a bundle of this design
+    }
+  }
+  return unsealWithOracle(crypto, envelope.to, envelope.body, identities, privateKeyOf);
 }
