@@ -237,6 +237,7 @@ async function executeOnDesign(
     inconclusive: attack.inconclusive ?? null,
     untriedSender: design.cannotOpenSent ? attack.position.compromisedDevice : null,
     listed: attack.listed ? withNearDuplicates(scenario, attack.listed) : null,
+    senderLinks: attack.senderLinks ?? null,
   });
   const notes = [...world.ledger.notes, ...(attack.notes ?? [])];
   if (world.ledger.rejections.length > 0) {

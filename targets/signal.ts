@@ -38,10 +38,18 @@ export const SIGNAL_CLAIMS: readonly Claim[] = [
  */
 export const SIGNAL_OPTIONS: SignalOptions = { secureDelete: true, sealedSender: true };
 
+/**
+ * Sealed sender's claim (Signal, 2018): the service that stores and delivers envelopes does not
+ * learn who sent them. Only `signal` makes it: the designs built on it keep envelopes that
+ * name their sender. Statistical disclosure (`traffic-analysis`; Martiny et al., NDSS 2021)
+ * defeats it, as the claim's source does not consider.
+ */
+export const SENDER_ANONYMITY_CLAIM: Claim = { property: 'sender-anonymity', adversaries: ['server'], note: 'envelopes name no sender; traffic analysis is not claimed against' };
+
 export const signal: Design = {
   name: 'signal',
   description: 'the reference: PQXDH + Double Ratchet, signed device lists, safety numbers, secure deletion',
-  claims: SIGNAL_CLAIMS,
+  claims: [...SIGNAL_CLAIMS, SENDER_ANONYMITY_CLAIM],
   createClient: (context: ClientContext) => new SignalClient(context, SIGNAL_OPTIONS),
   restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, SIGNAL_OPTIONS).restore(image),
   reconstructDevice: (context, upload, privateKeyOf) => reconstructSignalDevice(new SignalClient(context, SIGNAL_OPTIONS), upload, privateKeyOf),
