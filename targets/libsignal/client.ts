@@ -24,6 +24,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import {
   CiphertextMessageType,
+  DecryptionErrorMessage,
   ErrorCode,
   Fingerprint,
   IdentityKeyPair,
@@ -32,6 +33,7 @@ import {
   LibSignalErrorBase,
   PreKeyBundle,
   PreKeyRecord,
+  PlaintextContent,
   PreKeySignalMessage,
   PrivateKey,
   ProtocolAddress,
@@ -57,7 +59,7 @@ import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.t
 import { alertEach, alertRejection, listChanges } from '../shared/alerts.ts';
 import { concatBytes, equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 import { PairwiseClient } from '../shared/pairwise-client.ts';
-import { SIGNAL_CLAIMS } from '../signal.ts';
+import { SENDER_ANONYMITY_CLAIM, SIGNAL_CLAIMS } from '../signal.ts';
 import { POOLS, PREKEY_UPKEEP } from '../signal/prekeys.ts';
 import type { Claim, ClientContext, Design, ReceivedMessage } from '../types.ts';
 import { asRejection } from '../shared/wire.ts';
@@ -183,20 +185,6 @@ const CERTIFICATE_AUTHORITY = (() => {
 
 /** Sender certificates do not expire within a run. */
 const CERTIFICATE_EXPIRATION = Number.MAX_SAFE_INTEGER;
-
-/** What a sealed delivery receipt carries, inside the session's encryption: the id of the message it acknowledges. */
-interface Receipt {
-  keyholeReceipt: string;
-}
-
-function receiptIn(plaintext: Uint8Array): string | null {
-  try {
-    const decoded = unpack<Partial<Receipt> | null>(plaintext, 'receipt');
-    return typeof decoded?.keyholeReceipt === 'string' ? decoded.keyholeReceipt : null;
-  } catch {
-    return null;
-  }
-}
 
 export class LibsignalClient extends PairwiseClient {
   #stores: DeviceStores | null = null;
@@ -459,6 +447,21 @@ export class LibsignalClient extends PairwiseClient {
   }
 
   /**
+   * A delivery receipt, sealed to the sender. As in `signal`, it travels outside the session
+   * (so it moves no ratchet): the library's one sealed content that needs no session is a
+   * plaintext content, a decryption-error message naming the message it answers, which
+   * carries the receipt here. Signal's app sends receipts through the session.
+   */
+  async #sealedReceipt(answered: Envelope): Promise<Uint8Array> {
+    const stores = this.#requireStores();
+    const address = await this.#protocolAddress(answered.from);
+    const wire = decodeWireMessage(answered.body);
+    const receipt = DecryptionErrorMessage.forOriginal(own(wire.body), wire.type, this.context.now(), address.deviceId());
+    const content = UnidentifiedSenderMessageContent.new(PlaintextContent.from(receipt).asCiphertextMessage(), this.#senderCertificate(), 0, null);
+    return sealedSenderEncrypt(content, address, stores.identity);
+  }
+
+  /**
    * A sealed envelope: the library opens the sealed layer (`sealedSenderDecryptToUsmc`), the
    * certificate must be the provider's and name a device on its user's signed list, and the
    * session's message inside goes the usual way, from that device.
@@ -482,11 +485,11 @@ export class LibsignalClient extends PairwiseClient {
     let plaintext: Uint8Array;
     try {
       inner = await this.#unseal(envelope);
+      if (decodeWireMessage(inner.body).type === CiphertextMessageType.Plaintext) return null; // a delivery receipt: nothing to show
       plaintext = await this.#decrypt(inner);
     } catch (error) {
       throw asRejection(asLibraryRejection(error));
     }
-    if (receiptIn(plaintext) !== null) return null; // a delivery receipt: nothing to show
     this.#unsealed = { body: inner.body, plaintext };
     let received: ReceivedMessage | null;
     try {
@@ -497,7 +500,7 @@ export class LibsignalClient extends PairwiseClient {
     if (received) {
       try {
         // The app acknowledges delivery at once, sealed, to the device that sent it.
-        await this.context.provider.send([{ to: inner.from, body: await this.#sealTo(inner.from, pack({ keyholeReceipt: received.id } satisfies Receipt)), sealed: true }]);
+        await this.context.provider.send([{ to: inner.from, body: await this.#sealedReceipt(inner), sealed: true }]);
       } catch {
         // A restored copy in an adversary's hands cannot send.
       }
@@ -823,7 +826,7 @@ function toLittleEndian32(value: bigint): Uint8Array {
  * with a member of its own. `quantum` stays claimed: its runs are `inconclusive` (no
  * `reconstructDevice`), which says the claim went untested rather than dropping it.
  */
-export const LIBSIGNAL_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.map((claim) => ({ ...claim, conversations: 'one-to-one' }));
+export const LIBSIGNAL_CLAIMS: readonly Claim[] = [...SIGNAL_CLAIMS, SENDER_ANONYMITY_CLAIM].map((claim) => ({ ...claim, conversations: 'one-to-one' }));
 
 export const libsignal: Design = {
   name: 'libsignal',
