@@ -49,7 +49,8 @@ import { WireLog } from '../harness/provider/wire.ts';
 import { deviceAddress, splitAddress, type Addressee, type DeviceAddress, type Scenario } from '../harness/scenario/types.ts';
 import type { Client, ClientContext, ReceivedMessage } from '../targets/types.ts';
 import { allHoldings, serverHoldings } from './capture.ts';
-import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
+import { providerObservations, senderLinksFrom } from './traffic-analysis.ts';
+import type { Adversary, AdversaryView, Attack, Holding, Position, SenderLink } from './types.ts';
 
 const params = z.strictObject({
   at: z.string().optional().describe('the mark at which the provider turns hostile (default: the start)'),
@@ -146,6 +147,8 @@ interface ShadowUser {
 class MaliciousServer implements Attack {
   readonly position: Position;
   inconclusive?: string;
+  /** As `server`: the senders the stored envelopes name. */
+  senderLinks: SenderLink[] = [];
   readonly #strikeStep: number | null;
   readonly #scenario: Scenario;
   #view: AdversaryView | null = null;
@@ -206,6 +209,7 @@ class MaliciousServer implements Attack {
     if (this.#failures.length > 0) {
       this.inconclusive = `the malicious server could not carry out every attack on ${view.design.name} (${this.#failures[0]})`;
     }
+    this.senderLinks = senderLinksFrom(providerObservations(view), 'envelope');
     return allHoldings(serverHoldings(view), this.#holdings);
   }
 
