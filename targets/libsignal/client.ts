@@ -485,10 +485,17 @@ export class LibsignalClient extends PairwiseClient {
     let plaintext: Uint8Array;
     try {
       inner = await this.#unseal(envelope);
-      if (decodeWireMessage(inner.body).type === CiphertextMessageType.Plaintext) return null; // a delivery receipt: nothing to show
-      plaintext = await this.#decrypt(inner);
     } catch (error) {
       throw asRejection(asLibraryRejection(error));
+    }
+    if (decodeWireMessage(inner.body).type === CiphertextMessageType.Plaintext) return null; // a delivery receipt: nothing to show
+    try {
+      plaintext = await this.#decrypt(inner);
+    } catch (error) {
+      // The sender is known now: the app shows what it shows for any message it cannot decrypt.
+      const rejection = asRejection(asLibraryRejection(error));
+      this.rejected(inner, rejection);
+      throw rejection;
     }
     this.#unsealed = { body: inner.body, plaintext };
     let received: ReceivedMessage | null;

@@ -357,7 +357,10 @@ export class SignalClient extends PairwiseClient {
   override async openSent(envelope: Envelope): Promise<Uint8Array | null> {
     const layer = sealedLayer(envelope.body);
     if (layer) {
-      const identity = this.#identities.get(userOf(envelope.to));
+      // The recipient's identity, from the directory if this state never pinned it (the device met that user later).
+      const user = userOf(envelope.to);
+      if (!this.#identityOf(user)) await this.devicesOf(user).catch(() => null);
+      const identity = this.#identityOf(user);
       if (!identity) return null;
       let content: SealedContent;
       try {
@@ -365,7 +368,8 @@ export class SignalClient extends PairwiseClient {
       } catch {
         return null;
       }
-      return content.body ? this.#openSentUnsealed({ ...envelope, body: content.body }) : null;
+      // A sealed upload names no sender: this device sent it.
+      return content.body ? this.#openSentUnsealed({ ...envelope, from: this.context.address, body: content.body }) : null;
     }
     return this.#openSentUnsealed(envelope);
   }
