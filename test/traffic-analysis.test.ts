@@ -71,3 +71,12 @@ test('an adversary that does not try to link senders leaves sender anonymity not
   t.is(property(report, 'sender-anonymity').verdict, 'not-applicable');
   t.true(report.messages.every((m) => m.senderLinked === undefined));
 });
+
+test("libsignal seals with the library's own sealed sender: the provider stores no sender, and the receipts give the senders away as on signal", async (t) => {
+  const server = await run('libsignal', pair, 'server');
+  t.deepEqual(links(server), ['a1', 'b1', 'a2', 'b2', 'a3'].map((id) => [id, null]));
+  t.like(property(server, 'sender-anonymity'), { verdict: 'holds', claimed: true });
+  const traffic = await run('libsignal', pair, 'traffic-analysis');
+  t.deepEqual(links(traffic), links(await run('signal', pair, 'traffic-analysis')));
+  t.true(traffic.messages.every((m) => m.delivered && !m.leaked));
+});
