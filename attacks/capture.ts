@@ -1,6 +1,6 @@
 /** What passive capabilities yield, shared by the adversaries that have them. */
 import { decodeWire } from '../harness/provider/wire.ts';
-import type { Envelope } from '../harness/provider/api.ts';
+import { SEALED_SENDER, type Envelope, type OutgoingEnvelope } from '../harness/provider/api.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import type { Client } from '../targets/types.ts';
 import type { AdversaryView, Holding, Position } from './types.ts';
@@ -22,12 +22,18 @@ export function* allHoldings(...sources: Iterable<Holding>[]): Iterable<Holding>
   for (const source of sources) yield* source;
 }
 
-/** An envelope captured on the wire: a delivery to a device, or one a device uploaded. */
+/**
+ * An envelope captured on the wire: a delivery to a device, or one a device uploaded. The
+ * envelope is as the provider stores and delivers it: a sealed-sender upload names no sender
+ * (`SEALED_SENDER`); the connection it came over is `uploader`.
+ */
 export interface CapturedEnvelope {
   seq: number;
   step: number;
   direction: 'up' | 'down';
   envelope: Envelope;
+  /** For an upload: the device whose connection carried it; null for a delivery. */
+  uploader: DeviceAddress | null;
 }
 
 /** Parse the envelopes out of the network recording (the provider protocol is public). */
@@ -39,10 +45,11 @@ export function capturedEnvelopes(view: AdversaryView): CapturedEnvelope[] {
 export function* eachCapturedEnvelope(view: AdversaryView): Iterable<CapturedEnvelope> {
   for (const record of view.wire) {
     if (record.op === 'deliver') {
-      yield { seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes) };
+      yield { seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes), uploader: null };
     } else if (record.op === 'send') {
-      for (const outgoing of decodeWire<{ to: Envelope['to']; body: Uint8Array }[]>(record.bytes)) {
-        yield { seq: record.seq, step: record.step, direction: 'up', envelope: { from: record.device, ...outgoing } };
+      for (const { to, body, sealed } of decodeWire<OutgoingEnvelope[]>(record.bytes)) {
+        const envelope: Envelope = { from: sealed ? SEALED_SENDER : record.device, to, body };
+        yield { seq: record.seq, step: record.step, direction: 'up', envelope, uploader: record.device };
       }
     }
   }
@@ -80,7 +87,7 @@ export function* deviceEnvelopes(view: AdversaryView, address: DeviceAddress): I
   const tried = new Set<string>();
   for (const captured of eachCapturedEnvelope(view)) {
     const { direction, envelope } = captured;
-    if (direction === 'up' && envelope.from === address) {
+    if (direction === 'up' && captured.uploader === address) {
       yield captured;
       continue;
     }
@@ -101,13 +108,13 @@ export function* deviceEnvelopes(view: AdversaryView, address: DeviceAddress): I
  */
 export async function replayThrough(client: Client, address: DeviceAddress, captured: Iterable<CapturedEnvelope>, via: string, cursor?: ReplayCursor): Promise<Holding[]> {
   const holdings: Holding[] = [];
-  for (const { seq, direction, envelope } of captured) {
+  for (const { seq, direction, envelope, uploader } of captured) {
     if (cursor) cursor.seq = seq;
     try {
       if (direction === 'down' && envelope.to === address) {
         const received = await client.receive(envelope);
         if (received) holdings.push({ bytes: received.body, via });
-      } else if (direction === 'up' && envelope.from === address) {
+      } else if (direction === 'up' && uploader === address) {
         const opened = await client.openSent(envelope);
         if (opened) holdings.push({ bytes: opened, via });
       }

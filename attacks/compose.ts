@@ -9,7 +9,7 @@
 import type { MetadataKind } from '../harness/report/types.ts';
 import { unionOf } from './capabilities.ts';
 import { allHoldings } from './capture.ts';
-import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
+import type { Adversary, AdversaryView, Attack, Holding, Position, SenderLink } from './types.ts';
 
 /** Between the parts of a composite's name: `stolen-device+quantum`. */
 export const COMPOSITE_SEPARATOR = '+';
@@ -52,6 +52,12 @@ class CompositeAttack implements Attack {
   get listed(): readonly string[] | undefined {
     const listed = this.#parts.flatMap((p) => p.listed ?? []);
     return listed.length > 0 ? [...new Set(listed)] : undefined;
+  }
+
+  /** Every part's links; a part that does not try adds none. */
+  get senderLinks(): readonly SenderLink[] | undefined {
+    const tried = this.#parts.filter((p) => p.senderLinks !== undefined);
+    return tried.length > 0 ? tried.flatMap((p) => p.senderLinks!) : undefined;
   }
 
   get inconclusive(): string | undefined {

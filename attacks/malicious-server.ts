@@ -36,6 +36,12 @@
  *   that key is replaced and deleted: it gains nothing by itself, but a device seized later
  *   derives them again (`stolen-device`).
  *
+ * A sealed-sender envelope (Signal's sealed sender) names no sender: the provider learns the
+ * sender only by opening it with a shadow it was sealed to (key-substitution, which then also
+ * answers with the shadow's own delivery receipt and keeps the real one), and forges in the
+ * name of the devices that looked the recipient up in its directory. There is no sender field
+ * to rewrite (`rewrite-sender` does not apply), and `reorder` pairs such envelopes by recipient.
+ *
  * It never drops a message outright: a drop shows only as `delivered: false`, and would hide
  * what the other strategies show about the messages it drops.
  *
@@ -45,7 +51,7 @@
  * real directory for everyone else, and what it sends is captured instead of delivered.
  */
 import { z } from 'zod';
-import type { BundleResponse, DeviceListing, Envelope, KeyUpload, OutgoingEnvelope, ProviderApi, Roster } from '../harness/provider/api.ts';
+import { SEALED_SENDER, type BundleResponse, type DeviceListing, type Envelope, type KeyUpload, type OutgoingEnvelope, type ProviderApi, type Roster } from '../harness/provider/api.ts';
 import { Provider, type ProviderInterceptor } from '../harness/provider/provider.ts';
 import { WireLog } from '../harness/provider/wire.ts';
 import { deviceAddress, splitAddress, type Addressee, type DeviceAddress, type Scenario } from '../harness/scenario/types.ts';
@@ -53,7 +59,8 @@ import type { Client, ClientContext, ReceivedMessage } from '../targets/types.ts
 import { allHoldings, serverHoldings } from './capture.ts';
 import { homeserverForgeries, type HomeserverTools } from './matrix-homeserver.ts';
 import { ReRegistration } from './re-registration.ts';
-import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
+import { providerObservations, senderLinksFrom } from './traffic-analysis.ts';
+import type { Adversary, AdversaryView, Attack, Holding, Position, SenderLink } from './types.ts';
 
 const params = z.strictObject({
   at: z.string().optional().describe('the mark at which the provider turns hostile (default: the start)'),
@@ -150,6 +157,8 @@ interface ShadowUser {
 class MaliciousServer implements Attack {
   readonly position: Position;
   inconclusive?: string;
+  /** As `server`: the senders the stored envelopes name. */
+  senderLinks: SenderLink[] = [];
   readonly #strikeStep: number | null;
   readonly #scenario: Scenario;
   #view: AdversaryView | null = null;
@@ -218,6 +227,7 @@ class MaliciousServer implements Attack {
     if (this.#failures.length > 0) {
       this.inconclusive = `the malicious server could not carry out every attack on ${view.design.name} (${this.#failures[0]})`;
     }
+    this.senderLinks = senderLinksFrom(providerObservations(view), 'envelope');
     return allHoldings(serverHoldings(view), this.#holdings);
   }
 
@@ -288,25 +298,38 @@ class MaliciousServer implements Attack {
     if (this.#injecting || !this.#hostile) return [envelope];
     const ghost = this.#ghosts.get(userOf(envelope.to));
     if (ghost && ghost.address === envelope.to) {
-      this.#reRegistration.reachedGhost(userOf(envelope.from), userOf(envelope.to));
-      await this.#open(ghost.client, envelope, 'ghost-device');
+      const received = await this.#open(ghost.client, envelope, 'ghost-device');
+      // A sealed envelope names its sender only inside, where the ghost found it.
+      const sender = envelope.from === SEALED_SENDER ? received?.from : envelope.from;
+      if (sender) this.#reRegistration.reachedGhost(userOf(sender), userOf(envelope.to));
       return [];
     }
     if (this.#ghostMember?.address === envelope.to) {
       await this.#open(this.#ghostMember.client, envelope, 'ghost-member');
       return [];
     }
-    if (userOf(envelope.from) !== userOf(envelope.to)) {
-      this.#talking.add(`${envelope.from} ${userOf(envelope.to)}`);
-      this.#reRegistration.spoke(userOf(envelope.from), userOf(envelope.to));
+    const user = userOf(envelope.to);
+    if (envelope.from === SEALED_SENDER) {
+      // Who sends it the envelope does not say; who looked the recipient up, the directory does.
+      for (const pair of this.#contacted) {
+        const [device] = pair.split(' ') as [DeviceAddress];
+        if (!pair.endsWith(` ${user}`) || !this.#real.hasDevice(device)) continue;
+        this.#talking.add(pair);
+        this.#reRegistration.spoke(userOf(device), user);
+      }
+    } else if (userOf(envelope.from) !== user) {
+      this.#talking.add(`${envelope.from} ${user}`);
+      this.#reRegistration.spoke(userOf(envelope.from), user);
     }
-    let delivered = envelope;
+    let delivered: Envelope[] = [envelope];
     // Routed through the shadows: the sender got the recipient user's shadow at first contact
-    // (whatever keys of it the design then used), or the recipient answers a relayed message.
-    if (this.#substituted.has(`${envelope.from} ${userOf(envelope.to)}`) || this.#routed.has(`${envelope.from}>${envelope.to}`)) {
-      delivered = (await this.#attempt('key-substitution', () => this.#relay(envelope))) ?? envelope;
+    // (whatever keys of it the design then used), or the recipient answers a relayed message;
+    // a sealed envelope, when a shadow of its recipient opens it.
+    const sealedToShadow = envelope.from === SEALED_SENDER && this.#shadowDevice(envelope.to) !== undefined;
+    if (sealedToShadow || this.#substituted.has(`${envelope.from} ${user}`) || this.#routed.has(`${envelope.from}>${envelope.to}`)) {
+      delivered = (await this.#attempt('key-substitution', () => this.#relay(envelope))) ?? [envelope];
     }
-    return this.#reorder(delivered).flatMap((e) => [e, e]); // replay: every envelope twice
+    return delivered.flatMap((e) => this.#reorder(e)).flatMap((e) => [e, e]); // replay: every envelope twice
   }
 
   /**
@@ -365,30 +388,46 @@ class MaliciousServer implements Attack {
     return this.#substituted.has(pair);
   }
 
-  /** Open with the shadow of the recipient, seal again with the shadow of the sender. */
-  async #relay(envelope: Envelope): Promise<Envelope | null> {
+  /**
+   * Open with the shadow of the recipient, seal again with the shadow of the sender: what the
+   * real recipient gets instead (none for a sealed delivery receipt the shadow took), or null
+   * to deliver the envelope as it is.
+   */
+  async #relay(envelope: Envelope): Promise<Envelope[] | null> {
     const to = this.#shadowDevice(envelope.to);
     if (!to) return null;
+    const sealed = envelope.from === SEALED_SENDER;
     const pair = (from: DeviceAddress, to: DeviceAddress) => `${from} ${userOf(to)}`;
-    const reRegistered = this.#reRegistered.has(pair(envelope.from, envelope.to)) || this.#reRegistered.has(pair(envelope.to, envelope.from));
-    const received = await this.#open(to.client, envelope, reRegistered ? 're-registration' : 'key-substitution');
-    if (!received) return null;
-    await this.#shadowUser(userOf(envelope.from));
-    const from = this.#shadowDevice(envelope.from);
+    const reRegistered = (from: DeviceAddress) => this.#reRegistered.has(pair(from, envelope.to)) || this.#reRegistered.has(pair(envelope.to, from));
+    to.api.outbox.length = 0;
+    const held = this.#holdings.length;
+    const opened = await this.#tryOpen(to.client, envelope, sealed || !reRegistered(envelope.from) ? 'key-substitution' : 're-registration');
+    // The shadow acknowledged a sealed message as the recipient's app does: the sender gets that receipt.
+    const receipts = to.api.outbox.splice(0);
+    if (!opened) return null;
+    const { received } = opened;
+    if (sealed && receipts.length > 0) await this.#inject(envelope.to, null, receipts);
+    if (!received) return sealed ? [] : null; // a sealed receipt to the shadow: the shadow's own went back instead
+    // A sealed envelope names its sender only inside, where the shadow found it.
+    const sender = sealed ? received.from : envelope.from;
+    if (sealed && reRegistered(sender)) for (const holding of this.#holdings.slice(held)) holding.via = 're-registration';
+    if (sealed && userOf(sender) !== userOf(envelope.to)) this.#talking.add(`${sender} ${userOf(envelope.to)}`);
+    await this.#shadowUser(userOf(sender));
+    const from = this.#shadowDevice(sender);
     if (!from) return null;
-    const key = `${envelope.from} ${received.id} ${envelope.to}`;
+    const key = `${sender} ${received.id} ${envelope.to}`;
     if (!this.#sealed.has(key)) {
       const addressee: Addressee = received.group ? { kind: 'group', group: received.group } : { kind: 'user', user: userOf(envelope.to) };
-      for (const sealed of await this.#send(from, { id: received.id, to: addressee, body: received.body })) {
-        this.#sealed.set(`${envelope.from} ${received.id} ${sealed.to}`, sealed);
+      for (const resealed of await this.#send(from, { id: received.id, to: addressee, body: received.body })) {
+        this.#sealed.set(`${sender} ${received.id} ${resealed.to}`, resealed);
       }
     }
-    const sealed = this.#sealed.get(key);
-    if (!sealed) return null;
+    const resealed = this.#sealed.get(key);
+    if (!resealed) return null;
     this.#sealed.delete(key);
     // The recipient now has a session with the sender's shadow: its replies go there too.
-    this.#routed.add(`${envelope.to}>${envelope.from}`);
-    return this.#stored({ from: envelope.from, to: envelope.to, body: sealed.body });
+    this.#routed.add(`${envelope.to}>${sender}`);
+    return [await this.#stored({ from: resealed.sealed ? SEALED_SENDER : sender, to: envelope.to, body: resealed.body })];
   }
 
   /** The group's roster as the admin's shadow publishes it: the real members, signed (if the design signs) by the shadow. */
@@ -497,7 +536,8 @@ class MaliciousServer implements Attack {
       if (ghost) await this.#attempt('forge', async () => this.#inject(ghost.address, user, await this.#send(ghost, { ...message, id: `${id}-ghost` })));
       await this.#attempt('rewrite-sender', async () => {
         const own = await this.#ghostMemberOf();
-        await this.#inject(from, user, await this.#send(own, { ...message, id: `${id}-rewritten` }));
+        // A sealed envelope has no sender field to rewrite.
+        await this.#inject(from, user, (await this.#send(own, { ...message, id: `${id}-rewritten` })).filter((e) => !e.sealed));
       });
       await homeserverForgeries(this.#homeserverTools, from, user, message);
     }
@@ -512,9 +552,9 @@ class MaliciousServer implements Attack {
     };
   }
 
-  /** Hand forged envelopes to a user's real devices, as if `from` had uploaded them. */
-  async #inject(from: DeviceAddress, user: string, envelopes: OutgoingEnvelope[]): Promise<void> {
-    const forged = envelopes.filter((e) => userOf(e.to) === user && !this.#ghostAddresses.has(e.to) && this.#real.hasDevice(e.to));
+  /** Hand forged envelopes to a user's real devices (any user's, for null), as if `from` had uploaded them. */
+  async #inject(from: DeviceAddress, user: string | null, envelopes: OutgoingEnvelope[]): Promise<void> {
+    const forged = envelopes.filter((e) => (user === null || userOf(e.to) === user) && !this.#ghostAddresses.has(e.to) && this.#real.hasDevice(e.to));
     if (forged.length === 0) return;
     this.#injecting = true;
     try {
@@ -548,12 +588,17 @@ class MaliciousServer implements Attack {
 
   /** Open an envelope as the provider stored it with a shadow; what opens is a leak `via` this strategy. */
   async #open(client: Client, envelope: Envelope, via: string): Promise<ReceivedMessage | null> {
+    return (await this.#tryOpen(client, envelope, via))?.received ?? null;
+  }
+
+  /** As `#open`; null when the shadow rejects it (not sealed to it), `received: null` for a control message it took. */
+  async #tryOpen(client: Client, envelope: Envelope, via: string): Promise<{ received: ReceivedMessage | null } | null> {
     try {
       const logic = this.#real.logic;
       const body = logic ? await logic.prepareDelivery(envelope) : envelope.body;
       const received = await client.receive({ ...envelope, body });
       if (received) this.#holdings.push({ bytes: received.body, via });
-      return received;
+      return { received };
     } catch {
       return null; // not sealed to this shadow
     }

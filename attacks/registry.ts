@@ -14,6 +14,7 @@ import { quantum } from './quantum.ts';
 import { removedMember } from './removed-member.ts';
 import { server } from './server.ts';
 import { stolenDevice } from './stolen-device.ts';
+import { trafficAnalysis } from './traffic-analysis.ts';
 import type { Adversary } from './types.ts';
 
 export const adversaries: Record<string, Adversary<any>> = {
@@ -27,6 +28,7 @@ export const adversaries: Record<string, Adversary<any>> = {
   'removed-member': removedMember,
   clone,
   'list-controller': listController,
+  'traffic-analysis': trafficAnalysis,
 };
 
 /** One composite object per name, so that the same name always gives the same adversary. */

@@ -1,6 +1,10 @@
-/** `server`: the provider's stored data, its own keys and routing metadata, all run long; passive. */
-import type { Adversary } from './types.ts';
+/**
+ * `server`: the provider's stored data, its own keys and routing metadata, all run long;
+ * passive. The sender an envelope names, it knows (a sealed envelope names none).
+ */
+import type { Adversary, SenderLink } from './types.ts';
 import { NO_POSITION, serverHoldings } from './capture.ts';
+import { providerObservations, senderLinksFrom } from './traffic-analysis.ts';
 
 export const server: Adversary = {
   name: 'server',
@@ -8,8 +12,17 @@ export const server: Adversary = {
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
   capabilities: ['read-provider'],
-  prepare: () => ({
-    position: NO_POSITION,
-    conclude: async (view) => serverHoldings(view),
-  }),
+  prepare: () => {
+    let links: SenderLink[] = [];
+    return {
+      position: NO_POSITION,
+      get senderLinks() {
+        return links;
+      },
+      async conclude(view) {
+        links = senderLinksFrom(providerObservations(view), 'envelope');
+        return serverHoldings(view);
+      },
+    };
+  },
 };

@@ -63,9 +63,9 @@ export const stolenDevice: Adversary<z.infer<typeof params>> = {
  */
 async function replayDevice(clone: Client, prekeysOnly: Client | null, address: DeviceAddress, captured: Iterable<CapturedEnvelope>, cursor: ReplayCursor): Promise<Holding[]> {
   const holdings: Holding[] = [];
-  for (const { seq, envelope } of captured) {
+  for (const { seq, envelope, direction, uploader } of captured) {
     cursor.seq = seq;
-    if (envelope.from === address) {
+    if (direction === 'up' && uploader === address) {
       const sent = await clone.openSent(envelope).catch(() => null);
       if (sent) holdings.push({ bytes: sent, via: 'decrypt' });
       continue;

@@ -89,8 +89,21 @@ export interface ScanAuthoritySeat {
   privateKey: BoxPrivateKey;
 }
 
+/** The adversary names the sender of one upload it observed (the provider numbers uploads: `StoredItem.upload`). */
+export interface SenderLink {
+  upload: number;
+  /** The user it takes to have sent it. */
+  sender: string;
+  /** `envelope` (the envelope named the sender) or `disclosure` (statistical disclosure). */
+  via: string;
+  /** How many messages to the recipient it had observed when it named the sender (1: at the first). */
+  after: number;
+}
+
 export interface Attack {
   readonly position: Position;
+  /** Who it takes to have sent what it observed (read after `conclude`); absent for an adversary that does not try. */
+  senderLinks?: readonly SenderLink[];
   /** The message ids whose content the adversary put on a match list: the judge counts the other messages that got flagged. */
   listed?: readonly string[];
   /** Set when the attack could not be carried out on this target, with the reason: clean results then prove nothing. */

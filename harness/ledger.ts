@@ -83,6 +83,8 @@ export class Ledger {
   readonly verifications = new Map<string, { step: number; matched: boolean }>();
   /** Notes the harness made while running (unsupported steps, refusals, ...). */
   readonly notes: string[] = [];
+  /** The provider's upload number -> the message whose sender uploaded it to its recipients. */
+  readonly uploads = new Map<number, string>();
   readonly #byMarker = new Map<string, MessageTruth>();
   readonly #byId = new Map<string, MessageTruth>();
 

@@ -8,7 +8,8 @@ import type { Design } from '../targets/types.ts';
 import type { CryptoBackend } from './crypto/backend.ts';
 import { HarnessDefect, UnsupportedError } from './errors.ts';
 import { recordingBackend, type KeyTable } from './crypto/key-table.ts';
-import { byteStringsSeen } from './provider/wire.ts';
+import { SEALED_SENDER, type Envelope, type KeyUpload, type OutgoingEnvelope } from './provider/api.ts';
+import { byteStringsSeen, decodeWire, type WireRecord } from './provider/wire.ts';
 import { judge } from './judge/judge.ts';
 import {
   PROPERTY_NAMES,
@@ -209,7 +210,7 @@ async function executeOnDesign(
     let concluding = false;
     const view = world.view(design, Rng.fromSeed(seed, 'attacker', scenario.name, design.name, adversary.name), {
       capabilities,
-      ...(keyTable && { discreteLog: oracle(keyTable, world, () => concluding) }),
+      ...(keyTable && { discreteLog: oracle(keyTable, design, world, () => concluding) }),
     });
     holdings = await withTimeLimit(
       (async () => {
@@ -248,6 +249,7 @@ async function executeOnDesign(
     inconclusive: attack.inconclusive ?? null,
     untriedSender: design.cannotOpenSent ? attack.position.compromisedDevice : null,
     listed: attack.listed ? withNearDuplicates(scenario, attack.listed) : null,
+    senderLinks: attack.senderLinks ?? null,
   });
   const notes = [...world.ledger.notes, ...(attack.notes ?? [])];
   if (world.ledger.rejections.length > 0) {
@@ -289,14 +291,42 @@ function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }
 
-/** The oracle answers only at the end of the run (SPEC §4), and only about public keys that crossed the wire. */
-function oracle(keyTable: KeyTable, world: World, ended: () => boolean): (publicKey: Uint8Array) => Uint8Array | null {
+/**
+ * The oracle answers only at the end of the run (SPEC §4), and only about public keys that
+ * crossed the wire: in clear, or inside an outer layer that X25519 alone protects (a design's
+ * `openOuterLayer`: sealed sender), which the oracle opens as well.
+ */
+function oracle(keyTable: KeyTable, design: Design, world: World, ended: () => boolean): (publicKey: Uint8Array) => Uint8Array | null {
   let captured: Set<string> | null = null;
+  const answer = (publicKey: Uint8Array) => (captured!.has(Buffer.from(publicKey).toString('hex')) ? keyTable.privateKeyOf(publicKey) : null);
   return (publicKey) => {
     if (!ended()) return null;
-    captured ??= byteStringsSeen(world.wire.records, 32);
-    return captured.has(Buffer.from(publicKey).toString('hex')) ? keyTable.privateKeyOf(publicKey) : null;
+    if (!captured) {
+      captured = byteStringsSeen(world.wire.records, 32);
+      if (design.openOuterLayer) {
+        const inner = outerLayersOpened(design, world, keyTable.backend, answer);
+        for (const key of byteStringsSeen(inner, 32)) captured.add(key);
+      }
+    }
+    return answer(publicKey);
   };
+}
+
+/** What the oracle reads inside the outer layers of the envelopes on the wire, as records to scan. */
+function outerLayersOpened(design: Design, world: World, crypto: CryptoBackend, privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): WireRecord[] {
+  const bundles = new Map<string, Uint8Array[]>();
+  for (const record of world.wire.records) {
+    if (record.op === 'publish-keys') bundles.set(record.device, [...(bundles.get(record.device) ?? []), decodeWire<KeyUpload>(record.bytes).bundle]);
+  }
+  const opened: WireRecord[] = [];
+  for (const record of world.wire.records) {
+    const envelopes = record.op === 'deliver' ? [decodeWire<Envelope>(record.bytes)] : record.op === 'send' ? decodeWire<OutgoingEnvelope[]>(record.bytes).map(({ to, body, sealed }) => ({ from: sealed ? SEALED_SENDER : record.device, to, body })) : [];
+    for (const envelope of envelopes) {
+      const inner = design.openOuterLayer!(crypto, envelope, bundles.get(envelope.to) ?? [], privateKeyOf);
+      if (inner) opened.push({ ...record, bytes: inner });
+    }
+  }
+  return opened;
 }
 
 /** A run that could not take place; the design's claims are marked so reporters can show what went untested. */

@@ -66,7 +66,7 @@ export class World {
     this.#scan = design.scanning ? { keys: createEscrowAuthority(crypto, rng.fork('scan-authority')), list: [] } : null;
     this.provider = new Provider(this.wire, logic ?? null, {
       deliver: (envelope, body) => this.#deliver(envelope, body),
-      uploaded: (from, envelopes) => this.#uploaded(from, envelopes),
+      uploaded: (from, envelopes, upload) => this.#uploaded(from, envelopes, upload),
     });
   }
 
@@ -330,8 +330,11 @@ export class World {
     });
   }
 
-  #uploaded(from: DeviceAddress, envelopes: OutgoingEnvelope[]): void {
-    if (this.#sending?.from === from) this.#sending.encryptedTo.push(...envelopes.map((e) => e.to));
+  #uploaded(from: DeviceAddress, envelopes: OutgoingEnvelope[], upload: number): void {
+    if (this.#sending?.from !== from) return;
+    this.#sending.encryptedTo.push(...envelopes.map((e) => e.to));
+    // Copies to the sender's own devices aside: which upload carried the message to its recipients.
+    if (envelopes.some((e) => splitAddress(e.to).user !== splitAddress(from).user)) this.ledger.uploads.set(upload, this.#sending.id);
   }
 
   #client(address: DeviceAddress): Client {

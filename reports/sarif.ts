@@ -70,6 +70,13 @@ export const RULES: Record<PropertyName, RuleText> = {
     help: 'Show users what changes who they talk to: safety-number changes, devices linked to their own account, group membership changes; never accept a device or member silently.',
     severity: '7.0',
   },
+  'sender-anonymity': {
+    name: 'SenderAnonymity',
+    short: 'The adversary linked messages to their senders',
+    full: 'No message may be linked to its sender: by an envelope that names the sender, or statistically (the disclosure attack on sealed sender, Martiny et al., NDSS 2021).',
+    help: 'Seal the sender inside the encryption, and break the link delivery receipts make: delay or batch receipts, or use ephemeral sending identities (Martiny et al. 2021).',
+    severity: '5.0',
+  },
   metadata: {
     name: 'Metadata',
     short: 'The adversary saw metadata (sender, recipient, timing, size)',

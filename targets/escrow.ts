@@ -60,7 +60,11 @@ const WITHOUT_ESCROW_ADVERSARIES: readonly Claim[] = SIGNAL_CLAIMS.map((claim) =
     : claim,
 );
 
-const options = { secureDelete: true };
+/**
+ * Envelopes name their sender (no sealed sender): exceptional-access proposals ask for who
+ * talks to whom as well, and the escrow copy is bound to the routing it names (`routing`).
+ */
+const options = { secureDelete: true, sealedSender: false };
 
 export const escrow: Design = {
   name: 'escrow',

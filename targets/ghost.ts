@@ -9,7 +9,11 @@ import { reconstructSignalDevice, SignalClient, type SignalOptions } from './sig
 import { SIGNAL_CLAIMS } from './signal.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 
-const OPTIONS: SignalOptions = { secureDelete: true, trustProviderDeviceList: true };
+/**
+ * Envelopes name their sender (no sealed sender): the proposal is about whom clients encrypt
+ * to, and is put to a provider that routes by sender, as when it was made (2018).
+ */
+const OPTIONS: SignalOptions = { secureDelete: true, trustProviderDeviceList: true, sealedSender: false };
 
 /** What a provider that adds devices of its own defeats; and the point of the proposal is that nobody is told (detection). */
 const LOST_TO_MALICIOUS_SERVER = new Set(['confidentiality', 'authentication', 'membership', 'detection']);

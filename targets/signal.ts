@@ -2,7 +2,7 @@
  * `signal`: the reference messenger. PQXDH (X3DH + ML-KEM-768) and the Double Ratchet, a
  * session per device, device lists signed by their owner, safety numbers, secure deletion.
  */
-import { reconstructSignalDevice, SignalClient } from './signal/client.ts';
+import { openSealedLayer, reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 
 const THIRD_PARTIES = ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member'];
@@ -31,11 +31,27 @@ export const SIGNAL_CLAIMS: readonly Claim[] = [
   },
 ];
 
+/**
+ * As Signal has it since 2018 ("Technology preview: Sealed sender for Signal"): envelopes to
+ * other users name only the recipient, and every message received is acknowledged with a
+ * sealed delivery receipt.
+ */
+export const SIGNAL_OPTIONS: SignalOptions = { secureDelete: true, sealedSender: true };
+
+/**
+ * Sealed sender's claim (Signal, 2018): the service that stores and delivers envelopes does not
+ * learn who sent them. Only `signal` makes it: the designs built on it keep envelopes that
+ * name their sender. Statistical disclosure (`traffic-analysis`; Martiny et al., NDSS 2021)
+ * defeats it, as the claim's source does not consider.
+ */
+export const SENDER_ANONYMITY_CLAIM: Claim = { property: 'sender-anonymity', adversaries: ['server'], note: 'envelopes name no sender; traffic analysis is not claimed against' };
+
 export const signal: Design = {
   name: 'signal',
   description: 'the reference: PQXDH + Double Ratchet, signed device lists, safety numbers, secure deletion',
-  claims: SIGNAL_CLAIMS,
-  createClient: (context: ClientContext) => new SignalClient(context, { secureDelete: true }),
-  restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, { secureDelete: true }).restore(image),
-  reconstructDevice: (context, upload, privateKeyOf) => reconstructSignalDevice(new SignalClient(context, { secureDelete: true }), upload, privateKeyOf),
+  claims: [...SIGNAL_CLAIMS, SENDER_ANONYMITY_CLAIM],
+  createClient: (context: ClientContext) => new SignalClient(context, SIGNAL_OPTIONS),
+  restoreClient: (context: ClientContext, image: Uint8Array) => new SignalClient(context, SIGNAL_OPTIONS).restore(image),
+  reconstructDevice: (context, upload, privateKeyOf) => reconstructSignalDevice(new SignalClient(context, SIGNAL_OPTIONS), upload, privateKeyOf),
+  openOuterLayer: openSealedLayer,
 };

@@ -201,4 +201,11 @@ export interface Design {
    */
   openRun?(): Promise<DesignRun>;
   reconstructDevice?(context: ClientContext, upload: KeyUpload, privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Promise<Client>;
+  /**
+   * An outer layer of an envelope body that X25519 alone protects (sealed sender): what a
+   * holder of the discrete-log oracle reads inside it, given the bundles the recipient
+   * published; null when the body has no such layer or it does not open. The public keys
+   * inside count as seen on the wire (SPEC §4 `quantum`).
+   */
+  openOuterLayer?(crypto: CryptoBackend, envelope: Envelope, recipientBundles: readonly Uint8Array[], privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Uint8Array | null;
 }

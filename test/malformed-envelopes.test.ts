@@ -13,12 +13,25 @@ import { Rng } from '../harness/rng.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import { loadAllTargets } from '../targets/registry.ts';
 import { serverSide } from '../targets/server-side.ts';
+import { SignalClient } from '../targets/signal/client.ts';
+import type { Design } from '../targets/types.ts';
 import { pack } from '../targets/shared/codec.ts';
 import { scenarioFromYaml } from './helpers/audit.ts';
 import { decodeEnvelope, describePath, DROP, encodeEnvelope, fieldsOf, LAYER, withField, type Path } from './helpers/envelope-fields.ts';
 import { setUpWorld, text, type Harness } from './helpers/world.ts';
 
 const targets = await loadAllTargets();
+
+/**
+ * signal's own parsing, reached directly: the reference with sealed sender off (inside the
+ * sealed layer, the body is the same).
+ */
+const unsealedSignal: Design = {
+  ...targets['signal']!,
+  name: 'signal-unsealed',
+  createClient: (context) => new SignalClient(context, { secureDelete: true }),
+  restoreClient: (context, image) => new SignalClient(context, { secureDelete: true }).restore(image),
+};
 
 const scenario = scenarioFromYaml(`
 name: malformed
@@ -31,7 +44,7 @@ steps:
 
 /** A world whose deliveries are held, and alice's first message to bob and first group message as bob's envelopes. */
 async function heldConversation(design: string): Promise<{ harness: Harness; toBob: Envelope[] }> {
-  const harness = await setUpWorld(targets[design]!, scenario);
+  const harness = await setUpWorld(design === unsealedSignal.name ? unsealedSignal : targets[design]!, scenario);
   harness.holdDeliveries();
   await harness.send('alice.phone', 'bob', 'first', 'first contact');
   await harness.client('alice.phone').send({ id: 'group', to: { kind: 'group', group: 'club' }, body: new TextEncoder().encode('to the club') });
@@ -127,13 +140,13 @@ test('static-e2ee: a message whose ciphertext field is dropped is a coded reject
 });
 
 test('signal: a truncated ratchet header is a coded rejection, not a TypeError', async (t) => {
-  const { harness, toBob } = await heldConversation('signal');
+  const { harness, toBob } = await heldConversation('signal-unsealed');
   await expectCode(t, harness, edited(toBob[0]!, body('message', 'header'), (h) => (h as Uint8Array).slice(0, 10)), 'malformed-message', /malformed ratchet header/);
   t.is(text((await harness.deliver(toBob[0]!))!.body), 'first contact');
 });
 
 test('signal: a first message whose prekey header lost its Kyber ciphertext is a coded rejection, not a TypeError', async (t) => {
-  const { harness, toBob } = await heldConversation('signal');
+  const { harness, toBob } = await heldConversation('signal-unsealed');
   await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'kyberCiphertext'), () => DROP), 'malformed-message', /"prekey header.kyberCiphertext" expected bytes, got undefined/);
   await expectCode(t, harness, edited(toBob[0]!, body('prekey', 'kyberCiphertext'), (c) => (c as Uint8Array).slice(0, 1000)), 'malformed-message', /"prekey header.kyberCiphertext" expected 1088 bytes/);
   // An empty one is how X3DH alone sends it; a post-quantum responder takes it for a downgrade (PQXDH §3.4).
@@ -144,7 +157,7 @@ test('signal: a first message whose prekey header lost its Kyber ciphertext is a
 });
 
 test("signal: a group message whose sender key distribution lost its sender's signing key is a coded rejection, not a TypeError", async (t) => {
-  const { harness, toBob } = await heldConversation('signal');
+  const { harness, toBob } = await heldConversation('signal-unsealed');
   const group = toBob[1]!;
   const path = body('senderKey', 'distribution', LAYER, 'prekey', 'identity', 'signing');
   await expectCode(t, harness, edited(group, path, () => DROP), 'malformed-message', /"prekey header.identity.signing" expected 32 bytes, got undefined/);
@@ -152,7 +165,7 @@ test("signal: a group message whose sender key distribution lost its sender's si
 });
 
 test('signal: a message from a user the provider does not know is a coded rejection, not the provider\'s error', async (t) => {
-  const { harness, toBob } = await heldConversation('signal');
+  const { harness, toBob } = await heldConversation('signal-unsealed');
   await expectCode(t, harness, { ...toBob[0]!, from: 'mallory.phone' as DeviceAddress }, 'unknown-device', /no such user: mallory/);
 });
 

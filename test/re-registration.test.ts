@@ -34,7 +34,11 @@ for (const target of ['signal', 'libsignal', 'whatsapp']) {
     // The provider first lists its ghost device; the signed device list keeps it out, so
     // later.1-3 pass unread, and from the next step on it serves each side the other's shadow.
     t.deepEqual(leaked(report), ['answer:re-registration', 'from-laptop:re-registration']);
-    t.deepEqual(shown(report, 'identity-changed'), [`${later} bob.phone alice`, `${later} bob.laptop alice`, `${later + 1} alice.phone bob`]);
+    // Alice learns of Bob's new key from the first envelope she gets under it: with sealed
+    // sender (signal, libsignal), the delivery receipts of later.1-3 the shadow sends back at
+    // once; without (whatsapp), answer itself.
+    const alice = target === 'whatsapp' ? later + 1 : later;
+    t.deepEqual(shown(report, 'identity-changed'), [`${later} bob.phone alice`, `${later} bob.laptop alice`, `${alice} alice.phone bob`]);
     for (const id of ['answer', 'from-laptop']) {
       t.like(message(report, id), { delivered: true, noticed: true }, id);
       t.true(message(report, id).step >= later, id);

@@ -375,6 +375,7 @@ test('sarif: 2.1.0 with keyhole as the tool and a rule per property carrying sec
     'keyhole/replay': '6.5',
     'keyhole/membership': '8.0',
     'keyhole/detection': '7.0',
+    'keyhole/sender-anonymity': '5.0',
     'keyhole/metadata': '3.0',
   });
   for (const rule of driver.rules) {

@@ -64,10 +64,20 @@ steps:
   const { world } = harness;
   for (const [index, step] of scenario.steps.entries()) await world.perform(index, step);
   const view = world.view(signal, Rng.fromSeed(1, 'attacker'), { capabilities: new Set(['record-network']) });
-  const tried = [...deviceEnvelopes(view, 'bob.phone')].map((c) => `${c.step}:${c.direction}:${c.envelope.from}>${c.envelope.to}`);
-  // m1 delivered at once; m2 uploaded at step 2, tried where it was delivered (step 3), not twice;
-  // m3 the phone's own upload; m4 uploaded and never delivered.
-  t.deepEqual(tried, ['0:down:alice.phone>bob.phone', '3:down:alice.phone>bob.phone', '4:up:bob.phone>alice.phone', '6:up:alice.phone>bob.phone']);
+  // An upload by the connection that carried it; a delivery as the provider names its sender (sealed).
+  const tried = [...deviceEnvelopes(view, 'bob.phone')].map((c) => `${c.step}:${c.direction}:${c.uploader ?? c.envelope.from}>${c.envelope.to}`);
+  // m1 delivered at once, and the phone's receipt for it; m2 uploaded at step 2, tried where it
+  // was delivered (step 3), not twice, and its receipt; m3 the phone's own upload, and alice's
+  // receipt for it; m4 uploaded and never delivered.
+  t.deepEqual(tried, [
+    '0:down:.sealed>bob.phone',
+    '0:up:bob.phone>alice.phone',
+    '3:down:.sealed>bob.phone',
+    '3:up:bob.phone>alice.phone',
+    '4:up:bob.phone>alice.phone',
+    '4:down:.sealed>bob.phone',
+    '6:up:alice.phone>bob.phone',
+  ]);
 });
 
 // --- sessions the image can derive again ----------------------------------------------------

@@ -27,6 +27,8 @@ export interface JudgeContext {
   untriedSender: DeviceAddress | null;
   /** Set when the scope under evaluation covers only verified messages and conversations. */
   verifiedOnly: boolean;
+  /** message id -> how the adversary linked it to its sender; null when the adversary does not try. */
+  senderLinked: ReadonlyMap<string, { via: string; after: number }> | null;
 }
 
 export type Evaluation = Omit<PropertyReport, 'property' | 'claimed'>;

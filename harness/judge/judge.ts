@@ -3,11 +3,11 @@
  * messages leaked and how, classes each message, and runs one evaluator per property,
  * marking the properties the target claims against this adversary.
  */
-import type { Holding, Position } from '../../attacks/types.ts';
+import type { Holding, Position, SenderLink } from '../../attacks/types.ts';
 import type { Claim, ConversationKind } from '../../targets/types.ts';
 import type { Acceptance, Ledger } from '../ledger.ts';
 import { findMarkers } from '../markers.ts';
-import type { DeviceAddress } from '../scenario/types.ts';
+import { splitAddress, type DeviceAddress } from '../scenario/types.ts';
 import {
   PROPERTY_NAMES,
   type MessageReport,
@@ -35,6 +35,8 @@ export interface JudgeInput {
   untriedSender?: DeviceAddress | null;
   /** The messages whose content an adversary put on a match list, with their near-duplicates: the judge reports what else got flagged. */
   listed?: readonly string[] | null;
+  /** Who the adversary takes to have sent the uploads it observed; null when it does not try. */
+  senderLinks?: readonly SenderLink[] | null;
 }
 
 /** Properties decided by what leaked: without a complete attack, only a leak found is a finding. */
@@ -59,6 +61,7 @@ export function judge(input: JudgeInput): Judgement {
     const delivered = truth.refused === null && truth.intended.every((device) => receivers?.has(device) ?? false);
     return { truth, class: classify(truth, position, exposed), leaked: via !== null, via, delivered };
   });
+  const senderLinked = input.senderLinks ? linkedSenders(ledger, input.senderLinks) : null;
 
   const properties = PROPERTY_NAMES.map((property): PropertyReport => {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
@@ -70,6 +73,7 @@ export function judge(input: JudgeInput): Judgement {
         adversary: input.adversary,
         verifiedOnly: scope.verifiedOnly,
         untriedSender: input.untriedSender ?? null,
+        senderLinked,
       });
     // The verdict covers every message the property concerns; the claim's scope decides only
     // whether a violation is a claim violation (SPEC §5).
@@ -129,6 +133,7 @@ export function judge(input: JudgeInput): Judgement {
       leaked: m.leaked,
       via: m.via,
       noticed: noticed.get(m.truth.id) ?? null,
+      ...(senderLinked && { senderLinked: senderLinked.get(m.truth.id) ?? null }),
     }),
   );
   const leaked = judged.filter((m) => m.leaked);
@@ -206,6 +211,21 @@ function conversationScope(conversations: ConversationKind, messages: JudgedMess
     messages: messages.filter((m) => m.truth.toKind === kind),
     acceptances: ledger.acceptances.filter((a) => (a.group === null ? 'user' : 'group') === kind),
   };
+}
+
+/**
+ * message id -> how the adversary linked it to its sender, and after how many messages: the
+ * first of its links that names the user who really sent it (a wrong guess links nothing).
+ */
+function linkedSenders(ledger: Ledger, links: readonly SenderLink[]): Map<string, { via: string; after: number }> {
+  const linked = new Map<string, { via: string; after: number }>();
+  for (const link of links) {
+    const id = ledger.uploads.get(link.upload);
+    const truth = id === undefined ? undefined : ledger.messageById(id);
+    if (!truth || linked.has(truth.id) || splitAddress(truth.from).user !== link.sender) continue;
+    linked.set(truth.id, { via: link.via, after: link.after });
+  }
+  return linked;
 }
 
 /** marker -> how it was obtained; the first holding that shows a marker names the way. */

@@ -45,6 +45,8 @@ export interface StoredItem {
   kind: 'bundle' | 'one-time-key' | 'device-list' | 'roster' | 'envelope';
   owner: string;
   bytes: Uint8Array;
+  /** For an envelope: the upload (one request of a client) it came in, numbered from 1. */
+  upload?: number;
 }
 
 interface DeviceEntry {
@@ -67,7 +69,7 @@ export interface ProviderEvents {
   /** Hand an envelope to the recipient's client. */
   deliver(envelope: Envelope, wireBody: Uint8Array): Promise<void>;
   /** A client uploaded envelopes (ground truth of whom it encrypted to). */
-  uploaded?(from: DeviceAddress, envelopes: OutgoingEnvelope[]): void;
+  uploaded?(from: DeviceAddress, envelopes: OutgoingEnvelope[], upload: number): void;
 }
 
 export class ProviderError extends Error {
@@ -78,6 +80,8 @@ export class ProviderError extends Error {
 }
 
 export class Provider {
+  /** Uploads so far: each `send` request is one. */
+  #uploads = 0;
   readonly #users = new Map<string, UserEntry>();
   readonly #rosters = new Map<string, RosterEntry>();
   readonly #mailboxes = new Map<DeviceAddress, Envelope[]>();
@@ -228,14 +232,15 @@ export class Provider {
   // --- mailbox ---------------------------------------------------------------------
 
   async send(from: DeviceAddress, envelopes: OutgoingEnvelope[]): Promise<void> {
-    this.events.uploaded?.(from, envelopes);
+    const upload = ++this.#uploads;
+    this.events.uploaded?.(from, envelopes, upload);
     for (const outgoing of envelopes) {
       if (!this.hasDevice(outgoing.to)) throw new ProviderError(`no such device: ${outgoing.to}`);
       // A sealed-sender envelope reaches the provider without its sender's identity.
       const uploaded: Envelope = { from: outgoing.sealed ? SEALED_SENDER : from, to: outgoing.to, body: outgoing.body };
       const body = this.logic ? await this.logic.acceptUpload(uploaded) : uploaded.body;
       const stored: Envelope = { ...uploaded, body };
-      this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored)); // copied by #store
+      this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored), upload); // copied by #store
       const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
       for (const envelope of deliveries) await this.#route(envelope);
     }
@@ -307,8 +312,8 @@ export class Provider {
     return entry;
   }
 
-  #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array): void {
-    this.stored.push({ step: this.wire.step, kind, owner, bytes: this.wire.arena.copy(bytes) });
+  #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array, upload?: number): void {
+    this.stored.push({ step: this.wire.step, kind, owner, bytes: this.wire.arena.copy(bytes), ...(upload !== undefined && { upload }) });
   }
 }
 

@@ -20,6 +20,7 @@ export const PROPERTY_NAMES = [
   'replay',
   'membership',
   'detection',
+  'sender-anonymity',
   'metadata',
 ] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
@@ -71,6 +72,13 @@ export interface MessageReport {
    * (SPEC §5 `detection`); null where detection is not judged for the message.
    */
   noticed: boolean | null;
+  /**
+   * Whether the adversary linked the message to its sender (SPEC §5 `sender-anonymity`): how
+   * (`envelope`: the envelope named it; `disclosure`: the statistical disclosure attack) and
+   * after how many messages to that recipient; null when it did not. Absent when the
+   * adversary does not try.
+   */
+  senderLinked?: { via: string; after: number } | null;
 }
 
 export interface PropertyReport {

@@ -24,6 +24,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import {
   CiphertextMessageType,
+  DecryptionErrorMessage,
   ErrorCode,
   Fingerprint,
   IdentityKeyPair,
@@ -32,28 +33,36 @@ import {
   LibSignalErrorBase,
   PreKeyBundle,
   PreKeyRecord,
+  PlaintextContent,
   PreKeySignalMessage,
   PrivateKey,
   ProtocolAddress,
   PublicKey,
+  SenderCertificate,
+  ServerCertificate,
   SignalMessage,
   SignedPreKeyRecord,
+  UnidentifiedSenderMessageContent,
   processPreKeyBundle,
+  sealedSenderDecryptToUsmc,
+  sealedSenderEncrypt,
   signalDecrypt,
   signalDecryptPreKey,
   signalEncrypt,
 } from '@signalapp/libsignal-client';
 import { RejectionError, type RejectionCode } from '../../harness/errors.ts';
 import { cachedKeys, copyBytes, copyKeyPair } from '../../harness/key-cache.ts';
-import type { Envelope, KeyUpload } from '../../harness/provider/api.ts';
+import { SEALED_SENDER, type Envelope, type KeyUpload, type OutgoingEnvelope } from '../../harness/provider/api.ts';
+import type { Addressee } from '../../harness/scenario/types.ts';
 import type { Rng } from '../../harness/rng.ts';
 import { splitAddress, type DeviceAddress } from '../../harness/scenario/types.ts';
 import { alertEach, alertRejection, listChanges } from '../shared/alerts.ts';
 import { concatBytes, equalBytes, pack, unpack, utf8 } from '../shared/codec.ts';
 import { PairwiseClient } from '../shared/pairwise-client.ts';
-import { SIGNAL_CLAIMS } from '../signal.ts';
+import { SENDER_ANONYMITY_CLAIM, SIGNAL_CLAIMS } from '../signal.ts';
 import { POOLS, PREKEY_UPKEEP } from '../signal/prekeys.ts';
-import type { Claim, ClientContext, Design } from '../types.ts';
+import type { Claim, ClientContext, Design, ReceivedMessage } from '../types.ts';
+import { asRejection } from '../shared/wire.ts';
 import { DeviceStores, own, type StoreImage } from './stores.ts';
 /** Signal's safety numbers: 5200 iterations, fingerprint version 2 (service-id identifiers). */
 const FINGERPRINT_ITERATIONS = 5200;
@@ -161,8 +170,26 @@ function asLibraryRejection(error: unknown): unknown {
   return new RejectionError(LIBRARY_REJECTIONS[error.code] ?? 'invalid-message', error.message, { cause: error });
 }
 
+/**
+ * The provider's sender-certificate authority, as Signal's servers hold one: a trust root
+ * every client ships with, and the server certificate it signed. The provider issues each
+ * device a sender certificate (its user, device id and identity key) at registration; the
+ * keys are fixed, so that every run is alike.
+ */
+const CERTIFICATE_AUTHORITY = (() => {
+  const key = (label: string) => PrivateKey.deserialize(own(sha512(utf8.encode(`keyhole provider ${label}`)).slice(0, 32)));
+  const trustRoot = key('sealed sender trust root');
+  const serverKey = key('sealed sender server key');
+  return { trustRoot: trustRoot.getPublicKey(), serverKey, serverCertificate: ServerCertificate.new(1, serverKey.getPublicKey(), trustRoot) };
+})();
+
+/** Sender certificates do not expire within a run. */
+const CERTIFICATE_EXPIRATION = Number.MAX_SAFE_INTEGER;
+
 export class LibsignalClient extends PairwiseClient {
   #stores: DeviceStores | null = null;
+  /** A sealed envelope this client opened before handing it on: its inner body and plaintext. */
+  #unsealed: { body: Uint8Array; plaintext: Uint8Array } | null = null;
   #deviceId = 1;
   #nextPrekeyId = 1;
   /** Peer user -> the identity whose safety number the users compared and found matching. */
@@ -385,7 +412,112 @@ export class LibsignalClient extends PairwiseClient {
     return pack({ type: message.type(), body: message.serialize() } satisfies WireMessage);
   }
 
+  // --- sealed sender (the library's sealed_sender v1) ----------------------------------
+
+  /** This device's sender certificate, as the provider issues it. */
+  #senderCertificate(): SenderCertificate {
+    const { serverCertificate, serverKey } = CERTIFICATE_AUTHORITY;
+    const identity = this.#requireStores().identity;
+    return SenderCertificate.new(this.context.user, null, this.#deviceId, identity.identity.publicKey, CERTIFICATE_EXPIRATION, serverCertificate, serverKey);
+  }
+
+  /**
+   * Envelopes to other users go sealed (`sealedSenderEncrypt`): the session's message and this
+   * device's sender certificate, sealed to the recipient's identity key; the envelope names only
+   * the recipient. Copies to this user's own devices go as before (Signal's sync messages).
+   */
+  protected override async sealAll(devices: readonly DeviceAddress[], plaintext: Uint8Array, to: Addressee, users: readonly string[]): Promise<OutgoingEnvelope[]> {
+    const envelopes: OutgoingEnvelope[] = [];
+    for (const device of devices) {
+      if (splitAddress(device).user === this.context.user) envelopes.push(...(await super.sealAll([device], plaintext, to, users)));
+      else envelopes.push({ to: device, body: await this.#sealTo(device, plaintext), sealed: true });
+    }
+    return envelopes;
+  }
+
+  async #sealTo(to: DeviceAddress, plaintext: Uint8Array): Promise<Uint8Array> {
+    const stores = this.#requireStores();
+    const address = await this.#protocolAddress(to);
+    const now = new Date(this.context.now());
+    const session = await stores.sessions.getSession(address);
+    if (!session || !session.hasCurrentState(now)) await this.#startSession(to, address, now);
+    const message = await signalEncrypt(own(plaintext), address, this.#localAddress(), stores.sessions, stores.identity, now);
+    const content = UnidentifiedSenderMessageContent.new(message, this.#senderCertificate(), 0, null);
+    return sealedSenderEncrypt(content, address, stores.identity);
+  }
+
+  /**
+   * A delivery receipt, sealed to the sender. As in `signal`, it travels outside the session
+   * (so it moves no ratchet): the library's one sealed content that needs no session is a
+   * plaintext content, a decryption-error message naming the message it answers, which
+   * carries the receipt here. Signal's app sends receipts through the session.
+   */
+  async #sealedReceipt(answered: Envelope): Promise<Uint8Array> {
+    const stores = this.#requireStores();
+    const address = await this.#protocolAddress(answered.from);
+    const wire = decodeWireMessage(answered.body);
+    const receipt = DecryptionErrorMessage.forOriginal(own(wire.body), wire.type, this.context.now(), address.deviceId());
+    const content = UnidentifiedSenderMessageContent.new(PlaintextContent.from(receipt).asCiphertextMessage(), this.#senderCertificate(), 0, null);
+    return sealedSenderEncrypt(content, address, stores.identity);
+  }
+
+  /**
+   * A sealed envelope: the library opens the sealed layer (`sealedSenderDecryptToUsmc`), the
+   * certificate must be the provider's and name a device on its user's signed list, and the
+   * session's message inside goes the usual way, from that device.
+   */
+  async #unseal(envelope: Envelope): Promise<Envelope> {
+    const stores = this.#requireStores();
+    const content = await sealedSenderDecryptToUsmc(own(envelope.body), stores.identity);
+    const certificate = content.senderCertificate();
+    if (!certificate.validate(CERTIFICATE_AUTHORITY.trustRoot, this.context.now())) throw new LibsignalError('invalid-message', 'a sender certificate the provider did not issue');
+    const user = certificate.senderUuid();
+    const device = [...(await this.#deviceIds(user))].find(([, id]) => id === certificate.senderDeviceId())?.[0];
+    if (!device) throw new LibsignalError('unknown-device', `a sealed message from device ${certificate.senderDeviceId()} of ${user}, not on ${user}'s signed device list`);
+    const pinned = stores.identity.identities.get(user);
+    if (pinned && !equalBytes(pinned, certificate.key().serialize())) throw new LibsignalError('untrusted-identity', `a sender certificate for ${device} under an identity that is not ${user}'s`);
+    return { from: device, to: envelope.to, body: pack({ type: content.msgType(), body: content.contents() } satisfies WireMessage) };
+  }
+
+  override async receive(envelope: Envelope): Promise<ReceivedMessage | null> {
+    if (envelope.from !== SEALED_SENDER) return super.receive(envelope);
+    let inner: Envelope;
+    let plaintext: Uint8Array;
+    try {
+      inner = await this.#unseal(envelope);
+    } catch (error) {
+      throw asRejection(asLibraryRejection(error));
+    }
+    if (decodeWireMessage(inner.body).type === CiphertextMessageType.Plaintext) return null; // a delivery receipt: nothing to show
+    try {
+      plaintext = await this.#decrypt(inner);
+    } catch (error) {
+      // The sender is known now: the app shows what it shows for any message it cannot decrypt.
+      const rejection = asRejection(asLibraryRejection(error));
+      this.rejected(inner, rejection);
+      throw rejection;
+    }
+    this.#unsealed = { body: inner.body, plaintext };
+    let received: ReceivedMessage | null;
+    try {
+      received = await super.receive(inner);
+    } finally {
+      this.#unsealed = null;
+    }
+    if (received) {
+      try {
+        // The app acknowledges delivery at once, sealed, to the device that sent it.
+        await this.context.provider.send([{ to: inner.from, body: await this.#sealedReceipt(inner), sealed: true }]);
+      } catch {
+        // A restored copy in an adversary's hands cannot send.
+      }
+    }
+    return received;
+  }
+
   protected async open(envelope: Envelope): Promise<Uint8Array> {
+    const unsealed = this.#unsealed;
+    if (unsealed && equalBytes(unsealed.body, envelope.body)) return unsealed.plaintext;
     try {
       return await this.#decrypt(envelope);
     } catch (error) {
@@ -428,6 +560,7 @@ export class LibsignalClient extends PairwiseClient {
    * (the state is not changed).
    */
   async openSessionStart(envelope: Envelope): Promise<Uint8Array | null> {
+    if (envelope.from === SEALED_SENDER) envelope = await this.#unseal(envelope);
     const wire = decodeWireMessage(envelope.body);
     if (wire.type !== CiphertextMessageType.PreKey) return null;
     const fresh = DeviceStores.import(this.#requireStores().export(), this.context.user);
@@ -700,7 +833,7 @@ function toLittleEndian32(value: bigint): Uint8Array {
  * with a member of its own. `quantum` stays claimed: its runs are `inconclusive` (no
  * `reconstructDevice`), which says the claim went untested rather than dropping it.
  */
-export const LIBSIGNAL_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.map((claim) => ({ ...claim, conversations: 'one-to-one' }));
+export const LIBSIGNAL_CLAIMS: readonly Claim[] = [...SIGNAL_CLAIMS, SENDER_ANONYMITY_CLAIM].map((claim) => ({ ...claim, conversations: 'one-to-one' }));
 
 export const libsignal: Design = {
   name: 'libsignal',

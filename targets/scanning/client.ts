@@ -40,7 +40,9 @@ export class ScanningClient extends SignalClient {
     context: ClientContext,
     private readonly mode: ReportMode,
   ) {
-    super(context, { secureDelete: true });
+    // Envelopes name their sender (no sealed sender): reports identify the account anyway, and
+    // the proposals concern what is matched, not how envelopes are routed.
+    super(context, { secureDelete: true, sealedSender: false });
   }
 
   protected override async createKeys(provisioning?: Uint8Array): Promise<KeyUpload> {

@@ -3,6 +3,7 @@
  * peer device, signed device lists, safety numbers, and a message history deleted securely.
  * Options turn it into the weakened designs of the exceptional-access debate.
  */
+import type { CryptoBackend } from '../../harness/crypto/backend.ts';
 import type { Envelope, KeyUpload, OutgoingEnvelope } from '../../harness/provider/api.ts';
 import type { Addressee, DeviceAddress } from '../../harness/scenario/types.ts';
 import { alertEach, alertRejection, listChanges } from '../shared/alerts.ts';
@@ -11,7 +12,7 @@ import { PairwiseClient, userOf } from '../shared/pairwise-client.ts';
 import { safetyNumber } from '../shared/safety-number.ts';
 import type { ClientContext, ReceivedMessage } from '../types.ts';
 import { asRejection } from '../shared/wire.ts';
-import { SEALED_SENDER, sealedLayer, sealSender, unsealAsRecipient, unsealAsSender, type SealedContent } from './sealed-sender.ts';
+import { SEALED_SENDER, sealedLayer, sealSender, unsealAsRecipient, unsealAsSender, unsealWithOracle, type SealedContent } from './sealed-sender.ts';
 import { openDeviceList, signDeviceList, type DeviceList } from './device-list.ts';
 import { SignalError } from './errors.ts';
 import { checkPrekeyHeader, initiate, prekeySignedBytes, respond, type OneTimeKyberPrekey, type OneTimePrekey, type PrekeyBundle, type PrekeyHeader } from './pqxdh.ts';
@@ -325,7 +326,11 @@ export class SignalClient extends PairwiseClient {
     if (!layer) throw new SignalError('invalid-message', 'an envelope without a sender that is not sealed');
     const opened = unsealAsRecipient(this.context.crypto, { address: this.context.address, identity: this.#requireIdentity() }, layer);
     const user = userOf(opened.sender);
-    if (!this.#identityOf(user)) await this.devicesOf(user);
+    // A certificate under another identity than the pinned one: read the user's signed list
+    // again, as an envelope that names its sender makes the client do (#acceptSession), so a
+    // changed key is taken with the app's notice, not refused.
+    const known = this.#identityOf(user);
+    if (!known || !sameIdentity(known, opened.identity)) await this.devicesOf(user);
     const pinned = this.#identityOf(user);
     if (!pinned || !sameIdentity(pinned, opened.identity)) throw new SignalError('untrusted-identity', `a sealed sender certificate for ${opened.sender} under an identity that is not ${user}'s`);
     return opened;
@@ -356,7 +361,10 @@ export class SignalClient extends PairwiseClient {
   override async openSent(envelope: Envelope): Promise<Uint8Array | null> {
     const layer = sealedLayer(envelope.body);
     if (layer) {
-      const identity = this.#identities.get(userOf(envelope.to));
+      // The recipient's identity, from the directory if this state never pinned it (the device met that user later).
+      const user = userOf(envelope.to);
+      if (!this.#identityOf(user)) await this.devicesOf(user).catch(() => null);
+      const identity = this.#identityOf(user);
       if (!identity) return null;
       let content: SealedContent;
       try {
@@ -364,7 +372,8 @@ export class SignalClient extends PairwiseClient {
       } catch {
         return null;
       }
-      return content.body ? this.#openSentUnsealed({ ...envelope, body: content.body }) : null;
+      // A sealed upload names no sender: this device sent it.
+      return content.body ? this.#openSentUnsealed({ ...envelope, from: this.context.address, body: content.body }) : null;
     }
     return this.#openSentUnsealed(envelope);
   }
@@ -790,4 +799,19 @@ export async function reconstructSignalDevice(
     peerSenderKeys: [],
   };
   return client.adopt(keys);
+}
+
+/** `Design.openOuterLayer` for sealed sender: the sealed layer, opened with the recipient's published identity key and the oracle. */
+export function openSealedLayer(crypto: CryptoBackend, envelope: Envelope, recipientBundles: readonly Uint8Array[], privateKeyOf: (publicKey: Uint8Array) => Uint8Array | null): Uint8Array | null {
+  if (envelope.from !== SEALED_SENDER) return null;
+  const identities: Uint8Array[] = [];
+  for (const bytes of recipientBundles) {
+    try {
+      const dh = unpack<PrekeyBundle>(bytes, 'prekey bundle')?.identity?.dh;
+      if (dh instanceof Uint8Array) identities.push(dh);
+    } catch {
+      // not a bundle of this design
+    }
+  }
+  return unsealWithOracle(crypto, envelope.to, envelope.body, identities, privateKeyOf);
 }

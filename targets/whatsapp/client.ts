@@ -20,6 +20,8 @@ export const WHATSAPP_OPTIONS: SignalOptions = {
   postQuantum: false,
   // "Group Messages": a member who leaves makes every participant start a new sender key.
   rotateSenderKeys: true,
+  // The white paper describes no sealed sender: the server routes every message by its sender.
+  sealedSender: false,
 };
 
 /** The notices this design's app shows on its own terms; the reference's versions of them are not shown twice. */

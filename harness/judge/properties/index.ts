@@ -9,6 +9,7 @@ import { membership } from './membership.ts';
 import { metadata } from './metadata.ts';
 import { postCompromiseSecurity } from './post-compromise-security.ts';
 import { replay } from './replay.ts';
+import { senderAnonymity } from './sender-anonymity.ts';
 
 export const evaluators: Record<PropertyName, PropertyEvaluator> = {
   confidentiality,
@@ -18,5 +19,6 @@ export const evaluators: Record<PropertyName, PropertyEvaluator> = {
   replay,
   membership,
   detection,
+  'sender-anonymity': senderAnonymity,
   metadata,
 };

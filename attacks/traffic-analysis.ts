@@ -1,0 +1,72 @@
+/**
+ * `traffic-analysis`: the provider's view of envelopes, receipts and timing; passive. It
+ * holds what `server` holds, and names the sender of every message it can: at once where the
+ * envelope names it, and otherwise by the statistical disclosure attack on sealed sender
+ * (Martiny, Kaptchuk, Aviv, Roche & Sherr, "Improving Signal's Sealed Sender", NDSS 2021,
+ * §4): the app answers each message with a delivery receipt to its sender, so its sender is
+ * among the users that receive something right after it (`attacks/traffic/disclosure.ts`).
+ *
+ * What it reads of each stored envelope is what routing needs: the recipient, the sender the
+ * envelope names (none, sealed), the step it was stored at (the epoch), and which upload it
+ * came in. Copies a user sends to its own other devices it takes for what they are, traffic to
+ * that user, and names no message's sender by them.
+ */
+import type { Envelope } from '../harness/provider/api.ts';
+import { SEALED_SENDER } from '../harness/provider/api.ts';
+import { decodeWire } from '../harness/provider/wire.ts';
+import { splitAddress } from '../harness/scenario/types.ts';
+import { NO_POSITION, serverHoldings } from './capture.ts';
+import { discloseSenders, type Observation } from './traffic/disclosure.ts';
+import type { Adversary, AdversaryView, SenderLink } from './types.ts';
+
+/**
+ * A sealed envelope no larger than this the provider takes for a delivery receipt: its content
+ * is a message id, and receipts are the smallest sealed envelopes it carries (in `signal`
+ * about 310 to 330 bytes; the smallest sealed message, over 500). It sees sizes (SPEC §4
+ * metadata); a message taken for a receipt is only a link it does not make.
+ */
+const RECEIPT_SIZE = 400;
+
+/** The stored envelopes as routing metadata, in the order the provider handled them. */
+export function providerObservations(view: AdversaryView): Observation[] {
+  const observations: Observation[] = [];
+  for (const item of view.providerStored) {
+    if (item.kind !== 'envelope') continue;
+    const envelope = decodeWire<Envelope>(item.bytes);
+    const recipient = splitAddress(envelope.to).user;
+    const sender = envelope.from === SEALED_SENDER ? null : splitAddress(envelope.from).user;
+    // A copy to the sender's own devices is traffic to that user, not a message to another.
+    const receipt = sender === null && envelope.body.length <= RECEIPT_SIZE;
+    const message = sender === recipient || receipt ? null : (item.upload ?? null);
+    observations.push({ epoch: item.step, recipient, sender, message });
+  }
+  return observations;
+}
+
+/** Who sent what, as far as the observations tell: the attack's guesses as links. */
+export function senderLinksFrom(observations: readonly Observation[], only?: 'envelope'): SenderLink[] {
+  return discloseSenders(observations)
+    .filter((guess) => only === undefined || guess.via === only)
+    .map((guess) => ({ upload: guess.message, sender: guess.sender, via: guess.via, after: guess.after }));
+}
+
+export const trafficAnalysis: Adversary = {
+  name: 'traffic-analysis',
+  description: "the provider's view of envelopes, receipts and timing; runs a statistical disclosure attack on sender identities",
+  metadata: ['recipient', 'timing', 'size'],
+  active: false,
+  capabilities: ['read-provider'],
+  prepare() {
+    let links: SenderLink[] = [];
+    return {
+      position: NO_POSITION,
+      get senderLinks() {
+        return links;
+      },
+      async conclude(view) {
+        links = senderLinksFrom(providerObservations(view));
+        return serverHoldings(view);
+      },
+    };
+  },
+};

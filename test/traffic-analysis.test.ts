@@ -1,0 +1,82 @@
+/**
+ * Sealed sender against the provider's view (Signal, "Technology preview: Sealed sender for
+ * Signal", 2018; Martiny et al., "Improving Signal's Sealed Sender", NDSS 2021): envelopes that
+ * name only their recipient keep the sender from the stored data, but the delivery receipt
+ * each message draws links it to its sender; envelopes that name the sender give it at once.
+ */
+import test from 'ava';
+import { message, property, run, scenarioFromYaml } from './helpers/audit.ts';
+
+const pair = scenarioFromYaml(`
+name: two-people
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: a1 }
+  - send: { from: bob, to: alice, id: b1 }
+  - send: { from: alice, to: bob, id: a2 }
+  - send: { from: bob, to: alice, id: b2 }
+  - send: { from: alice, to: bob, id: a3 }
+`);
+
+const links = (report: Awaited<ReturnType<typeof run>>) => report.messages.map((m) => [m.id, m.senderLinked ?? null]);
+
+test('traffic-analysis on signal: the receipts name the sender of every message of a two-person conversation, each at its first message to that recipient, and nothing is read', async (t) => {
+  const report = await run('signal', pair, 'traffic-analysis');
+  t.is(report.status, 'ok');
+  t.deepEqual(links(report), [
+    ['a1', { via: 'disclosure', after: 1 }],
+    ['b1', { via: 'disclosure', after: 1 }],
+    ['a2', { via: 'disclosure', after: 2 }],
+    ['b2', { via: 'disclosure', after: 2 }],
+    ['a3', { via: 'disclosure', after: 3 }],
+  ]);
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), []);
+  const anonymity = property(report, 'sender-anonymity');
+  t.is(anonymity.verdict, 'violated');
+  t.false(anonymity.claimed);
+  t.regex(anonymity.detail, /linked 5 of 5 messages to its sender: a1 \(disclosure, after 1 message\)/);
+});
+
+test('server on signal: sealed envelopes name no sender, and the claim holds; on designs without sealed sender every envelope names it', async (t) => {
+  const sealed = await run('signal', pair, 'server');
+  t.deepEqual(links(sealed), ['a1', 'b1', 'a2', 'b2', 'a3'].map((id) => [id, null]));
+  t.like(property(sealed, 'sender-anonymity'), { verdict: 'holds', claimed: true });
+  for (const target of ['whatsapp', 'escrow', 'static-e2ee']) {
+    const plain = await run(target, pair, 'server');
+    t.true(plain.messages.every((m) => m.senderLinked?.via === 'envelope'), target);
+    t.like(property(plain, 'sender-anonymity'), { verdict: 'violated', claimed: false }, target);
+  }
+});
+
+test('traffic-analysis without sealed sender: every sender is exposed at once, by the envelope', async (t) => {
+  const report = await run('whatsapp', pair, 'traffic-analysis');
+  t.deepEqual(links(report), [
+    ['a1', { via: 'envelope', after: 1 }],
+    ['b1', { via: 'envelope', after: 1 }],
+    ['a2', { via: 'envelope', after: 2 }],
+    ['b2', { via: 'envelope', after: 2 }],
+    ['a3', { via: 'envelope', after: 3 }],
+  ]);
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), []);
+});
+
+test('traffic-analysis holds what the provider stores: on server-side it reads every message, as server does', async (t) => {
+  const report = await run('server-side', pair, 'traffic-analysis');
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), ['a1', 'b1', 'a2', 'b2', 'a3']);
+  t.is(message(report, 'a1').senderLinked?.via, 'envelope');
+});
+
+test('an adversary that does not try to link senders leaves sender anonymity not-applicable', async (t) => {
+  const report = await run('signal', pair, 'network');
+  t.is(property(report, 'sender-anonymity').verdict, 'not-applicable');
+  t.true(report.messages.every((m) => m.senderLinked === undefined));
+});
+
+test("libsignal seals with the library's own sealed sender: the provider stores no sender, and the receipts give the senders away as on signal", async (t) => {
+  const server = await run('libsignal', pair, 'server');
+  t.deepEqual(links(server), ['a1', 'b1', 'a2', 'b2', 'a3'].map((id) => [id, null]));
+  t.like(property(server, 'sender-anonymity'), { verdict: 'holds', claimed: true });
+  const traffic = await run('libsignal', pair, 'traffic-analysis');
+  t.deepEqual(links(traffic), links(await run('signal', pair, 'traffic-analysis')));
+  t.true(traffic.messages.every((m) => m.delivered && !m.leaked));
+});
