@@ -184,13 +184,21 @@ test('the ghost-user proposal (Levy and Robinson, 2018): a client that accepts p
   t.deepEqual(claimViolations(report), []);
 });
 
-test('SPEC §5 (a verdict covers every message; a claim\'s scope decides only what is a claim violation): libsignal\'s verified group messages that reach a slipped-in member show violated, not claimed for groups', async (t) => {
+test('libsignal with sealed sender in a verified chat: the provider, which cannot tell who writes to whom, re-registers every pair that looked each other up, and the verified clients refuse to send: nothing leaks', async (t) => {
+  // Sealed sender hides each envelope's sender from the provider, so it takes every pair of
+  // users that fetched each other's keys for a conversation and serves each the other's
+  // shadow. The clients show identity-changed; those that verified the changed user refuse to
+  // send (SPEC §2 verify), so the ghost member it added gets no group message either.
+  // (The rule that a violation outside a claim's scope shows as "not claimed for groups" is
+  // pinned in judge-properties.test.ts.)
   const report = await runOf('libsignal', 'ghost-in-verified-chat', 'malicious-server');
-  // group-plan never goes out: after plan the provider re-registered Bob for Alice, and her
-  // client, which verified Bob, refuses to send to the changed safety number.
-  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => `${m.id}:${m.via}`), ['group-ack:ghost-member']);
-  t.true((report.notes ?? []).some((n) => n.includes('refused to send group-plan')));
-  t.like(property(report, 'confidentiality'), { verdict: 'violated', claimed: true, notClaimedFor: 'groups' });
-  t.like(property(report, 'membership'), { verdict: 'violated', claimed: true, notClaimedFor: 'groups' });
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), []);
+  for (const [device, id] of [['bob.phone', 'ack'], ['alice.phone', 'group-plan'], ['carol.phone', 'group-ack']]) {
+    t.true((report.notes ?? []).some((n) => n.includes(`${device} refused to send ${id}`)), `${device} ${id}`);
+  }
+  const plan = report.messages.find((m) => m.id === 'plan')!.step;
+  t.true(report.alerts.some((a) => a.kind === 'identity-changed' && a.user === 'bob' && a.about === 'alice' && a.step === plan));
+  t.like(property(report, 'confidentiality'), { verdict: 'holds', claimed: true });
+  t.like(property(report, 'membership'), { verdict: 'holds', claimed: true });
   t.deepEqual(claimViolations(report), []);
 });
