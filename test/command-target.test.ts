@@ -39,6 +39,14 @@ test('keyhole conform fails a broken client, naming the check', (t) => {
   t.regex(result.stdout, /FAIL {2}bad request: not JSON/);
 });
 
+test('keyhole conform fails a client that draws its randomness from elsewhere than the stream, though its reports agree', (t) => {
+  // Two runs give the same report.json (a report holds no key or ciphertext), but the bytes
+  // the client uploads differ: its keys come from the operating system.
+  const result = keyhole(['conform', ...fixture('own-randomness.mjs')]);
+  t.is(result.status, 1, result.stdout + result.stderr);
+  t.regex(result.stdout, /FAIL {2}determinism: .*\n.*upload different bytes/);
+});
+
 test('keyhole conform with no command is bad usage', (t) => {
   t.is(keyhole(['conform']).status, 2);
 });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ALERT_KINDS } from '../report/types.ts';
+import { SEALED_SENDER } from '../provider/api.ts';
 import type { DeviceAddress } from '../scenario/types.ts';
 import { MAX_RANDOM_BYTES, MAX_TEXT_CHARS } from './limits.ts';
 
@@ -27,7 +28,8 @@ export const address = z
 const handle = z.string().min(1).max(100);
 export const requestId = z.union([z.number().int(), z.string().max(100)]);
 
-export const envelope = z.object({ from: address, to: address, body: bytes });
+/** An envelope keyhole delivers; a sealed-sender one names `.sealed` as its sender (docs/client-protocol.md). */
+export const envelope = z.object({ from: z.union([z.literal(SEALED_SENDER), address]), to: address, body: bytes });
 
 /* keyhole's requests ------------------------------------------------------------------------- */
 
@@ -103,7 +105,7 @@ export const callSchema = z.discriminatedUnion('op', [
   z.object({ ...onClient, op: z.literal('provider.publishDeviceList'), signedList: bytes }),
   z.object({ ...onClient, op: z.literal('provider.fetchDevices'), user: text }),
   z.object({ ...onClient, op: z.literal('provider.fetchBundle'), address }),
-  z.object({ ...onClient, op: z.literal('provider.send'), envelopes: z.array(z.object({ to: address, body: bytes })) }),
+  z.object({ ...onClient, op: z.literal('provider.send'), envelopes: z.array(z.object({ to: address, body: bytes, sealed: z.literal(true).optional() })) }),
   z.object({ ...onClient, op: z.literal('provider.fetchRoster'), group: text }),
   z.object({ ...onClient, op: z.literal('provider.publishRoster'), group: text, members: z.array(text), signed: bytes.nullable() }),
   z.object({ ...onClient, op: z.literal('provider.removeDevice'), device: text }),

@@ -50,7 +50,7 @@ export class RemoteProvider implements ProviderApi {
   }
 
   async send(envelopes: OutgoingEnvelope[]): Promise<void> {
-    await this.#call('provider.send', { envelopes: envelopes.map((e) => ({ to: e.to, body: toBase64(e.body) })) });
+    await this.#call('provider.send', { envelopes: envelopes.map((e) => ({ to: e.to, body: toBase64(e.body), ...(e.sealed && { sealed: true }) })) });
   }
 
   async fetchRoster(group: string): Promise<Roster> {

@@ -2,7 +2,7 @@
  * The checks of `keyhole conform` (docs/client-protocol.md): the handshake and refusals of bad
  * requests on a raw session, then every operation through built-in scenarios run on the
  * command as a target (one-to-one, groups, a stolen device's image restored and replayed),
- * and determinism (the same seed twice gives the same report).
+ * and determinism (the same seed twice gives the same report and uploads the same bytes).
  */
 import { join } from 'node:path';
 
@@ -15,6 +15,7 @@ import type { RunReport } from '../report/types.ts';
 import { executeRun } from '../runner.ts';
 import { loadScenarioFile } from '../scenario/load.ts';
 import { RawSession } from './raw.ts';
+import { recordingUploads, uploadDigest } from './uploads.ts';
 
 export interface CheckResult {
   name: string;
@@ -46,16 +47,18 @@ export async function conformanceChecks(command: readonly string[], options: Con
   for (const result of await rawChecks(command, options.timeoutMs)) record(result);
   const design = commandDesign({ name: 'command', command, claims: [], timeoutMs: options.timeoutMs, startTimeoutMs: Math.max(options.timeoutMs, 60_000) });
   const crypto = cryptoBackend('node');
-  const run = (scenario: string, adversary: string, seed = 1) =>
-    executeRun({ design, scenario: builtIn(scenario), adversary: adversaryNamed(adversary) }, seed, crypto);
+  const run = (scenario: string, adversary: string, seed = 1, using = design) =>
+    executeRun({ design: using, scenario: builtIn(scenario), adversary: adversaryNamed(adversary) }, seed, crypto);
 
-  const oneToOne = await run('first-contact', 'network');
+  const firstUploads = uploadDigest();
+  const oneToOne = await run('first-contact', 'network', 1, recordingUploads(design, firstUploads));
   record({ name: 'one-to-one: register, provisionDevice, send, receive, safetyNumber, recordVerification', failures: runProblems(oneToOne, true) });
   const groups = await run('family-group', 'network');
   record({ name: 'groups: createGroup, addMember, removeMember, send and receive in a group', failures: runProblems(groups, true) });
   const stolen = await run('stolen-phone', 'stolen-device');
   record({ name: 'device image: exportState, restore, openSent, deleteMessages', failures: runProblems(stolen, false) });
-  const again = await run('first-contact', 'network');
+  const againUploads = uploadDigest();
+  const again = await run('first-contact', 'network', 1, recordingUploads(design, againUploads));
   record({
     name: 'determinism: the same random stream and clock give the same run',
     failures:
@@ -63,7 +66,9 @@ export async function conformanceChecks(command: readonly string[], options: Con
         ? ['not checked: the one-to-one run did not complete']
         : JSON.stringify(again) !== JSON.stringify(oneToOne)
           ? ['two runs with seed 1 differ: the client draws randomness or time from elsewhere than random and now']
-          : [],
+          : firstUploads.digest('hex') !== againUploads.digest('hex')
+            ? ['two runs with seed 1 upload different bytes (keys, envelopes): the client draws randomness or time from elsewhere than random and now']
+            : [],
   });
   return results;
 }
