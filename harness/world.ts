@@ -53,6 +53,7 @@ export class World {
   readonly #scan: ScanAuthority | null;
   /** The message whose send is under way, to attribute uploads to it. */
   #sending: MessageTruth | null = null;
+  readonly #names = new Map<string, string>();
 
   constructor(options: WorldOptions) {
     this.#options = options;
@@ -266,8 +267,10 @@ export class World {
       to: step.to.kind === 'user' ? step.to.user : step.to.group,
       toKind: step.to.kind,
       step: this.#step,
-      recipientUsers: others,
-      intended,
+      // Exact-size copies: an array grown by `filter` or `push` keeps spare slots, and the
+      // ledger keeps one of each per message for the whole run.
+      recipientUsers: others.slice(),
+      intended: intended.slice(),
       verified: others.length > 0 && others.every((u) => this.ledger.isVerified(sender, u, this.#step)),
       refused: null,
       encryptedTo: [],
@@ -319,22 +322,34 @@ export class World {
       return;
     }
     if (!received) return;
+    // The strings a client decoded are replaced by the equal ones the ledger already holds
+    // (one copy each, for the whole run), and the markers kept in an exact-size array.
+    const { ledger } = this;
     this.ledger.acceptances.push({
       device: envelope.to,
       step: this.#step,
-      claimedFrom: received.from,
-      claimedId: received.id,
-      group: received.group,
-      markers: findMarkers(received.body),
+      claimedFrom: this.#interned(received.from),
+      claimedId: ledger.messageById(received.id)?.id ?? received.id,
+      group: received.group === null ? null : this.#interned(received.group),
+      markers: findMarkers(received.body).map((marker) => ledger.messageByMarker(marker)?.marker ?? marker),
       envelopeDigest: Buffer.from(this.#options.crypto.sha256(body)).toString('base64'),
     });
   }
 
   #uploaded(from: DeviceAddress, envelopes: OutgoingEnvelope[], upload: number): void {
     if (this.#sending?.from !== from) return;
-    this.#sending.encryptedTo.push(...envelopes.map((e) => e.to));
+    // `concat` makes an exact-size array (`push` would leave spare slots in each message's list).
+    this.#sending.encryptedTo = this.#sending.encryptedTo.concat(envelopes.map((e) => e.to));
     // Copies to the sender's own devices aside: which upload carried the message to its recipients.
     if (envelopes.some((e) => splitAddress(e.to).user !== splitAddress(from).user)) this.ledger.uploads.set(upload, this.#sending.id);
+  }
+
+  /** One copy of each address or group name the clients report, for the ledger. */
+  #interned<T extends string>(name: T): T {
+    const known = this.#names.get(name);
+    if (known !== undefined) return known as T;
+    this.#names.set(name, name);
+    return name;
   }
 
   #client(address: DeviceAddress): Client {

@@ -4,7 +4,7 @@
  * than an allocation of its own. A long scenario records millions of them; one ArrayBuffer
  * each would take several times their size in bookkeeping.
  *
- * A view's `buffer` is the shared chunk: read it through `byteOffset` and `byteLength`.
+ * A holder keeps the place (chunk and offset) and makes a view when it is read.
  */
 const CHUNK_BYTES = 1 << 20;
 /** Larger strings get a buffer of their own rather than waste the rest of a chunk. */
@@ -13,12 +13,6 @@ const OWN_BUFFER_FROM = CHUNK_BYTES / 8;
 export class ByteArena {
   #chunk = new Uint8Array(0);
   #used = 0;
-
-  /** A copy of `bytes` that lives as long as the arena is referenced. */
-  copy(bytes: Uint8Array): Uint8Array {
-    const { chunk, offset } = this.place(bytes);
-    return chunk.subarray(offset, offset + bytes.length);
-  }
 
   /**
    * A copy of `bytes` at `chunk[offset ..]`, for a holder that keeps the place and makes the

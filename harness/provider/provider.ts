@@ -41,12 +41,29 @@ export interface ProviderInterceptor {
 
 /** One thing the provider stored or processed; the `server` adversary holds all of them. */
 export interface StoredItem {
-  step: number;
-  kind: 'bundle' | 'one-time-key' | 'device-list' | 'roster' | 'envelope';
-  owner: string;
-  bytes: Uint8Array;
+  readonly step: number;
+  readonly kind: 'bundle' | 'one-time-key' | 'device-list' | 'roster' | 'envelope';
+  readonly owner: string;
+  readonly bytes: Uint8Array;
   /** For an envelope: the upload (one request of a client) it came in, numbered from 1. */
-  upload?: number;
+  readonly upload?: number;
+}
+
+/** A stored item whose bytes sit in the wire log's arena; `bytes` is a fresh view on each read. */
+class ArenaItem implements StoredItem {
+  constructor(
+    readonly step: number,
+    readonly kind: StoredItem['kind'],
+    readonly owner: string,
+    private readonly chunk: Uint8Array,
+    private readonly offset: number,
+    private readonly length: number,
+    readonly upload?: number,
+  ) {}
+
+  get bytes(): Uint8Array {
+    return this.chunk.subarray(this.offset, this.offset + this.length);
+  }
 }
 
 interface DeviceEntry {
@@ -313,7 +330,8 @@ export class Provider {
   }
 
   #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array, upload?: number): void {
-    this.stored.push({ step: this.wire.step, kind, owner, bytes: this.wire.arena.copy(bytes), ...(upload !== undefined && { upload }) });
+    const { chunk, offset } = this.wire.arena.place(bytes);
+    this.stored.push(new ArenaItem(this.wire.step, kind, owner, chunk, offset, bytes.length, upload));
   }
 }
 

@@ -13,11 +13,11 @@ export interface WireRecord {
   seq: number;
   /** Scenario step during which it crossed (-1: set-up before the first step). */
   step: number;
-  direction: WireDirection;
+  readonly direction: WireDirection;
   /** The client end of the connection. */
-  device: DeviceAddress;
+  readonly device: DeviceAddress;
   /** The provider operation: `send`, `deliver`, `fetch-bundle`, ... */
-  op: string;
+  readonly op: string;
   readonly bytes: Uint8Array;
 }
 
@@ -26,26 +26,81 @@ export class WireLog {
   step = -1;
   /** Where recorded bytes live; the provider keeps what it stores here too. */
   readonly arena = new ByteArena();
+  /** One shared description of each connection end, direction and operation. */
+  readonly #channels = new Map<string, Channel>();
 
   record(direction: WireDirection, device: DeviceAddress, op: string, payload: unknown): void {
     const encoded = encodeMsgpackTransient(payload);
-    const { chunk, offset } = this.arena.place(encoded);
-    this.records.push(new RecordedMessage(this.records.length, this.step, direction, device, op, chunk, offset, encoded.length));
+    const channel = this.#channel(direction, device, op);
+    // A message the same as a recent one on its channel (a device list fetched again) is the
+    // same bytes: the record points at the copy already kept.
+    const place = channel.recent.find((p) => p.length === encoded.length && Buffer.compare(p.chunk.subarray(p.offset, p.offset + p.length), encoded) === 0) ?? this.#keep(channel, encoded);
+    this.records.push(new RecordedMessage(this.records.length, this.step, channel, place.chunk, place.offset, place.length));
+  }
+
+  /** A copy of `encoded` in the arena, remembered as one of the channel's recent messages. */
+  #keep(channel: Channel, encoded: Uint8Array): Place {
+    const place = { ...this.arena.place(encoded), length: encoded.length };
+    if (channel.recent.unshift(place) > RECENT_PER_CHANNEL) channel.recent.pop();
+    return place;
+  }
+
+  #channel(direction: WireDirection, device: DeviceAddress, op: string): Channel {
+    const key = `${direction} ${device} ${op}`;
+    let channel = this.#channels.get(key);
+    if (!channel) {
+      channel = { direction, device, op, recent: [] };
+      this.#channels.set(key, channel);
+    }
+    return channel;
   }
 }
 
-/** A record whose bytes sit in the log's arena; `bytes` is a fresh view on each read. */
+/**
+ * How many of a channel's latest messages a new one is compared with: a device asks the same
+ * few questions again and again (the device lists of each user it writes to).
+ */
+const RECENT_PER_CHANNEL = 4;
+
+interface Place {
+  chunk: Uint8Array;
+  offset: number;
+  length: number;
+}
+
+/** A connection end, direction and operation, and where its latest distinct messages lie. */
+interface Channel {
+  readonly direction: WireDirection;
+  readonly device: DeviceAddress;
+  readonly op: string;
+  readonly recent: Place[];
+}
+
+/**
+ * A record whose bytes sit in the log's arena; `bytes` is a fresh view on each read. A long
+ * run keeps millions of them, so each holds only what differs from record to record.
+ */
 class RecordedMessage implements WireRecord {
   constructor(
     readonly seq: number,
     readonly step: number,
-    readonly direction: WireDirection,
-    readonly device: DeviceAddress,
-    readonly op: string,
+    private readonly channel: Channel,
     private readonly chunk: Uint8Array,
     private readonly offset: number,
     private readonly length: number,
   ) {}
+
+  get direction(): WireDirection {
+    return this.channel.direction;
+  }
+
+  get device(): DeviceAddress {
+    return this.channel.device;
+  }
+
+  get op(): string {
+    return this.channel.op;
+  }
 
   get bytes(): Uint8Array {
     return this.chunk.subarray(this.offset, this.offset + this.length);
