@@ -4,10 +4,10 @@
  */
 import { decodeWire } from '../harness/provider/wire.ts';
 import type { Envelope } from '../harness/provider/api.ts';
-import { allHoldings, NO_POSITION, serverHoldings } from './capture.ts';
+import { allHoldings, serverHoldings } from './capture.ts';
 import { openWithEscrowKey } from './escrow.ts';
-import { providerObservations, senderLinksFrom } from './traffic-analysis.ts';
-import type { Adversary, SenderLink } from './types.ts';
+import { providerViewAttack } from './traffic-analysis.ts';
+import type { Adversary } from './types.ts';
 
 export const escrowAgent: Adversary = {
   name: 'escrow-agent',
@@ -15,19 +15,10 @@ export const escrowAgent: Adversary = {
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
   capabilities: ['escrow-key', 'read-provider'],
-  prepare: () => {
-    let links: SenderLink[] = [];
-    return {
-      position: NO_POSITION,
-      // What the provider stores, with the senders its envelopes name.
-      get senderLinks() {
-        return links;
-      },
-      async conclude(view) {
-        links = senderLinksFrom(providerObservations(view), 'envelope');
-        const stored = view.providerStored.filter((item) => item.kind === 'envelope').map((item) => decodeWire<Envelope>(item.bytes));
-        return allHoldings(openWithEscrowKey(view, stored), serverHoldings(view));
-      },
-    };
-  },
+  // What the provider stores, with the senders its envelopes name, and what the escrow key opens in it.
+  prepare: () =>
+    providerViewAttack(async (view) => {
+      const stored = view.providerStored.filter((item) => item.kind === 'envelope').map((item) => decodeWire<Envelope>(item.bytes));
+      return allHoldings(openWithEscrowKey(view, stored), serverHoldings(view));
+    }, 'envelope'),
 };

@@ -17,7 +17,7 @@ import { decodeWire } from '../harness/provider/wire.ts';
 import { splitAddress } from '../harness/scenario/types.ts';
 import { NO_POSITION, serverHoldings } from './capture.ts';
 import { discloseSenders, type Observation } from './traffic/disclosure.ts';
-import type { Adversary, AdversaryView, SenderLink } from './types.ts';
+import type { Adversary, AdversaryView, Attack, Holding, SenderLink } from './types.ts';
 
 /**
  * A sealed envelope no larger than this the provider takes for a delivery receipt: its content
@@ -43,6 +43,25 @@ export function providerObservations(view: AdversaryView): Observation[] {
   return observations;
 }
 
+/**
+ * A passive attack on what the provider stores: `hold` gives what it holds at the end, and the
+ * senders it links are those the stored envelopes tell (`only: 'envelope'`: the senders they
+ * name; otherwise the disclosure attack's guesses too).
+ */
+export function providerViewAttack(hold: (view: AdversaryView) => Promise<Iterable<Holding>>, only?: 'envelope'): Attack {
+  let links: SenderLink[] = [];
+  return {
+    position: NO_POSITION,
+    get senderLinks() {
+      return links;
+    },
+    async conclude(view) {
+      links = senderLinksFrom(providerObservations(view), only);
+      return hold(view);
+    },
+  };
+}
+
 /** Who sent what, as far as the observations tell: the attack's guesses as links. */
 export function senderLinksFrom(observations: readonly Observation[], only?: 'envelope'): SenderLink[] {
   return discloseSenders(observations)
@@ -56,17 +75,5 @@ export const trafficAnalysis: Adversary = {
   metadata: ['recipient', 'timing', 'size'],
   active: false,
   capabilities: ['read-provider'],
-  prepare() {
-    let links: SenderLink[] = [];
-    return {
-      position: NO_POSITION,
-      get senderLinks() {
-        return links;
-      },
-      async conclude(view) {
-        links = senderLinksFrom(providerObservations(view));
-        return serverHoldings(view);
-      },
-    };
-  },
+  prepare: () => providerViewAttack(async (view) => serverHoldings(view)),
 };
