@@ -24,7 +24,9 @@ import type { Envelope } from '../harness/provider/api.ts';
 import { Rng } from '../harness/rng.ts';
 import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
 import { loadAllTargets } from '../targets/registry.ts';
+import type { Design } from '../targets/types.ts';
 import { scenarioFromYaml } from './helpers/audit.ts';
+import { unsealedDesigns } from './helpers/designs.ts';
 import { decodeEnvelope, describePath, DROP, encodeEnvelope, fieldsOf, valueAt, withField, type Field, type FieldTree } from './helpers/envelope-fields.ts';
 import { setUpWorld, text } from './helpers/world.ts';
 
@@ -65,7 +67,12 @@ const ROUND: readonly { from: DeviceAddress; to: Addressee }[] = [
 ];
 const GROUP_MEMBERS = ['alice', 'bob', 'carol'];
 
-for (const [name, design] of Object.entries(targets)) {
+// signal and libsignal seal their envelopes, whose sealed layer authenticates what it carries:
+// with sealed sender off as well, the fuzzer reaches the sessions' own parsing.
+const designs: readonly Design[] = [...Object.values(targets), ...unsealedDesigns];
+
+for (const design of designs) {
+  const name = design.name;
   // The fuzzer's messages are unverified: a claim for verified conversations only does not cover them.
   const authenticates = design.claims.some((c) => (c.property === 'authentication' || c.property === 'replay') && c.scope !== 'verified');
 
@@ -124,7 +131,7 @@ for (const [name, design] of Object.entries(targets)) {
       for (let i = 0; i < PER_ROUND && fuzzed < COUNT; i++) {
         // Now and then the network delivers the next envelope in order.
         if (pending.length > 0 && rng.int(3) === 0) await deliverInOrder(pending.shift()!);
-        const kind = pickMutation(rng, pending.length, delivered.length);
+        const kind = pickMutation(rng, pending.length, delivered.length, recent);
         fuzzed++;
         if (kind === 'replay') {
           await deliver(rng.pick(delivered.slice(-RECENT)), 'replay');
@@ -189,8 +196,14 @@ class Tally {
   }
 }
 
-function pickMutation(rng: Rng, pending: number, delivered: number): Mutation {
-  const possible = MUTATIONS.filter((m) => (m !== 'reorder' || pending >= 2) && (m !== 'replay' || delivered >= 1));
+/** A mutation that can be made now (a sealed envelope, say, has no inner field to drop). */
+function pickMutation(rng: Rng, pending: number, delivered: number, pool: readonly Envelope[]): Mutation {
+  const applies = (m: Mutation) => {
+    if (m === 'reorder') return pending >= 2;
+    if (m === 'replay') return delivered >= 1;
+    return pool.some((envelope) => fieldsOf(treeOf(envelope)).some(APPLIES[m]));
+  };
+  const possible = MUTATIONS.filter(applies);
   return rng.pick(possible);
 }
 

@@ -13,25 +13,17 @@ import { Rng } from '../harness/rng.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import { loadAllTargets } from '../targets/registry.ts';
 import { serverSide } from '../targets/server-side.ts';
-import { SignalClient } from '../targets/signal/client.ts';
 import type { Design } from '../targets/types.ts';
 import { pack } from '../targets/shared/codec.ts';
 import { scenarioFromYaml } from './helpers/audit.ts';
+import { unsealedDesigns } from './helpers/designs.ts';
 import { decodeEnvelope, describePath, DROP, encodeEnvelope, fieldsOf, LAYER, withField, type Path } from './helpers/envelope-fields.ts';
 import { setUpWorld, text, type Harness } from './helpers/world.ts';
 
 const targets = await loadAllTargets();
 
-/**
- * signal's own parsing, reached directly: the reference with sealed sender off (inside the
- * sealed layer, the body is the same).
- */
-const unsealedSignal: Design = {
-  ...targets['signal']!,
-  name: 'signal-unsealed',
-  createClient: (context) => new SignalClient(context, { secureDelete: true }),
-  restoreClient: (context, image) => new SignalClient(context, { secureDelete: true }).restore(image),
-};
+/** The built-in designs, and signal and libsignal with sealed sender off (their sessions' own parsing, reached directly). */
+const designs: Record<string, Design> = { ...targets, ...Object.fromEntries(unsealedDesigns.map((d) => [d.name, d])) };
 
 const scenario = scenarioFromYaml(`
 name: malformed
@@ -44,7 +36,7 @@ steps:
 
 /** A world whose deliveries are held, and alice's first message to bob and first group message as bob's envelopes. */
 async function heldConversation(design: string): Promise<{ harness: Harness; toBob: Envelope[] }> {
-  const harness = await setUpWorld(design === unsealedSignal.name ? unsealedSignal : targets[design]!, scenario);
+  const harness = await setUpWorld(designs[design]!, scenario);
   harness.holdDeliveries();
   await harness.send('alice.phone', 'bob', 'first', 'first contact');
   await harness.client('alice.phone').send({ id: 'group', to: { kind: 'group', group: 'club' }, body: new TextEncoder().encode('to the club') });
@@ -69,7 +61,7 @@ function edited(envelope: Envelope, path: Path, change: (old: unknown) => unknow
 
 const body = (...path: (string | number)[]): Path => ['body', LAYER, ...path];
 
-for (const name of Object.keys(targets)) {
+for (const name of Object.keys(designs)) {
   test(`${name}: every field of a first message and a group message, dropped or cut short in turn, is a coded rejection, not a TypeError`, async (t) => {
     const { harness, toBob } = await heldConversation(name);
     const texts = new Set(['first contact', 'to the club']);
@@ -175,7 +167,7 @@ test('escrow: an escrowed envelope without its signal message is a coded rejecti
 });
 
 test("libsignal: a first message with its base key cut short is the library's refusal, as a coded rejection", async (t) => {
-  const { harness, toBob } = await heldConversation('libsignal');
+  const { harness, toBob } = await heldConversation('libsignal-unsealed');
   // PreKeySignalMessage field 2 is the base key (libsignal's wire.proto).
   const tree = decodeEnvelope(toBob[0]!);
   const fields = fieldsOf(tree).map((f) => f.path);

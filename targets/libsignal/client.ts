@@ -202,8 +202,12 @@ export class LibsignalClient extends PairwiseClient {
   readonly #shownRosters = new Map<string, string[]>();
   #upkeep: PrekeyUpkeep = { signedId: 0, signedMadeAt: 0, lastResortId: 0, lastResortMadeAt: 0, retiredSigned: [], retiredLastResort: [] };
 
-  constructor(context: ClientContext) {
+  /** Whether envelopes to other users go sealed (on in the design; off to reach the session's own parsing). */
+  readonly #sealedSender: boolean;
+
+  constructor(context: ClientContext, options: { sealedSender?: boolean } = {}) {
     super(context, { secureDelete: true });
+    this.#sealedSender = options.sealedSender ?? true;
   }
 
   // --- registration and devices -------------------------------------------------------
@@ -427,6 +431,7 @@ export class LibsignalClient extends PairwiseClient {
    * the recipient. Copies to this user's own devices go as before (Signal's sync messages).
    */
   protected override async sealAll(devices: readonly DeviceAddress[], plaintext: Uint8Array, to: Addressee, users: readonly string[]): Promise<OutgoingEnvelope[]> {
+    if (!this.#sealedSender) return super.sealAll(devices, plaintext, to, users);
     const envelopes: OutgoingEnvelope[] = [];
     for (const device of devices) {
       if (splitAddress(device).user === this.context.user) envelopes.push(...(await super.sealAll([device], plaintext, to, users)));
