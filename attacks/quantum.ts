@@ -18,7 +18,7 @@ import type { KeyUpload } from '../harness/provider/api.ts';
 import { decodeWire } from '../harness/provider/wire.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import { equalBytes } from '../targets/shared/codec.ts';
-import { allHoldings, capturedEnvelopes, NO_POSITION, replayThrough, wireHoldings, type CapturedEnvelope } from './capture.ts';
+import { allHoldings, capturedEnvelopes, NO_POSITION, replayThrough, ReplayCursor, wireHoldings, type CapturedEnvelope } from './capture.ts';
 import type { Adversary, AdversaryView, Attack, Holding } from './types.ts';
 
 export const quantum: Adversary = {
@@ -43,14 +43,16 @@ export const quantum: Adversary = {
         for (const [address, uploads] of publishedKeys(view)) {
           const replayed = [...captured, ...undeliveredTo(view, address, captured)];
           for (const upload of uploads) {
+            // The clone reads the directory as it stood at each envelope (a group's roster then, not at the end of the run).
+            const cursor = new ReplayCursor();
             let device;
             try {
-              device = await reconstruct({ ...view.deviceContext(address), privateKeyOf }, upload, privateKeyOf);
+              device = await reconstruct({ ...view.deviceContext(address, cursor.asOf), privateKeyOf }, upload, privateKeyOf);
             } catch (error) {
               unbuilt.push(`${address} (${error instanceof Error ? error.message : String(error)})`);
               continue;
             }
-            opened.push(...(await replayThrough(device, address, replayed, 'quantum')));
+            opened.push(...(await replayThrough(device, address, replayed, 'quantum', cursor)));
           }
         }
         if (unbuilt.length > 0) attack.inconclusive = `the oracle could not rebuild ${unbuilt.join(', ')}`;

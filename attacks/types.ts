@@ -60,8 +60,12 @@ export interface AdversaryView {
    * `discrete-log-oracle`, the oracle is in its context (`privateKeyOf`).
    */
   restoreDevice(address: DeviceAddress, image: Uint8Array, directoryAsOf?: () => number): Promise<Client>;
-  /** A client context for a device in the adversary's hands (read-only directory access, its own randomness). */
-  deviceContext(address: DeviceAddress): ClientContext;
+  /**
+   * A client context for a device in the adversary's hands (read-only directory access, its
+   * own randomness), reading the directory as of `directoryAsOf()` (see `ReplayCursor`) or as
+   * it stands now.
+   */
+  deviceContext(address: DeviceAddress, directoryAsOf?: () => number): ClientContext;
   /**
    * `discrete-log-oracle`: the private key of an X25519 public key it captured on the wire;
    * null for any key it never saw.

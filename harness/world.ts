@@ -161,7 +161,7 @@ export class World {
       if (!capabilities.has(capability)) throw new Error(`an adversary without ${capability} cannot use ${what}`);
     };
     const discreteLog = grants.discreteLog ?? null;
-    const attackerContext = (address: DeviceAddress, rng: Rng) => world.#context(address, world.provider.observer(), rng, false);
+    const attackerContext = (address: DeviceAddress, rng: Rng, directoryAsOf?: () => number) => world.#context(address, world.provider.observer(directoryAsOf), rng, false);
     return {
       design,
       crypto: this.#options.crypto,
@@ -186,7 +186,7 @@ export class World {
         const context: ClientContext = world.#context(address, world.provider.observer(directoryAsOf), attackerRng.fork(`restore:${address}`), false);
         return design.restoreClient(discreteLog ? { ...context, privateKeyOf: discreteLog } : context, image);
       },
-      deviceContext: (address) => attackerContext(address, attackerRng.fork(`device:${address}`)),
+      deviceContext: (address, directoryAsOf) => attackerContext(address, attackerRng.fork(`device:${address}`), directoryAsOf),
       discreteLog: (publicKey) => {
         requires('discrete-log-oracle', 'the discrete-log oracle');
         return discreteLog?.(publicKey) ?? null;

@@ -4,6 +4,7 @@
  * message; against PQXDH, whose ML-KEM secret it cannot recover, none; and where it cannot
  * apply the oracle the run says so instead of coming out clean.
  */
+import { readdirSync } from 'node:fs';
 import test from 'ava';
 import type { Adversary } from '../attacks/types.ts';
 import { loadOptions } from '../harness/cli/catalogue.ts';
@@ -67,6 +68,16 @@ test('harvest now, decrypt later: X3DH loses every recorded message to the oracl
   const postQuantum = await runDesign(signal, scenario, 'quantum');
   t.deepEqual(leakedIds(postQuantum), []);
   t.is(property(postQuantum, 'confidentiality').verdict, 'holds');
+});
+
+test('quantum: X3DH alone loses every message of every built-in scenario, groups included (sender keys travel on pairwise sessions: PQXDH §4.7)', async (t) => {
+  const names = readdirSync(new URL('../attacks/scenarios/', import.meta.url)).filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length));
+  t.true(names.includes('family-group'));
+  for (const name of names) {
+    const report = await runDesign(signalWithoutPostQuantum, builtIn(name), 'quantum');
+    t.true(report.messages.length > 0, name);
+    t.deepEqual(leakedIds(report), report.messages.map((m) => m.id), name);
+  }
 });
 
 test('quantum: a device the oracle cannot rebuild makes the run inconclusive, never holds', async (t) => {

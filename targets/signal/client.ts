@@ -134,6 +134,8 @@ export class SignalClient extends PairwiseClient {
   readonly #sealedSender: boolean;
   /** Group -> this device's sender key. */
   readonly #ownSenderKeys = new Map<string, OwnGroupKey>();
+  /** Own sender keys this image read back out of its own distributions (see `#openOwnGroupMessage`), by group. */
+  readonly #handedOverSenderKeys = new Map<string, SenderKeyDistribution[]>();
   /** `device|group` -> the sender key another device handed us. */
   readonly #peerSenderKeys = new Map<string, PeerSenderKey>();
   /** The last signed roster verified per group. */
@@ -550,11 +552,19 @@ export class SignalClient extends PairwiseClient {
     if (wire.distribution) {
       try {
         const handedOver = this.#openOwnPairwise(envelope.to, decodeWireMessage(wire.distribution));
-        if (handedOver) keys.push(decodeDistribution(handedOver));
+        if (handedOver) {
+          const distribution = decodeDistribution(handedOver);
+          keys.push(distribution);
+          // Later messages under that key carry no distribution: the holder keeps the key it read.
+          const learned = this.#handedOverSenderKeys.get(wire.group) ?? [];
+          if (!learned.some((known) => known.keyId === distribution.keyId)) learned.push(distribution);
+          this.#handedOverSenderKeys.set(wire.group, learned);
+        }
       } catch {
         // not a distribution this state opens
       }
     }
+    keys.push(...(this.#handedOverSenderKeys.get(wire.group) ?? []));
     for (const key of keys) {
       try {
         return decryptGroup(this.context.crypto, acceptDistribution(key), wire.message, groupAssociatedData(wire.group, envelope.from));
