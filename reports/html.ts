@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { MessageClass, MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
 import { fileReporter } from './file-reporter.ts';
 import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
-import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type CellStanding, type MatrixCell } from './matrix.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, type CellStanding, type MatrixCell } from './matrix.ts';
 import { selectMessages } from './message-selection.ts';
 
 const HTML_REFERENCES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -105,6 +105,7 @@ ol.alerts { margin: .5em 0; padding-left: 1.5em; font-size: 13px; }
 .chip.unnoticed { outline: 2px dashed #7a1f7a; }
 .heat .broken { display: block; font-size: 12px; font-weight: 700; color: var(--bad); }
 .heat .unclaimed { display: block; font-size: 12px; font-weight: 600; color: var(--warn); }
+.heat .unsettled { display: block; font-size: 12px; font-weight: 600; color: var(--warn); }
 .heat td.dark .broken { color: #fff; }
 .heat .errs { display: block; font-size: 12px; color: var(--warn); }
 .heat td.dark .errs { color: #fff; }
@@ -252,6 +253,7 @@ function matrixSection(report: Report, firstRun: Map<string, number>): string {
       '<span>darker: a larger share</span>' +
       `<span>${escapeHtml(CELL_LEGEND[1]!)}</span>` +
       `<span>👁 ${escapeHtml(CELL_LEGEND[4]!)}</span>` +
+      `<span>${escapeHtml(CELL_LEGEND[5]!)}</span>` +
       '<span class="swatch na"></span><span>n/a: the adversary did not apply</span>' +
       `<span>${escapeHtml(
         Object.entries(PROPERTY_ABBREVIATIONS)
@@ -293,6 +295,7 @@ function heatCell(cell: MatrixCell | undefined, runIndex: number | undefined): s
   if (cell.unnoticed > 0) title.push(`${cell.unnoticed} obtained or forged with no alert to the users affected (unnoticed)`);
   if (cell.violated.length > 0) title.push(`violated claims: ${cell.violated.join(', ')}`);
   else if (standing === 'unclaimed-breach') title.push('no claim of the design covers these messages');
+  if (cell.inconclusive.length > 0) title.push(`not settled (inconclusive): ${cell.inconclusive.join(', ')}; the count is a lower bound`);
   if (cell.errors > 0) title.push(plural(cell.errors, 'failed run'));
   if (cell.notApplicable > 0) title.push(`${cell.notApplicable} not applicable`);
   const { ratio, exposed, unnoticed } = cellCounts(cell);
@@ -301,6 +304,8 @@ function heatCell(cell: MatrixCell | undefined, runIndex: number | undefined): s
   if (unnoticed !== null) inner += `<span class="unnoticed">👁 ${escapeHtml(unnoticed)}</span>`;
   if (cell.violated.length > 0) inner += `<span class="broken">✗ ${escapeHtml(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}</span>`;
   else if (standing === 'unclaimed-breach') inner += '<span class="unclaimed">unclaimed</span>';
+  const unsettled = inconclusiveMark(cell.inconclusive);
+  if (unsettled !== null) inner += `<span class="unsettled">${escapeHtml(unsettled)}</span>`;
   if (cell.errors > 0) inner += `<span class="errs">⚠ ${escapeHtml(plural(cell.errors, 'error'))}</span>`;
   return `<td class="${classes.join(' ')}" style="background: ${background}" title="${escapeHtml(title.join('; '))}">${link(inner)}</td>`;
 }
@@ -418,6 +423,9 @@ function runBlock(run: RunReport, index: number): string {
   else if (run.status === 'not-applicable') badges.push('<span class="badge not-applicable">not applicable</span>');
   else badges.push(`<span class="badge ${run.summary.leaked > 0 ? 'leaks' : 'ok'}">${escapeHtml(`${run.summary.leaked}/${run.summary.messages} leaked`)}</span>`);
   for (const p of violated) badges.push(`<span class="badge claim-broken">✗ ${escapeHtml(p.property)}</span>`);
+  if (run.status === 'ok') {
+    for (const p of run.properties.filter((q) => q.verdict === 'inconclusive')) badges.push(`<span class="badge inconclusive">? ${escapeHtml(p.property)} inconclusive</span>`);
+  }
   const unnoticed = run.messages.filter((m) => m.noticed === false).length;
   if (unnoticed > 0) badges.push(`<span class="badge unnoticed">👁 ${escapeHtml(`${unnoticed} obtained unnoticed`)}</span>`);
 

@@ -10,7 +10,7 @@ import pc from 'picocolors';
 import { MAX_ECHOED_CHARS } from '../harness/limits.ts';
 import { printable } from '../harness/printable.ts';
 import type { Report } from '../harness/report/types.ts';
-import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
 import type { ReporterEntry } from './types.ts';
 
 export function renderList(report: Report, color: boolean): string {
@@ -25,7 +25,7 @@ export function renderList(report: Report, color: boolean): string {
     table.push([c.bold(name(target)), ...matrix.adversaries.map((adversary) => formatCell(matrix.cell(target, adversary), c))]);
   }
   const lines = [table.toString(), ''];
-  for (const clause of [...CELL_LEGEND, '? claims the attack could not settle (inconclusive)']) lines.push(c.dim(clause));
+  for (const clause of CELL_LEGEND) lines.push(c.dim(clause));
   if (report.violations.length > 0) {
     lines.push('', c.bold(c.red(`${report.violations.length} violated claim(s):`)));
     for (const v of report.violations) {
@@ -58,7 +58,8 @@ function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.create
   if (unnoticed !== null) parts.push(c.magenta(unnoticed));
   if (standing === 'claim-broken') parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
   if (standing === 'unclaimed-breach') parts.push(c.yellow('unclaimed'));
-  if (cell.inconclusive.length > 0) parts.push(c.yellow(`? ${cell.inconclusive.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
+  const unsettled = inconclusiveMark(cell.inconclusive);
+  if (unsettled !== null) parts.push(c.yellow(unsettled));
   if (cell.errors > 0) parts.push(c.red(`${cell.errors} error${cell.errors === 1 ? '' : 's'}`));
   return parts.join(' ');
 }

@@ -24,7 +24,10 @@ export interface MatrixCell {
   notApplicable: number;
   /** Claimed properties violated in any scenario, in property order. */
   violated: string[];
-  /** Claimed properties the attack could not settle in some scenario (`inconclusive`). */
+  /**
+   * Properties the attack could not settle in some scenario (`inconclusive`), claimed or not:
+   * the cell's count is then a lower bound (an attack the design gives no way to try reads nothing).
+   */
   inconclusive: string[];
 }
 
@@ -63,7 +66,7 @@ function addRun(cell: MatrixCell, run: RunReport): void {
   cell.messages += run.status === 'ok' ? run.summary.messages : 0;
   for (const p of run.properties) {
     if (isClaimViolation(p) && !cell.violated.includes(p.property)) cell.violated.push(p.property);
-    if (p.claimed && p.verdict === 'inconclusive' && !cell.inconclusive.includes(p.property)) cell.inconclusive.push(p.property);
+    if (p.verdict === 'inconclusive' && !cell.inconclusive.includes(p.property)) cell.inconclusive.push(p.property);
   }
 }
 
@@ -90,7 +93,13 @@ export const CELL_LEGEND: readonly string[] = [
   '✗ claims the adversary broke',
   'unclaimed: obtained beyond entitlement, but no claim of the design covers it',
   'n unnoticed: messages an active attack obtained or forged with no alert about it to the users affected (detection)',
+  '? properties the attack could not settle (inconclusive): the count is a lower bound',
 ];
+
+/** The properties a cell or run could not settle, abbreviated: `? conf`. */
+export function inconclusiveMark(properties: readonly string[]): string | null {
+  return properties.length > 0 ? `? ${properties.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}` : null;
+}
 
 /** Short names for properties in narrow cells. */
 export const PROPERTY_ABBREVIATIONS: Record<string, string> = {

@@ -14,7 +14,7 @@
 import type { MessageReport, PropertyReport, Report, RunReport, ScanFindings } from '../harness/report/types.ts';
 import { filesReporter } from './file-reporter.ts';
 import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
-import { buildMatrix, CELL_LEGEND, cellCounts, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
 import { mdEscape, verdictLine } from './md-text.ts';
 import { selectMessages } from './message-selection.ts';
 import { renderSummary, SUMMARY_FILE } from './summary.ts';
@@ -119,17 +119,22 @@ function matrixCell(cell: MatrixCell | undefined): string {
   if (unnoticed !== null) parts.push(mdEscape(unnoticed));
   if (standing === 'claim-broken') parts.push(`✗ ${cell.violated.map((p) => mdEscape(PROPERTY_ABBREVIATIONS[p] ?? p)).join(', ')}`);
   if (standing === 'unclaimed-breach') parts.push('unclaimed');
+  const unsettled = inconclusiveMark(cell.inconclusive);
+  if (unsettled !== null) parts.push(mdEscape(unsettled));
   if (cell.errors > 0) parts.push(`⚠ ${cell.errors} error${cell.errors === 1 ? '' : 's'}`);
   return parts.join(' ');
 }
 
 function runDetails(run: RunReport): string[] {
   const violated = run.properties.filter(isClaimViolation).map((p) => p.property);
-  const icon = run.status === 'error' ? '⚠' : run.status === 'not-applicable' ? '–' : violated.length > 0 ? '✗' : '✓';
+  // An unsettled property makes the leak count a lower bound, never a pass.
+  const unsettled = run.status === 'ok' ? run.properties.filter((p) => p.verdict === 'inconclusive').map((p) => p.property) : [];
+  const icon = run.status === 'error' ? '⚠' : run.status === 'not-applicable' ? '–' : violated.length > 0 ? '✗' : unsettled.length > 0 ? '?' : '✓';
   let headline = `${run.summary.leaked}/${run.summary.messages} leaked`;
   if (run.status === 'error') headline = 'error';
   if (run.status === 'not-applicable') headline = 'not applicable';
   if (violated.length > 0) headline += `; violated: ${violated.map(mdEscape).join(', ')}`;
+  if (unsettled.length > 0) headline += `; inconclusive: ${unsettled.map(mdEscape).join(', ')}`;
 
   const out = [
     '<details>',

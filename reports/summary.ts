@@ -15,7 +15,7 @@
 import { clip } from '../harness/printable.ts';
 import { runKey } from '../harness/report/read.ts';
 import type { Report } from '../harness/report/types.ts';
-import { buildMatrix, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
+import { buildMatrix, inconclusiveMark, PROPERTY_ABBREVIATIONS, type MatrixCell } from './matrix.ts';
 import { mdEscape, verdictLine } from './md-text.ts';
 
 export const SUMMARY_FILE = 'report-summary.md';
@@ -172,6 +172,8 @@ function breachCell(cell: MatrixCell | undefined): string {
   const parts = [cell.breached > 0 ? `**${cell.breached}**` : '0'];
   // Property names are a fixed list, but a report read back (merge) may hold any string.
   if (cell.violated.length > 0) parts.push(`✗ ${name(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}`);
+  const unsettled = inconclusiveMark(cell.inconclusive);
+  if (unsettled !== null) parts.push(name(unsettled));
   if (cell.errors > 0) parts.push(`⚠ ${cell.errors}`);
   return parts.join(' ');
 }
@@ -184,7 +186,7 @@ function legendLine(hiddenColumns: number): string {
     .join(', ');
   return (
     `<sub>cells: messages leaked beyond the adversary's entitlement (outside the exposed class), over all scenarios; ` +
-    `✗ the claimed properties it broke; ⚠ failed runs; n/a: the adversary applied to no scenario. ${abbreviations}.${more}</sub>`
+    `✗ the claimed properties it broke; ? properties it could not settle (a lower bound); ⚠ failed runs; n/a: the adversary applied to no scenario. ${abbreviations}.${more}</sub>`
   );
 }
 

@@ -13,6 +13,7 @@ import { renderList } from '../reports/list.ts';
 import { mdEscape, renderMarkdown } from '../reports/md.ts';
 import { reporters } from '../reports/registry.ts';
 import { renderSarif } from '../reports/sarif.ts';
+import { renderSummary } from '../reports/summary.ts';
 import { ALERT_PAYLOAD, ERROR_TEXT, PROBE_PAYLOAD, cleanReport, reportWithChecks, reportWithLeaks } from './fixtures/report-with-leaks.ts';
 
 const ESCAPED_ALERT = '&lt;img src=x onerror=alert(1)&gt;';
@@ -508,4 +509,23 @@ test('md and html list a long run by its leaked and undelivered messages, saying
   t.true(html.includes('the 3 leaked or undelivered messages are listed, of 1,200; every message is in report.json'));
   t.false(html.includes('long-11'));
   t.true(html.includes('long-700'));
+});
+
+test('a run that could not settle a property, claimed or not, shows ? in every matrix and in its headline: its count is a lower bound, never a pass', (t) => {
+  // A design without the hook an attack needs (quantum without reconstructDevice) reads nothing
+  // and records `inconclusive`; a bare 0/n would read as "holds".
+  const report = cleanReport();
+  const run = report.runs.find((r) => r.status === 'ok')!;
+  run.properties = run.properties.map((p) => (p.property === 'confidentiality' ? { ...p, verdict: 'inconclusive', claimed: false } : p));
+  const md = renderMarkdown(report);
+  const cell = md.split('\n').find((l) => l.startsWith(`| **${run.target}** |`))!;
+  t.regex(cell, /\? conf/, cell);
+  t.true(md.includes(`<summary>? <b>${run.target}</b> · ${run.scenario} · ${run.adversary}: ${run.summary.leaked}/${run.summary.messages} leaked; inconclusive: confidentiality</summary>`), md);
+  t.regex(md, /\? properties the attack could not settle \(inconclusive\): the count is a lower bound/);
+  t.regex(renderList(report, false), /│ \d+\/\d+ \? conf +│/);
+  const html = renderHtml(report);
+  t.regex(html, /<span class="unsettled">\? conf<\/span>/);
+  t.regex(html, /<span class="badge inconclusive">\? confidentiality inconclusive<\/span>/);
+  t.regex(renderSummary(report), new RegExp(`\\| \\*\\*${run.target}\\*\\* \\|[^\\n]*\\? conf`));
+  t.false(renderMarkdown(cleanReport()).includes('inconclusive: '), 'a settled report shows none');
 });
