@@ -47,6 +47,19 @@ test('keyhole conform fails a client that draws its randomness from elsewhere th
   t.regex(result.stdout, /FAIL {2}determinism: .*\n.*upload different bytes/);
 });
 
+test('keyhole conform fails a client whose restored copies open nothing: every seizure of it would look harmless', (t) => {
+  const result = keyhole(['conform', ...fixture('mangled.mjs'), 'blind-copies']);
+  t.is(result.status, 1, result.stdout + result.stderr);
+  t.regex(result.stdout, /FAIL {2}restored image: .*\n.*did not open after-1/);
+  t.regex(result.stdout, /ok {4}device image: /, 'the image itself is fine: its history is in it');
+});
+
+test('keyhole conform fails a client that answers a refusal as a failure', (t) => {
+  const result = keyhole(['conform', ...fixture('mangled.mjs'), 'failed-refusals']);
+  t.is(result.status, 1, result.stdout + result.stderr);
+  t.regex(result.stdout, /FAIL {2}refusals: /);
+});
+
 test('keyhole conform with no command is bad usage', (t) => {
   t.is(keyhole(['conform']).status, 2);
 });

@@ -1,7 +1,8 @@
 /**
  * The checks of `keyhole conform` (docs/client-protocol.md): the handshake and refusals of bad
  * requests on a raw session, then every operation through built-in scenarios run on the
- * command as a target (one-to-one, groups, a stolen device's image restored and replayed),
+ * command as a target (one-to-one, groups, a stolen device's image restored and replayed, a
+ * restored copy that goes on receiving, a hostile provider's tampering and replays),
  * and determinism (the same seed twice gives the same report and uploads the same bytes).
  */
 import { join } from 'node:path';
@@ -57,6 +58,11 @@ export async function conformanceChecks(command: readonly string[], options: Con
   record({ name: 'groups: createGroup, addMember, removeMember, send and receive in a group', failures: runProblems(groups, true) });
   const stolen = await run('stolen-phone', 'stolen-device');
   record({ name: 'device image: exportState, restore, openSent, deleteMessages', failures: runProblems(stolen, false) });
+  const cloned = await run('stolen-phone', 'clone');
+  record({ name: 'restored image: a copy restored from an image opens the next message to its device', failures: restoreProblems(cloned) });
+  const forged = await run('first-contact', 'malicious-server');
+  // Refusals are expected here; a client that answers one as `failed` makes the run an error run.
+  record({ name: 'refusals: envelopes a hostile provider tampered with, replayed or forged are refused with a code, not a failure', failures: forged.status === 'ok' ? [] : runProblems(forged, false) });
   const againUploads = uploadDigest();
   const again = await run('first-contact', 'network', 1, recordingUploads(design, againUploads));
   record({
@@ -76,6 +82,19 @@ export async function conformanceChecks(command: readonly string[], options: Con
 /** A built-in scenario, from the package folder (compiled code in dist/ has no scenarios beside it). */
 function builtIn(name: string) {
   return loadScenarioFile(join(BUILT_IN_SCENARIOS, `${name}.yaml`), loadOptions);
+}
+
+/**
+ * The clone restored from bob.phone's image at `seizure` (stolen-phone) receives `after-1`, the
+ * next message to that device: a copy restored from an image holds the sessions as they stood,
+ * so it opens it, as every built-in design's does. A client whose restored copies open nothing
+ * would make every seizure look harmless.
+ */
+function restoreProblems(run: RunReport): string[] {
+  // The clone and the real device desynchronise, so refusals are expected here.
+  if (run.status !== 'ok') return runProblems(run, false);
+  const next = run.messages.find((m) => m.id === 'after-1');
+  return next?.leaked ? [] : ['a copy restored from bob.phone\'s image at seizure did not open after-1, the next message sent to bob.phone: restore must bring back the keys and sessions the image holds'];
 }
 
 function runProblems(run: RunReport, allDelivered: boolean): string[] {
