@@ -183,7 +183,8 @@ class MaliciousServer implements Attack {
   /** `from>to`: the real device `from` talks to the shadow of `to`. */
   readonly #routed = new Set<string>();
   /** Envelopes a shadow sealed for another device of the conversation, until that device's copy passes. */
-  readonly #sealed = new Map<string, OutgoingEnvelope>();
+  /** What a sender's shadow sealed for each recipient device, in upload order (a design may send several, e.g. Matrix's room key share and then the room event). */
+  readonly #sealed = new Map<string, OutgoingEnvelope[]>();
   /** `from user` pairs seen talking since the strike, and those already forged. */
   readonly #talking = new Set<string>();
   readonly #forged = new Set<string>();
@@ -419,7 +420,8 @@ class MaliciousServer implements Attack {
     if (!this.#sealed.has(key)) {
       const addressee: Addressee = received.group ? { kind: 'group', group: received.group } : { kind: 'user', user: userOf(envelope.to) };
       for (const resealed of await this.#send(from, { id: received.id, to: addressee, body: received.body })) {
-        this.#sealed.set(`${sender} ${received.id} ${resealed.to}`, resealed);
+        const forDevice = `${sender} ${received.id} ${resealed.to}`;
+        this.#sealed.set(forDevice, [...(this.#sealed.get(forDevice) ?? []), resealed]);
       }
     }
     const resealed = this.#sealed.get(key);
@@ -427,7 +429,9 @@ class MaliciousServer implements Attack {
     this.#sealed.delete(key);
     // The recipient now has a session with the sender's shadow: its replies go there too.
     this.#routed.add(`${envelope.to}>${sender}`);
-    return [await this.#stored({ from: resealed.sealed ? SEALED_SENDER : sender, to: envelope.to, body: resealed.body })];
+    const relayed: Envelope[] = [];
+    for (const one of resealed) relayed.push(await this.#stored({ from: one.sealed ? SEALED_SENDER : sender, to: envelope.to, body: one.body }));
+    return relayed;
   }
 
   /** The group's roster as the admin's shadow publishes it: the real members, signed (if the design signs) by the shadow. */

@@ -130,3 +130,18 @@ test('the same swap in invisible crypto: refused on both releases, for different
   const old = await aliceEventAsCarols('matrix-invisible@14.2.0');
   t.regex(String(old.received), /^the library could not decrypt the event: UnsignedSenderDevice/);
 });
+
+test('key substitution relays Matrix as a silent middle-man: the room key share and the room event the sender\'s shadow made both reach the recipient, so every message is delivered and read', async (t) => {
+  // A Megolm message travels as two envelopes to each device: the room key over Olm
+  // (m.room_key, a to-device message) and the m.room.encrypted event. A relay that kept only
+  // the last left every real recipient without the key (MissingRoomKey) and the chat broken.
+  const report = await run('matrix', builtIn('stolen-phone'), 'malicious-server');
+  t.is(report.status, 'ok', report.error ?? '');
+  t.deepEqual(report.messages.filter((m) => !m.delivered).map((m) => m.id), []);
+  t.deepEqual(report.messages.filter((m) => !m.leaked).map((m) => m.id), []);
+  // Alice's messages, read by Bob's shadow on the way (Bob's own also reach Alice's ghost device, which reads them first).
+  t.deepEqual(
+    report.messages.filter((m) => m.from === 'alice.phone').map((m) => `${m.id} ${m.via}`),
+    ['plan', 'source', 'after-1', 'after-3', 'after-5'].map((id) => `${id} key-substitution`),
+  );
+});
