@@ -83,7 +83,7 @@ test('a passive adversary is not judged for detection', async (t) => {
   t.true(report.messages.every((m) => m.noticed === null));
 });
 
-test('a rewritten sender is refused by signal and accepted by server-side as from the user it names', async (t) => {
+test('a message forged in another user\'s name is refused by signal (its envelopes are sealed: no sender to rewrite) and accepted by server-side, whose server writes it itself', async (t) => {
   const signal = await run('signal', builtIn('verified-chat'), 'malicious-server');
   t.false(property(signal, 'authentication').detail.includes('-rewritten'));
   const serverSide = await run('server-side', builtIn('verified-chat'), 'malicious-server');
