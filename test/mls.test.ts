@@ -268,3 +268,17 @@ steps:
     'carol.phone got "after the race"',
   ]);
 });
+
+test('key substitution at an unverified first contact: the provider relays as a middle-man, Bob joins its group from the Welcome and accepts a message forged in Alice\'s name; outside the claim, which covers verified conversations (RFC 9420 §5.3: the Authentication Service vouches for credentials; §12.4.3.1: a member joins from a Welcome)', async (t) => {
+  const report = await run('mls', builtIn('first-contact'), 'malicious-server');
+  t.is(report.status, 'ok', report.error ?? '');
+  // The relayed hello reaches Bob: the middle-man's Welcome went with it.
+  t.true(message(report, 'hello').delivered);
+  t.is(message(report, 'hello').via, 'key-substitution');
+  const authentication = property(report, 'authentication');
+  t.is(authentication.verdict, 'violated');
+  t.is(authentication.notClaimedFor, 'unverified messages');
+  t.regex(authentication.detail, /bob\.phone accepted "forged-1" as from alice\.phone, but nobody sent it/);
+  // After comparing safety numbers Alice refuses to go on: the substitution shows (verify step).
+  t.false(message(report, 'after-verify').leaked);
+});

@@ -553,9 +553,8 @@ export class SignalClient extends PairwiseClient {
       try {
         const handedOver = this.#openOwnPairwise(envelope.to, decodeWireMessage(wire.distribution));
         if (handedOver) {
-          const distribution = decodeDistribution(handedOver);
-          keys.push(distribution);
           // Later messages under that key carry no distribution: the holder keeps the key it read.
+          const distribution = decodeDistribution(handedOver);
           const learned = this.#handedOverSenderKeys.get(wire.group) ?? [];
           if (!learned.some((known) => known.keyId === distribution.keyId)) learned.push(distribution);
           this.#handedOverSenderKeys.set(wire.group, learned);
