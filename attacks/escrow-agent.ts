@@ -20,5 +20,5 @@ export const escrowAgent: Adversary = {
     providerViewAttack(async (view) => {
       const stored = view.providerStored.filter((item) => item.kind === 'envelope').map((item) => decodeWire<Envelope>(item.bytes));
       return allHoldings(openWithEscrowKey(view, stored), serverHoldings(view));
-    }, 'envelope'),
+    }, 'named'),
 };

@@ -228,7 +228,7 @@ class MaliciousServer implements Attack {
     if (this.#failures.length > 0) {
       this.inconclusive = `the malicious server could not carry out every attack on ${view.design.name} (${this.#failures[0]})`;
     }
-    this.senderLinks = senderLinksFrom(providerObservations(view), 'envelope');
+    this.senderLinks = senderLinksFrom(providerObservations(view), 'named');
     return allHoldings(serverHoldings(view), this.#holdings);
   }
 

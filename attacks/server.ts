@@ -12,5 +12,5 @@ export const server: Adversary = {
   metadata: ['sender', 'recipient', 'timing', 'size'],
   active: false,
   capabilities: ['read-provider'],
-  prepare: () => providerViewAttack(async (view) => serverHoldings(view), 'envelope'),
+  prepare: () => providerViewAttack(async (view) => serverHoldings(view), 'named'),
 };

@@ -9,7 +9,9 @@
  * What it reads of each stored envelope is what routing needs: the recipient, the sender the
  * envelope names (none, sealed), the step it was stored at (the epoch), and which upload it
  * came in. Copies a user sends to its own other devices it takes for what they are, traffic to
- * that user, and names no message's sender by them.
+ * that user; but such a copy names its sender, and the sealed envelopes that came in the same
+ * upload (one request of one client) are the same message to others: the upload names their
+ * sender too (`via: upload`). Sealed sender hides the sender of a user with one device only.
  */
 import type { Envelope } from '../harness/provider/api.ts';
 import { SEALED_SENDER } from '../harness/provider/api.ts';
@@ -27,28 +29,54 @@ import type { Adversary, AdversaryView, Attack, Holding, SenderLink } from './ty
  */
 const RECEIPT_SIZE = 400;
 
-/** The stored envelopes as routing metadata, in the order the provider handled them. */
+/**
+ * The stored envelopes as routing metadata, in the order the provider handled them: each at
+ * the moment it was delivered (a receipt follows the delivery that draws it, which for a
+ * device that was offline is when it came back, not when the message was stored), and one
+ * never delivered at the moment it was stored.
+ */
 export function providerObservations(view: AdversaryView): Observation[] {
-  const observations: Observation[] = [];
-  for (const item of view.providerStored) {
-    if (item.kind !== 'envelope') continue;
+  const stored = view.providerStored;
+  // The user each upload names in any of its envelopes: the uploader, whose connection it is.
+  const uploaderOf = new Map<number, string>();
+  const envelopes = new Map<number, { recipient: string; sender: string | null; upload: number | null; size: number }>();
+  stored.forEach((item, index) => {
+    if (item.kind !== 'envelope') return;
     const envelope = decodeWire<Envelope>(item.bytes);
-    const recipient = splitAddress(envelope.to).user;
     const sender = envelope.from === SEALED_SENDER ? null : splitAddress(envelope.from).user;
+    const upload = item.upload ?? null;
+    if (sender !== null && upload !== null) uploaderOf.set(upload, sender);
+    envelopes.set(index, { recipient: splitAddress(envelope.to).user, sender, upload, size: envelope.body.length });
+  });
+  const observe = (index: number, epoch: number): Observation => {
+    const { recipient, sender, upload, size } = envelopes.get(index)!;
     // A copy to the sender's own devices is traffic to that user, not a message to another.
-    const receipt = sender === null && envelope.body.length <= RECEIPT_SIZE;
-    const message = sender === recipient || receipt ? null : (item.upload ?? null);
-    observations.push({ epoch: item.step, recipient, sender, message });
-  }
+    const receipt = sender === null && size <= RECEIPT_SIZE;
+    const message = sender === recipient || receipt ? null : upload;
+    const uploader = sender === null && message !== null ? uploaderOf.get(message) : undefined;
+    return uploader === undefined ? { epoch, recipient, sender, message } : { epoch, recipient, sender: uploader, message, namedBy: 'upload' };
+  };
+  const delivered = new Set(view.providerDeliveries.map((delivery) => delivery.item));
+  const deliveries = view.providerDeliveries;
+  const observations: Observation[] = [];
+  let next = 0;
+  const deliveredBefore = (position: number) => {
+    for (; next < deliveries.length && deliveries[next]!.storedBefore <= position; next++) observations.push(observe(deliveries[next]!.item, deliveries[next]!.step));
+  };
+  stored.forEach((item, index) => {
+    deliveredBefore(index);
+    if (envelopes.has(index) && !delivered.has(index)) observations.push(observe(index, item.step));
+  });
+  deliveredBefore(Number.POSITIVE_INFINITY);
   return observations;
 }
 
 /**
  * A passive attack on what the provider stores: `hold` gives what it holds at the end, and the
- * senders it links are those the stored envelopes tell (`only: 'envelope'`: the senders they
- * name; otherwise the disclosure attack's guesses too).
+ * senders it links are those the stored envelopes tell (`only: 'named'`: the senders they or
+ * their uploads name; otherwise the disclosure attack's guesses too).
  */
-export function providerViewAttack(hold: (view: AdversaryView) => Promise<Iterable<Holding>>, only?: 'envelope'): Attack {
+export function providerViewAttack(hold: (view: AdversaryView) => Promise<Iterable<Holding>>, only?: 'named'): Attack {
   let links: SenderLink[] = [];
   return {
     position: NO_POSITION,
@@ -63,9 +91,9 @@ export function providerViewAttack(hold: (view: AdversaryView) => Promise<Iterab
 }
 
 /** Who sent what, as far as the observations tell: the attack's guesses as links. */
-export function senderLinksFrom(observations: readonly Observation[], only?: 'envelope'): SenderLink[] {
+export function senderLinksFrom(observations: readonly Observation[], only?: 'named'): SenderLink[] {
   return discloseSenders(observations)
-    .filter((guess) => only === undefined || guess.via === only)
+    .filter((guess) => only === undefined || guess.via !== 'disclosure')
     .map((guess) => ({ upload: guess.message, sender: guess.sender, via: guess.via, after: guess.after }));
 }
 

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { Capability } from './capabilities.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import type { Envelope, ProviderApi } from '../harness/provider/api.ts';
-import type { Provider, StoredItem } from '../harness/provider/provider.ts';
+import type { Delivery, Provider, StoredItem } from '../harness/provider/provider.ts';
 import type { WireRecord } from '../harness/provider/wire.ts';
 import type { MetadataKind } from '../harness/report/types.ts';
 import type { Rng } from '../harness/rng.ts';
@@ -49,6 +49,8 @@ export interface AdversaryView {
   readonly wire: readonly WireRecord[];
   /** `read-provider`: everything the provider stored or processed so far. */
   readonly providerStored: readonly StoredItem[];
+  /** `read-provider`: every delivery the provider made so far, in order (an envelope queued for an offline device is delivered when it comes back). */
+  readonly providerDeliveries: readonly Delivery[];
   /** `control-provider`: the provider itself, for active adversaries that take it over. */
   readonly provider: Provider;
   /** `device-image` or `member-state`: a full image of a device as it is now. */

@@ -174,6 +174,10 @@ export class World {
         requires('read-provider', "the provider's stored data");
         return world.provider.stored;
       },
+      get providerDeliveries() {
+        requires('read-provider', "the provider's deliveries");
+        return world.provider.deliveries;
+      },
       get provider() {
         requires('control-provider', 'the provider');
         return world.provider;

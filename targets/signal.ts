@@ -44,7 +44,17 @@ export const SIGNAL_OPTIONS: SignalOptions = { secureDelete: true, sealedSender:
  * name their sender. Statistical disclosure (`traffic-analysis`; Martiny et al., NDSS 2021)
  * defeats it, as the claim's source does not consider.
  */
-export const SENDER_ANONYMITY_CLAIM: Claim = { property: 'sender-anonymity', adversaries: ['server'], note: 'envelopes name no sender; traffic analysis is not claimed against' };
+/**
+ * Sealed sender hides who sent an envelope to another user. A copy to the sender's own other
+ * devices goes in the sender's name, in the same upload (Signal sends it over the sender's
+ * authenticated connection): so the claim covers senders with one device only.
+ */
+export const SENDER_ANONYMITY_CLAIM: Claim = {
+  property: 'sender-anonymity',
+  adversaries: ['server'],
+  senders: 'single-device',
+  note: 'envelopes name no sender; traffic analysis is not claimed against',
+};
 
 export const signal: Design = {
   name: 'signal',

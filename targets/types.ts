@@ -150,6 +150,11 @@ export interface Claim {
   scope?: 'verified';
   /** The claim covers only `one-to-one` conversations, or only `groups`; both when omitted. */
   conversations?: ConversationKind;
+  /**
+   * `single-device`: the claim covers only messages whose sender has no other device (a copy
+   * to one's own devices goes in one's own name, and with it the upload it travels in).
+   */
+  senders?: 'single-device';
   /** Why the claim is limited, for the report. */
   note?: string;
 }

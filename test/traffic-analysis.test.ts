@@ -80,3 +80,58 @@ test("libsignal seals with the library's own sealed sender: the provider stores 
   t.deepEqual(links(traffic), links(await run('signal', pair, 'traffic-analysis')));
   t.true(traffic.messages.every((m) => m.delivered && !m.leaked));
 });
+
+// A sender with a second device uploads, with the sealed envelope, a copy to that device in
+// its own name (Signal sends it over the authenticated connection as a sync message): the
+// upload names the sender. Sealed sender hides only the senders that have one device.
+const laptop = scenarioFromYaml(`
+name: bob-has-a-laptop
+users: { alice: [phone], bob: [phone, laptop] }
+steps:
+  - send: { from: alice, to: bob, id: a1 }
+  - send: { from: bob.phone, to: alice, id: b1 }
+  - send: { from: bob.laptop, to: alice, id: b2 }
+  - send: { from: alice, to: bob, id: a2 }
+`);
+
+for (const target of ['signal', 'libsignal']) {
+  test(`server on ${target}: a sender with a second device is named by the copy to it that travels in the same upload; the claim covers single-device senders only`, async (t) => {
+    const report = await run(target, laptop, 'server');
+    t.deepEqual(links(report), [
+      ['a1', null],
+      ['b1', { via: 'upload', after: 1 }],
+      ['b2', { via: 'upload', after: 2 }],
+      ['a2', null],
+    ]);
+    const anonymity = property(report, 'sender-anonymity');
+    t.like(anonymity, { verdict: 'violated', claimed: true, notClaimedFor: 'senders with other devices' });
+    t.regex(anonymity.detail, /linked 2 of 4 messages to its sender: b1 \(upload, after 1 message\), b2 \(upload, after 2 messages\)/);
+    t.is(message(report, 'b1').delivered, true);
+  });
+}
+
+// The receipt follows the delivery, not the upload: a message stored for an offline phone
+// draws its receipt when the phone comes back and fetches it (Martiny et al. §4: the window
+// opens at delivery), and the provider, which makes the delivery, sees when.
+const offline = scenarioFromYaml(`
+name: bob-was-offline
+users: { alice: [phone], bob: [phone], carol: [phone] }
+steps:
+  - offline: bob.phone
+  - send: { from: alice, to: bob, id: a1 }
+  - send: { from: carol, to: alice, id: c1 }
+  - send: { from: alice, to: bob, id: a2 }
+  - online: bob.phone
+  - send: { from: bob, to: carol, id: b1 }
+`);
+
+test('traffic-analysis on signal: messages to a phone that was offline are linked by the receipts it sends when it comes back', async (t) => {
+  const report = await run('signal', offline, 'traffic-analysis');
+  t.deepEqual(links(report), [
+    ['a1', { via: 'disclosure', after: 1 }],
+    ['c1', { via: 'disclosure', after: 1 }],
+    ['a2', { via: 'disclosure', after: 2 }],
+    ['b1', { via: 'disclosure', after: 1 }],
+  ]);
+  t.true(report.messages.every((m) => m.delivered && !m.leaked));
+});

@@ -10,7 +10,7 @@
  *
  * Pure: it reads a trace of what the provider observed and returns, message by message, its
  * guess of the sender and after how many of the recipient's messages it made it. An envelope
- * that names its sender (no sealed sender) gives it away at once.
+ * that names its sender (no sealed sender), or whose upload does, gives it away at once.
  */
 
 /** One envelope as the provider saw it, in the order it handled them. */
@@ -19,8 +19,10 @@ export interface Observation {
   epoch: number;
   /** The user the envelope is delivered to. */
   recipient: string;
-  /** The user the envelope names as its sender, or null when it is sealed. */
+  /** The user the envelope names as its sender (or, sealed, its upload does), or null when nothing names one. */
   sender: string | null;
+  /** Set when the sender is named not by the envelope but by another envelope of the same upload (a copy to the sender's own device). */
+  namedBy?: 'upload';
   /** Which message the envelope belongs to, as the provider can tell (one upload); null for a receipt or other control traffic it cannot tell apart. */
   message: number | null;
 }
@@ -29,8 +31,8 @@ export interface SenderGuess {
   message: number;
   /** The user guessed to have sent it. */
   sender: string;
-  /** `envelope`: the envelope named the sender; `disclosure`: the statistical attack. */
-  via: 'envelope' | 'disclosure';
+  /** `envelope`: the envelope named the sender; `upload`: the upload it came in did; `disclosure`: the statistical attack. */
+  via: 'envelope' | 'upload' | 'disclosure';
   /** How many messages to this recipient the provider had seen when it made the guess (1 = at the first). */
   after: number;
 }
@@ -70,7 +72,7 @@ export function discloseSenders(trace: readonly Observation[]): SenderGuess[] {
     targets.set(o.recipient, target);
     target.windows++;
     if (o.sender !== null) {
-      guesses.push({ message: o.message, sender: o.sender, via: 'envelope', after: target.windows });
+      guesses.push({ message: o.message, sender: o.sender, via: o.namedBy ?? 'envelope', after: target.windows });
       return;
     }
     // The window: whoever receives something later in the same epoch, the recipient aside.

@@ -165,6 +165,7 @@ const SCAN_REPORT = 'scan-report';
 interface Scope {
   conversations?: ConversationKind;
   verifiedOnly: boolean;
+  singleDeviceSenders?: true;
 }
 
 const WHOLE_RUN: Scope = { verifiedOnly: false };
@@ -183,6 +184,7 @@ function limitsOf(claim: Claim): Limit[] {
     limits.push({ narrow: (scope) => ({ ...scope, conversations }), excluded: conversations === 'groups' ? 'one-to-one conversations' : 'groups' });
   }
   if (claim.scope === 'verified') limits.push({ narrow: (scope) => ({ ...scope, verifiedOnly: true }), excluded: 'unverified messages' });
+  if (claim.senders === 'single-device') limits.push({ narrow: (scope) => ({ ...scope, singleDeviceSenders: true }), excluded: 'senders with other devices' });
   return limits;
 }
 
@@ -201,7 +203,14 @@ function leftOut(limits: readonly Limit[], violatedIn: (scope: Scope) => boolean
 }
 
 function select(scope: Scope, messages: JudgedMessage[], ledger: Ledger): { messages: JudgedMessage[]; acceptances: readonly Acceptance[] } {
-  return scope.conversations === undefined ? { messages, acceptances: ledger.acceptances } : conversationScope(scope.conversations, messages, ledger);
+  const inScope = scope.conversations === undefined ? { messages, acceptances: ledger.acceptances } : conversationScope(scope.conversations, messages, ledger);
+  return scope.singleDeviceSenders ? { ...inScope, messages: inScope.messages.filter(fromSingleDevice) } : inScope;
+}
+
+/** The message went to none of its sender's other devices: the sender had no other when it was sent. */
+function fromSingleDevice(message: JudgedMessage): boolean {
+  const sender = splitAddress(message.truth.from).user;
+  return message.truth.intended.every((device) => splitAddress(device).user !== sender);
 }
 
 /** The messages and acceptances of one-to-one conversations, or of groups. */

@@ -49,6 +49,18 @@ export interface StoredItem {
   readonly upload?: number;
 }
 
+/**
+ * One delivery the provider made (SPEC §4 `timing`: it sees when it hands each envelope to a
+ * device): of the stored envelope `stored[item]`, at `step`, after `storedBefore` items were
+ * stored (so a reader can place it among them: a receipt a delivery draws is stored after it).
+ * An envelope queued for an offline device is delivered when the device comes back.
+ */
+export interface Delivery {
+  readonly step: number;
+  readonly item: number;
+  readonly storedBefore: number;
+}
+
 /** A stored item whose bytes sit in the wire log's arena; `bytes` is a fresh view on each read. */
 class ArenaItem implements StoredItem {
   constructor(
@@ -105,6 +117,10 @@ export class Provider {
   readonly #offline = new Set<DeviceAddress>();
   /** Everything it stored or processed, all run long. */
   readonly stored: StoredItem[] = [];
+  /** Every delivery to a device, in order. */
+  readonly deliveries: Delivery[] = [];
+  /** The stored item each queued envelope is (what an interceptor delivers in its place counts as it). */
+  readonly #queuedItems = new WeakMap<Envelope, number>();
   /** The public directory at every point of the run, for readers that look back. */
   readonly #history = new DirectoryHistory();
   interceptor: ProviderInterceptor | null = null;
@@ -258,8 +274,9 @@ export class Provider {
       const body = this.logic ? await this.logic.acceptUpload(uploaded) : uploaded.body;
       const stored: Envelope = { ...uploaded, body };
       this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored), upload); // copied by #store
+      const item = this.stored.length - 1;
       const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
-      for (const envelope of deliveries) await this.#route(envelope);
+      for (const envelope of deliveries) await this.#route(envelope, item);
     }
   }
 
@@ -281,13 +298,14 @@ export class Provider {
     return this.#mailboxes.get(address) ?? [];
   }
 
-  async #route(envelope: Envelope): Promise<void> {
+  async #route(envelope: Envelope, item: number): Promise<void> {
     if (this.#offline.has(envelope.to)) {
       const box = this.#mailboxes.get(envelope.to) ?? [];
       box.push(envelope);
       this.#mailboxes.set(envelope.to, box);
+      this.#queuedItems.set(envelope, item);
     } else {
-      await this.#deliverNow(envelope);
+      await this.#deliverNow(envelope, item);
     }
     const twin = this.#twins.get(envelope.to);
     if (twin) {
@@ -301,10 +319,11 @@ export class Provider {
     const box = this.#mailboxes.get(address);
     if (!box) return;
     this.#mailboxes.delete(address);
-    for (const envelope of box) await this.#deliverNow(envelope);
+    for (const envelope of box) await this.#deliverNow(envelope, this.#queuedItems.get(envelope)!);
   }
 
-  async #deliverNow(envelope: Envelope): Promise<void> {
+  async #deliverNow(envelope: Envelope, item: number): Promise<void> {
+    this.deliveries.push({ step: this.wire.step, item, storedBefore: this.stored.length });
     const body = this.logic ? await this.logic.prepareDelivery(envelope) : envelope.body;
     this.wire.record('down', envelope.to, 'deliver', { from: envelope.from, to: envelope.to, body });
     await this.events.deliver(envelope, body);

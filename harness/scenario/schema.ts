@@ -54,7 +54,7 @@ export const deviceAddress = text(
   'a device address user.device (e.g. bob.phone)',
   ADDRESS,
   2 * MAX_NAME_LENGTH + 1,
-  NAME_RULE.replace('no dots', 'exactly one dot'),
+  NAME_RULE.replace('no dots, blanks', 'exactly one dot, no blanks'),
 );
 export const senderRef = text(
   'a user (its primary device) or a device address user.device',
