@@ -21,7 +21,9 @@ import type { Claim, ClientContext, Design, ScanningSide } from './types.ts';
 export const VOUCHER_THRESHOLD = 3;
 
 /** As `signal`; confidentiality is not claimed against whoever controls the list. */
-export const SCANNING_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS;
+export const SCANNING_CLAIMS: readonly Claim[] = SIGNAL_CLAIMS.map((claim) =>
+  claim.property === 'confidentiality' ? { ...claim, adversaries: claim.adversaries.filter((a) => a !== 'list-controller') } : claim,
+);
 
 function scanningSide(mode: ReportMode): ScanningSide {
   return {

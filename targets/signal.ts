@@ -5,7 +5,8 @@
 import { openSealedLayer, reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 
-const THIRD_PARTIES = ['network', 'server', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member'];
+/** Everyone outside the conversation that does not take the provider over: none of them reads a message. */
+const THIRD_PARTIES = ['network', 'server', 'traffic-analysis', 'quantum', 'escrow-agent', 'escrow-thief', 'removed-member', 'list-controller'];
 
 export const SIGNAL_CLAIMS: readonly Claim[] = [
   { property: 'confidentiality', adversaries: THIRD_PARTIES },

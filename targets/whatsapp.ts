@@ -19,7 +19,7 @@ import type { Claim, ClientContext, Design } from './types.ts';
 import { WhatsAppClient } from './whatsapp/client.ts';
 
 /** The reference's third parties, but `quantum`: the white paper claims nothing against a discrete-log oracle. */
-const THIRD_PARTIES = ['network', 'server', 'escrow-agent', 'escrow-thief', 'removed-member'];
+const THIRD_PARTIES = ['network', 'server', 'traffic-analysis', 'escrow-agent', 'escrow-thief', 'removed-member', 'list-controller'];
 
 export const WHATSAPP_CLAIMS: readonly Claim[] = [
   { property: 'confidentiality', adversaries: THIRD_PARTIES },

@@ -10,7 +10,7 @@
  */
 import type { Claim } from '../types.ts';
 
-const THIRD_PARTIES = ['network', 'server', 'escrow-agent', 'escrow-thief'];
+const THIRD_PARTIES = ['network', 'server', 'traffic-analysis', 'escrow-agent', 'escrow-thief', 'list-controller'];
 
 const COMMON: readonly Claim[] = [
   { property: 'confidentiality', adversaries: THIRD_PARTIES },
