@@ -263,6 +263,7 @@ async function executeOnDesign(
     marks: scenario.marks,
     strikeStep: attack.position.strikeStep,
     messages: judgement.messages,
+    ...(judgement.forgeries && { forgeries: judgement.forgeries }),
     properties: judgement.properties,
     alerts: world.ledger.alerts,
     summary: judgement.summary,

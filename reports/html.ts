@@ -11,10 +11,10 @@
  * nothing else, so even markup that slipped through could not run or load anything.
  */
 import { createHash } from 'node:crypto';
-import type { MessageClass, MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
+import type { ForgeryReport, MessageClass, MessageReport, PropertyReport, Report, RunReport } from '../harness/report/types.ts';
 import { fileReporter } from './file-reporter.ts';
 import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
-import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, type CellStanding, type MatrixCell } from './matrix.ts';
+import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, unnoticedCount, type CellStanding, type MatrixCell } from './matrix.ts';
 import { selectMessages } from './message-selection.ts';
 
 const HTML_REFERENCES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -426,8 +426,8 @@ function runBlock(run: RunReport, index: number): string {
   if (run.status === 'ok') {
     for (const p of run.properties.filter((q) => q.verdict === 'inconclusive')) badges.push(`<span class="badge inconclusive">? ${escapeHtml(p.property)} inconclusive</span>`);
   }
-  const unnoticed = run.messages.filter((m) => m.noticed === false).length;
-  if (unnoticed > 0) badges.push(`<span class="badge unnoticed">👁 ${escapeHtml(`${unnoticed} obtained unnoticed`)}</span>`);
+  const unnoticed = unnoticedCount(run);
+  if (unnoticed > 0) badges.push(`<span class="badge unnoticed">👁 ${escapeHtml(`${unnoticed} obtained or forged unnoticed`)}</span>`);
 
   const body: string[] = [];
   if (run.error !== null) body.push(`<p class="run-error">${escapeHtml(run.error)}</p>`);
@@ -438,6 +438,7 @@ function runBlock(run: RunReport, index: number): string {
   // A run that did not apply lists every property as not applicable for the reason in its notes.
   if (run.properties.some((p) => p.claimed || p.verdict !== 'not-applicable')) body.push(propertiesTable(run.properties));
   body.push(alertsList(run));
+  if (run.forgeries) body.push(forgeriesList(run.forgeries));
 
   return [
     `<details class="run status-${escapeHtml(run.status)}" id="run-${index}"${open ? ' open' : ''}>`,
@@ -483,6 +484,17 @@ function alertsList(run: RunReport): string {
   if (alerts.length === 0) return '<p class="hint">Alerts: the users were shown none.</p>';
   const items = alerts.map((a) => `<li>step ${escapeHtml(a.step)} · ${escapeHtml(`${a.user}.${a.device}`)}: <strong>${escapeHtml(a.kind)}</strong> about ${escapeHtml(a.about)}</li>`);
   return `<h4>Alerts (${alerts.length})</h4><ol class="alerts">${items.join('')}</ol>`;
+}
+
+/** Messages clients accepted in a sender's name that the sender did not send. */
+function forgeriesList(forgeries: readonly ForgeryReport[]): string {
+  const items = forgeries.map((f) => {
+    const sent = f.sentBy === null ? 'written by the adversary' : `sent by ${f.sentBy}`;
+    const where = f.group === null ? '' : ` in ${f.group}`;
+    const noticed = f.noticed ? 'an alert came first' : '<strong>unnoticed</strong>';
+    return `<li>step ${escapeHtml(f.step)} · ${escapeHtml(f.acceptedBy)} accepted <strong>${escapeHtml(f.id)}</strong>${escapeHtml(where)} as from ${escapeHtml(f.claimedFrom)} (${escapeHtml(sent)}) · ${noticed}</li>`;
+  });
+  return `<h4>Forged (${forgeries.length})</h4><ol class="forgeries">${items.join('')}</ol>`;
 }
 
 function chip(m: MessageReport): string {

@@ -62,12 +62,23 @@ function addRun(cell: MatrixCell, run: RunReport): void {
   if (run.status === 'not-applicable') cell.notApplicable++;
   cell.breached += run.summary.breached;
   cell.exposed += run.summary.leaked - run.summary.breached;
-  cell.unnoticed += run.messages.filter((m) => m.noticed === false).length;
+  cell.unnoticed += unnoticedCount(run);
   cell.messages += run.status === 'ok' ? run.summary.messages : 0;
   for (const p of run.properties) {
     if (isClaimViolation(p) && !cell.violated.includes(p.property)) cell.violated.push(p.property);
     if (p.verdict === 'inconclusive' && !cell.inconclusive.includes(p.property)) cell.inconclusive.push(p.property);
   }
+}
+
+/**
+ * What the run's active attack obtained or forged with no alert to the users affected (SPEC §5
+ * detection), counted as the detection verdict counts it: each scenario message once (its
+ * `noticed`), and each forged content nobody in the scenario sent once, unnoticed if any device
+ * accepted it unwarned.
+ */
+export function unnoticedCount(run: RunReport): number {
+  const written = new Set((run.forgeries ?? []).filter((f) => f.sentBy === null && !f.noticed).map((f) => f.id));
+  return run.messages.filter((m) => m.noticed === false).length + written.size;
 }
 
 function unique(values: string[]): string[] {
@@ -92,7 +103,7 @@ export const CELL_LEGEND: readonly string[] = [
   '+n exposed: leaked messages the adversary was entitled to (still on the seized device, received before a removal), not counted as breaches',
   '✗ claims the adversary broke',
   'unclaimed: obtained beyond entitlement, but no claim of the design covers it',
-  'n unnoticed: messages an active attack obtained or forged with no alert about it to the users affected (detection)',
+  'n unnoticed: messages an active attack obtained, and contents it forged (a forgery of its own counts once however many devices took it), with no alert about it to the users affected (detection)',
   '? properties the attack could not settle (inconclusive): the count is a lower bound',
 ];
 

@@ -11,7 +11,7 @@
  * `<br>`: a message id like `<img src=x onerror=alert(1)>` or `a|b` shows as written and
  * can neither inject markup nor break a table.
  */
-import type { MessageReport, PropertyReport, Report, RunReport, ScanFindings } from '../harness/report/types.ts';
+import type { ForgeryReport, MessageReport, PropertyReport, Report, RunReport, ScanFindings } from '../harness/report/types.ts';
 import { filesReporter } from './file-reporter.ts';
 import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
 import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
@@ -160,6 +160,7 @@ function runDetails(run: RunReport): string[] {
     if (note !== null) out.push(`_${mdEscape(note)}_`, '');
     if (shown.length > 0) out.push(...messagesTable(shown), '');
   }
+  if (run.forgeries) out.push(...forgeriesTable(run.forgeries), '');
   out.push('</details>');
   return out;
 }
@@ -191,6 +192,23 @@ function messagesTable(messages: MessageReport[]): string[] {
     rows.push(
       `| ${mdEscape(m.id)} | ${mdEscape(m.from)} | ${mdEscape(m.to)} | ${mdEscape(m.step)} | ${mdEscape(m.class)} | ` +
         `${m.delivered ? 'yes' : 'no'} | ${m.verified ? 'yes' : 'no'} | ${m.leaked ? '**leaked**' : 'no'} | ${m.via === null ? '' : mdEscape(m.via)} |`,
+    );
+  }
+  return rows;
+}
+
+/** Messages clients accepted in a sender's name that the sender did not send. */
+function forgeriesTable(forgeries: readonly ForgeryReport[]): string[] {
+  const rows = [
+    `**Forged** (${forgeries.length}: accepted as from a sender that did not send it)`,
+    '',
+    '| id | accepted by | step | as from | sent by | group | noticed |',
+    '|---|---|---:|---|---|---|:---:|',
+  ];
+  for (const f of forgeries) {
+    rows.push(
+      `| ${mdEscape(f.id)} | ${mdEscape(f.acceptedBy)} | ${mdEscape(f.step)} | ${mdEscape(f.claimedFrom)} | ${f.sentBy === null ? 'the adversary' : mdEscape(f.sentBy)} | ` +
+        `${f.group === null ? '' : mdEscape(f.group)} | ${f.noticed ? 'yes' : '**no**'} |`,
     );
   }
   return rows;

@@ -172,6 +172,7 @@ function breachCell(cell: MatrixCell | undefined): string {
   const parts = [cell.breached > 0 ? `**${cell.breached}**` : '0'];
   // Property names are a fixed list, but a report read back (merge) may hold any string.
   if (cell.violated.length > 0) parts.push(`✗ ${name(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}`);
+  if (cell.unnoticed > 0) parts.push(`👁 ${cell.unnoticed}`);
   const unsettled = inconclusiveMark(cell.inconclusive);
   if (unsettled !== null) parts.push(name(unsettled));
   if (cell.errors > 0) parts.push(`⚠ ${cell.errors}`);
@@ -186,7 +187,7 @@ function legendLine(hiddenColumns: number): string {
     .join(', ');
   return (
     `<sub>cells: messages leaked beyond the adversary's entitlement (outside the exposed class), over all scenarios; ` +
-    `✗ the claimed properties it broke; ? properties it could not settle (a lower bound); ⚠ failed runs; n/a: the adversary applied to no scenario. ${abbreviations}.${more}</sub>`
+    `✗ the claimed properties it broke; 👁 n: messages an active attack obtained, and contents it forged, with no alert to the users affected; ? properties it could not settle (a lower bound); ⚠ failed runs; n/a: the adversary applied to no scenario. ${abbreviations}.${more}</sub>`
   );
 }
 

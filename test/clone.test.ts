@@ -6,10 +6,22 @@
  */
 import test from 'ava';
 import { targets } from '../targets/registry.ts';
+import { renderMarkdown } from '../reports/md.ts';
+import { unnoticedCount } from '../reports/matrix.ts';
+import type { Report } from '../harness/report/types.ts';
 import { builtIn, message, property, run } from './helpers/audit.ts';
 
 const stolenPhone = builtIn('stolen-phone');
 const offlineLaptop = builtIn('offline-laptop');
+
+const reportOf = (run: Report['runs'][number]): Report => ({
+  schema: 'keyhole-report/1',
+  tool: { name: 'keyhole', version: '0.1.0' },
+  seed: 1,
+  timing: { startedAt: new Date(0).toISOString(), durationMs: 1 },
+  runs: [run],
+  violations: [],
+});
 
 const ids = (report: { messages: { id: string }[] }, keep: (m: any) => boolean) => report.messages.filter(keep).map((m) => m.id);
 
@@ -33,6 +45,18 @@ for (const target of ['signal', 'libsignal']) {
     t.deepEqual([...new Set(report.alerts.map((a) => a.kind))], ['decryption-failed']);
     t.true(report.alerts.every((a) => a.step >= message(report, 'after-2').step), 'nothing before the split');
     t.is(property(report, 'detection').verdict, 'violated');
+    // Each answer Alice took for Bob's is on record, with the step and whether anything warned her.
+    t.deepEqual(
+      report.forgeries?.map((f) => [f.id, f.acceptedBy, f.claimedFrom, f.sentBy, f.step, f.noticed]),
+      [
+        ['clone-1', 'alice.phone', 'bob.phone', null, message(report, 'after-1').step, false],
+        ['clone-2', 'alice.phone', 'bob.phone', null, message(report, 'after-3').step, false],
+        ['clone-3', 'alice.phone', 'bob.phone', null, message(report, 'after-5').step, false],
+      ],
+    );
+    // Three read and three forged, none with a warning: the matrix cell's unnoticed count.
+    t.is(unnoticedCount(report), 6);
+    t.regex(renderMarkdown(reportOf(report)), /\| clone-2 \| alice\.phone \| \d+ \| bob\.phone \| the adversary \|  \| \*\*no\*\* \|/);
     t.true((report.notes ?? []).some((n) => n === 'clone of bob.phone: read 3 message(s) delivered to the device; sent clone-1 (to alice), clone-2 (to alice), clone-3 (to alice)'));
   });
 }

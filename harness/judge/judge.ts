@@ -10,6 +10,7 @@ import { findMarkers } from '../markers.ts';
 import { splitAddress, type DeviceAddress } from '../scenario/types.ts';
 import {
   PROPERTY_NAMES,
+  type ForgeryReport,
   type MessageReport,
   type MetadataKind,
   type PropertyReport,
@@ -19,7 +20,7 @@ import {
 } from '../report/types.ts';
 import { classify, exposedMessages } from './classify.ts';
 import type { JudgedMessage } from './context.ts';
-import { detectionFindings } from './properties/detection.ts';
+import { detectionFindings, forgedAcceptances, warningsOf } from './properties/detection.ts';
 import { evaluators } from './properties/index.ts';
 
 export interface JudgeInput {
@@ -44,6 +45,7 @@ const LEAK_PROPERTIES = new Set(['confidentiality', 'forward-secrecy', 'post-com
 
 export interface Judgement {
   messages: MessageReport[];
+  forgeries?: ForgeryReport[];
   properties: PropertyReport[];
   summary: RunSummary;
   scan?: ScanFindings;
@@ -137,8 +139,20 @@ export function judge(input: JudgeInput): Judgement {
     }),
   );
   const leaked = judged.filter((m) => m.leaked);
+  const forgeries = forgedAcceptances(ledger.acceptances, ledger, input.adversary.active ? warningsOf(ledger, position.strikeStep) : []).map(
+    ({ acceptance, forged, noticed }): ForgeryReport => ({
+      id: forged?.id ?? acceptance.claimedId,
+      claimedFrom: acceptance.claimedFrom,
+      sentBy: forged?.from ?? null,
+      acceptedBy: acceptance.device,
+      step: acceptance.step,
+      group: acceptance.group,
+      noticed,
+    }),
+  );
   return {
     messages,
+    ...(forgeries.length > 0 && { forgeries }),
     properties,
     summary: { messages: messages.length, leaked: leaked.length, breached: leaked.filter((m) => m.class !== 'exposed').length },
     ...(input.listed && { scan: scanFindings(judged, input.listed, position) }),

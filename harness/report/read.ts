@@ -111,6 +111,16 @@ const alertSchema = z.looseObject({
   about: text,
 });
 
+const forgerySchema = z.looseObject({
+  id: text,
+  claimedFrom: text,
+  sentBy: text.nullable(),
+  acceptedBy: text,
+  step: count,
+  group: text.nullable(),
+  noticed: z.boolean({ error: 'expected true or false' }),
+});
+
 const runSchema = z.looseObject({
   target: text,
   scenario: text,
@@ -121,6 +131,7 @@ const runSchema = z.looseObject({
   marks: mappingOf(count, 'expected a mapping of mark names to step indices').optional(),
   strikeStep: count.nullable().optional(),
   messages: listOf(messageSchema, 'expected a list of messages'),
+  forgeries: listOf(forgerySchema, 'expected a list of forgeries').optional(),
   properties: listOf(propertySchema, 'expected a list of properties'),
   alerts: listOf(alertSchema, 'expected a list of alerts').optional(),
   // Reports written before `breached` existed lack it; it is counted from their messages.

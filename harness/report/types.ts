@@ -74,11 +74,33 @@ export interface MessageReport {
   noticed: boolean | null;
   /**
    * Whether the adversary linked the message to its sender (SPEC §5 `sender-anonymity`): how
-   * (`envelope`: the envelope named it; `disclosure`: the statistical disclosure attack) and
+   * (`envelope`: the envelope named it; `upload`: its upload did; `disclosure`: the
+   * statistical disclosure attack) and
    * after how many messages to that recipient; null when it did not. Absent when the
    * adversary does not try.
    */
   senderLinked?: { via: string; after: number } | null;
+}
+
+/**
+ * A message a client accepted in the name of a sender that did not send it (SPEC §5
+ * `authentication`): one record per accepting device. `id` is the id the accepted content
+ * carries: a scenario message put in another sender's name (`sentBy` names who really sent
+ * it), or content no one in the scenario sent (`sentBy` null: the adversary wrote it).
+ */
+export interface ForgeryReport {
+  id: string;
+  /** The device the client took it to be from. */
+  claimedFrom: string;
+  /** The scenario device that really sent it, or null when none did. */
+  sentBy: string | null;
+  /** The device that accepted it, and at which step. */
+  acceptedBy: string;
+  step: number;
+  /** The group the client took it to be for, or null for a one-to-one message. */
+  group: string | null;
+  /** Whether an alert about the attack reached the accepting or the claimed user by then (SPEC §5 `detection`). */
+  noticed: boolean;
 }
 
 export interface PropertyReport {
@@ -116,6 +138,8 @@ export interface RunReport {
   /** The step at which the adversary struck, when it has one. */
   strikeStep?: number | null;
   messages: MessageReport[];
+  /** Only when a client accepted a message in a sender's name that the sender did not send: each such acceptance. */
+  forgeries?: ForgeryReport[];
   properties: PropertyReport[];
   /** What the victims' apps showed them during the run, in order. */
   alerts: AlertReport[];

@@ -48,31 +48,53 @@ export function detectionFindings({
   verifiedOnly = false,
 }: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean }): Finding[] {
   if (!adversary.active) return [];
-  const from = position.strikeStep ?? -1;
-  const warnings = ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger) && !standing(a, ledger, from));
+  const warnings = warningsOf(ledger, position.strikeStep);
   const findings: Finding[] = [];
   for (const { truth, leaked, class: kind } of messages) {
     if (!leaked || kind === 'exposed' || (verifiedOnly && !truth.verified)) continue;
     const parties = [userOf(truth.from), ...truth.recipientUsers];
     findings.push({ id: truth.id, message: true, what: 'obtained', noticed: warned(warnings, parties, parties, groupOf(truth), truth.step) });
   }
-  for (const acceptance of acceptances) {
-    for (const forged of forgeries(acceptance, ledger)) {
-      const key = forged?.id ?? acceptance.claimedId;
-      const receiver = userOf(acceptance.device);
-      const claimed = userOf(acceptance.claimedFrom);
-      if (verifiedOnly && !ledger.isStillVerified(receiver, claimed, acceptance.step)) continue;
-      const noticed = warned(warnings, [receiver, claimed], [receiver, claimed], acceptance.group, acceptance.step);
-      const earlier = findings.find((f) => f.id === key);
-      if (earlier) {
-        // Obtained and forged, or forged to several devices: noticed only if noticed every time.
-        earlier.noticed &&= noticed;
-        continue;
-      }
-      findings.push({ id: key, message: forged !== null, what: 'forged', noticed });
+  for (const { acceptance, forged, noticed } of forgedAcceptances(acceptances, ledger, warnings)) {
+    const key = forged?.id ?? acceptance.claimedId;
+    if (verifiedOnly && !ledger.isStillVerified(userOf(acceptance.device), userOf(acceptance.claimedFrom), acceptance.step)) continue;
+    const earlier = findings.find((f) => f.id === key);
+    if (earlier) {
+      // Obtained and forged, or forged to several devices: noticed only if noticed every time.
+      earlier.noticed &&= noticed;
+      continue;
     }
+    findings.push({ id: key, message: forged !== null, what: 'forged', noticed });
   }
   return findings;
+}
+
+/** One acceptance of a forgery: the scenario message it put in the wrong sender's name (null: one nobody sent), and whether it was noticed. */
+export interface ForgedAcceptance {
+  acceptance: Acceptance;
+  forged: MessageTruth | null;
+  noticed: boolean;
+}
+
+/**
+ * Every acceptance of a forgery in the run, with whether an alert about the attack reached the
+ * accepting or the claimed user by then; `warnings` from `warningsOf` (empty for a passive adversary).
+ */
+export function forgedAcceptances(acceptances: readonly Acceptance[], ledger: Ledger, warnings: readonly Alert[]): ForgedAcceptance[] {
+  const found: ForgedAcceptance[] = [];
+  for (const acceptance of acceptances) {
+    for (const forged of forgeries(acceptance, ledger)) {
+      const users = [userOf(acceptance.device), userOf(acceptance.claimedFrom)];
+      found.push({ acceptance, forged, noticed: warned(warnings, users, users, acceptance.group, acceptance.step) });
+    }
+  }
+  return found;
+}
+
+/** The alerts that warn of an attack struck at `strikeStep` (from the start without one): what `noticed` looks for. */
+export function warningsOf(ledger: Ledger, strikeStep: number | null): Alert[] {
+  const from = strikeStep ?? -1;
+  return ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger) && !standing(a, ledger, from));
 }
 
 export const detection: PropertyEvaluator = (context) => {
