@@ -65,12 +65,14 @@ test('a missing scenario file exits 2', (t) => {
   t.regex(result.stderr, /nonexistent\/scenario\.yaml/);
 });
 
-test('keyhole list --json lists every built-in target, adversary and scenario', (t) => {
+test('keyhole list --json lists every built-in target, adversary, scenario and reporter', (t) => {
   const result = keyhole(['list', '--json']);
   t.is(result.status, 0);
   const list = JSON.parse(result.stdout) as Record<string, { name: string; description: string }[]>;
   t.deepEqual(list['targets']!.map((e) => e.name).slice(0, 2), ['server-side', 'static-e2ee']);
   t.true(list['adversaries']!.some((e) => e.name === 'stolen-device'));
   t.true(list['scenarios']!.some((e) => e.name === 'stolen-phone'));
+  t.deepEqual(list['reporters']!.map((e) => e.name), ['list', 'json', 'md', 'html', 'junit', 'sarif', 'github']);
+  t.deepEqual((list['reporters']!.find((e) => e.name === 'md') as unknown as { files: string[] }).files, ['report.md', 'report-summary.md']);
   t.true(Object.values(list).flat().every((e) => e.description.length > 0));
 });

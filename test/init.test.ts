@@ -131,3 +131,18 @@ test('a hostile scenario name or detail cannot add an entry to the starter polic
   t.deepEqual(policy.entries.filter((e) => e.scenario !== null).map((e) => e.scenario), [['stolen-phone'], [hostile], [hostile]]);
   t.deepEqual(evaluatePolicy(policy, report.runs), []);
 });
+
+test('keyhole init with a plugin: the policy pins its target, and both CI jobs load the plugin (merge needs its claims)', (t) => {
+  const dir = emptyFolder(t);
+  const plugin = fileURLToPath(new URL('./fixtures/plugins/extras.mjs', import.meta.url));
+  const result = keyhole(['init', '--plugin', plugin, '-t', 'server-side', '-a', 'network,stored-bytes', STOLEN_PHONE], { cwd: dir });
+  t.is(result.status, 0, result.stderr);
+  const policyText = readFileSync(join(dir, POLICY_FILE), 'utf8');
+  t.true(policyText.includes(`--plugin ${plugin}`), policyText.slice(0, 400));
+  const workflow = parseYaml(readFileSync(join(dir, WORKFLOW_FILE), 'utf8'));
+  t.is(workflow.jobs.audit.steps.at(-1).with.plugins, plugin);
+  t.is(workflow.jobs.report.steps.at(-1).with.plugins, plugin);
+  // The command the policy names runs again, plugin and all, and the policy holds for it.
+  const audit = keyhole(['audit', '--plugin', plugin, '-t', 'server-side', '-a', 'network,stored-bytes', '--policy', POLICY_FILE, '-r', 'json', '-o', 'report', STOLEN_PHONE], { cwd: dir });
+  t.is(audit.status, 0, audit.stderr);
+});

@@ -47,6 +47,7 @@ test('a plugin adversary and reporter: listed, run on worker threads, printed by
   const list = keyhole(['list', '--plugin', fixture('extras.mjs')]);
   t.is(list.status, 0, list.stderr);
   t.regex(list.stdout, /stored-bytes +every byte the provider stored/);
+  t.regex(list.stdout, /^reporters \(--reporter\)$[^]*^ {2}tally +one line per run: target, scenario, adversary, leaked messages$/m);
 
   const out = folder();
   const args = ['audit', '--plugin', fixture('extras.mjs'), '-t', 'server-side,static-e2ee', '-a', 'stored-bytes,network+stored-bytes', '-r', 'json,tally', '-o', out, STOLEN_PHONE];

@@ -59,6 +59,8 @@ export async function init(scenarioPaths: string[], flags: InitFlags, folder = p
     adversaries: flags.adversaries,
     scenarios: scenarioPaths,
     seed,
+    ...(flags.config !== undefined && { config: flags.config }),
+    ...(flags.plugin && { plugins: flags.plugin }),
   });
   writeNew(folder, [
     [POLICY_FILE, policy.text],
@@ -126,6 +128,8 @@ function auditCommand(scenarioPaths: readonly string[], flags: InitFlags): strin
   const args = ['keyhole', 'audit'];
   if (flags.targets !== undefined) args.push('-t', flags.targets);
   if (flags.adversaries !== undefined) args.push('-a', flags.adversaries);
+  if (flags.config !== undefined) args.push('--config', flags.config);
+  for (const plugin of flags.plugin ?? []) args.push('--plugin', plugin);
   args.push('--seed', flags.seed, ...scenarioPaths);
   return args.join(' ');
 }

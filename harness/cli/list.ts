@@ -1,4 +1,4 @@
-/** `keyhole list`: every target, adversary and scenario (built-in, and the config's and plugins') with a one-line description. */
+/** `keyhole list`: every target, adversary, scenario and reporter (built-in, and the config's and plugins') with a one-line description. */
 import pc from 'picocolors';
 import type { Capability } from '../../attacks/capabilities.ts';
 import { COMPOSITE_SEPARATOR } from '../../attacks/compose.ts';
@@ -16,10 +16,16 @@ export interface AdversaryEntry extends CatalogueEntry {
   capabilities: Capability[];
 }
 
+export interface ReporterListing extends CatalogueEntry {
+  /** The files it writes under `--out` (none: it prints to the terminal or the CI's log). */
+  files: string[];
+}
+
 export interface Catalogue {
   targets: CatalogueEntry[];
   adversaries: AdversaryEntry[];
   scenarios: CatalogueEntry[];
+  reporters: ReporterListing[];
 }
 
 /** How composites are named, for the listing. */
@@ -31,6 +37,7 @@ export function catalogue(registry: Registry = BUILT_IN): Catalogue {
     targets: registry.targetList(),
     adversaries: Object.values(registry.adversaries).map((a) => ({ ...entry(a), capabilities: [...a.capabilities] })),
     scenarios: builtInScenarios(registry).map((s) => entry({ name: s.name, description: firstLine(s.description) })),
+    reporters: Object.entries(registry.reporters).map(([name, r]) => ({ name, description: r.description, files: r.files.map((f) => f.name) })),
   };
 }
 
@@ -43,6 +50,7 @@ export function renderCatalogue(list: Catalogue, color: boolean): string {
     section('targets', list.targets.map((e) => line(e))),
     section('adversaries', [...list.adversaries.map((e) => line(e, c.dim(` [${e.capabilities.join(', ')}]`))), `  ${c.dim(COMPOSITION_NOTE)}`]),
     section('scenarios', list.scenarios.map((e) => line(e))),
+    section('reporters (--reporter)', list.reporters.map((e) => line(e))),
   ].join('\n\n')}\n`;
 }
 

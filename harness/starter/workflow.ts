@@ -14,12 +14,15 @@ export const WORKFLOW_SHARDS = 4;
 export interface WorkflowOptions {
   /** Where the action is (written as is): `./node_modules/keyhole` in a project that depends on keyhole, `./` in keyhole itself. */
   action: string;
-  /** The audit's selection, as given to `keyhole init` (undefined: all built-in). */
+  /** The audit's selection, as given to `keyhole init` (undefined: every target or adversary known). */
   targets?: string;
   adversaries?: string;
   /** Scenario files or folders (none: the built-in scenarios). */
   scenarios: readonly string[];
   seed: number;
+  /** The config and plugins `keyhole init` was given: both jobs need them (merge, to know the plugins' claims). */
+  config?: string;
+  plugins?: readonly string[];
 }
 
 export function starterWorkflow(options: WorkflowOptions): string {
@@ -27,6 +30,9 @@ export function starterWorkflow(options: WorkflowOptions): string {
   if (options.targets !== undefined) selection.push(`          targets: ${yamlString(options.targets)}`);
   if (options.adversaries !== undefined) selection.push(`          adversaries: ${yamlString(options.adversaries)}`);
   const scenarios = options.scenarios.length > 0 ? [`          scenarios: ${yamlString(options.scenarios.join(' '))}`] : [];
+  const catalogue: string[] = [];
+  if (options.config !== undefined) catalogue.push(`          config: ${yamlString(options.config)}`);
+  if (options.plugins && options.plugins.length > 0) catalogue.push(`          plugins: ${yamlString(options.plugins.join(' '))}`);
   const setup = [
     '      - uses: actions/checkout@v4',
     '      - uses: actions/setup-node@v4',
@@ -62,6 +68,7 @@ export function starterWorkflow(options: WorkflowOptions): string {
     `          shard: \${{ matrix.shard }}/${WORKFLOW_SHARDS}`,
     ...selection,
     ...scenarios,
+    ...catalogue,
     `          seed: ${options.seed}`,
     '',
     '  report:',
@@ -79,6 +86,7 @@ export function starterWorkflow(options: WorkflowOptions): string {
     '          merge: true',
     `          policy: ${POLICY_FILE}`,
     ...scenarios,
+    ...catalogue,
     '',
   ].join('\n');
 }
