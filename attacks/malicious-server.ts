@@ -68,6 +68,22 @@ const params = z.strictObject({
 
 type Params = z.infer<typeof params>;
 
+/** Every strategy it has, in the order the run's notes name them (the Matrix-only ones in matrix-homeserver.ts). */
+export const STRATEGIES = [
+  'key-substitution',
+  're-registration',
+  'ghost-device',
+  'ghost-member',
+  'withhold-prekeys',
+  'replay',
+  'reorder',
+  'forge',
+  'rewrite-sender',
+  'spoof-to-device',
+  'forged-room-key',
+] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
 /** The requester the adversary's own shadows use on the real provider: the interceptor lets it through untouched. */
 const SHADOW = 'malicious-server.shadow' as DeviceAddress;
 
@@ -194,6 +210,8 @@ class MaliciousServer implements Attack {
   readonly #reordered = new Set<string>();
   #injecting = false;
   readonly #failures: string[] = [];
+  /** How often each strategy was applied, and how often that failed, for the run's notes. */
+  readonly #applied = new Map<Strategy, { times: number; failed: number }>();
 
   constructor(scenario: Scenario, { at }: Params) {
     this.#scenario = scenario;
@@ -277,6 +295,7 @@ class MaliciousServer implements Attack {
   /** withhold-prekeys: a real device's bundle goes out without its one-time prekeys (taken from the pool all the same). */
   #withholdPrekeys(response: BundleResponse): BundleResponse {
     if (!this.#hostile) return response;
+    if (Object.values(response.oneTimeKeys).some((key) => key !== null)) this.#count('withhold-prekeys');
     return { ...response, oneTimeKeys: Object.fromEntries(Object.keys(response.oneTimeKeys).map((pool) => [pool, null])) };
   }
 
@@ -330,7 +349,9 @@ class MaliciousServer implements Attack {
     if (sealedToShadow || this.#substituted.has(`${envelope.from} ${user}`) || this.#routed.has(`${envelope.from}>${envelope.to}`)) {
       delivered = (await this.#attempt('key-substitution', () => this.#relay(envelope))) ?? [envelope];
     }
-    return delivered.flatMap((e) => this.#reorder(e)).flatMap((e) => [e, e]); // replay: every envelope twice
+    const ordered = delivered.flatMap((e) => this.#reorder(e));
+    for (const _ of ordered) this.#count('replay');
+    return ordered.flatMap((e) => [e, e]); // replay: every envelope twice
   }
 
   /**
@@ -348,6 +369,7 @@ class MaliciousServer implements Attack {
     const pair = `${envelope.from}>${envelope.to}`;
     if (this.#real.logic !== null || this.#reordered.has(pair)) return [envelope];
     this.#reordered.add(pair);
+    this.#count('reorder');
     this.#heldBack.set(envelope.to, envelope);
     return [];
   }
@@ -359,13 +381,14 @@ class MaliciousServer implements Attack {
     for (const envelope of held) {
       await this.#attempt('reorder', async () => {
         if (!this.#real.hasDevice(envelope.to)) return;
+        this.#count('replay');
         this.#injecting = true;
         try {
           await this.#real.send(envelope.from, [{ to: envelope.to, body: envelope.body }, { to: envelope.to, body: envelope.body }]);
         } finally {
           this.#injecting = false;
         }
-      });
+      }, true);
     }
   }
 
@@ -384,6 +407,7 @@ class MaliciousServer implements Attack {
     if (this.#hostile && !this.#substituted.has(pair) && this.#reRegistration.covers(userOf(requester), user)) {
       this.#substituted.add(pair);
       this.#reRegistered.add(pair);
+      this.#count('re-registration');
     }
     this.#contacted.add(pair);
     return this.#substituted.has(pair);
@@ -615,15 +639,39 @@ class MaliciousServer implements Attack {
   }
 
   /** Run one strategy step; a design it does not fit leaves the provider honest there, and the run says so. */
-  async #attempt<T>(strategy: string, step: () => Promise<T>): Promise<T | null> {
+  /** Runs one application of a strategy (counted, unless the caller counted it already); a failure is recorded, not thrown. */
+  async #attempt<T>(strategy: Strategy, step: () => Promise<T>, counted = false): Promise<T | null> {
     const injecting = this.#injecting;
+    if (!counted) this.#count(strategy);
     try {
       return await step();
     } catch (error) {
       this.#injecting = injecting;
+      this.#applied.get(strategy)!.failed++;
       this.#failures.push(`${strategy}: ${error instanceof Error ? error.message : String(error)}`);
       return null;
     }
+  }
+
+  #count(strategy: Strategy): void {
+    const tally = this.#applied.get(strategy) ?? { times: 0, failed: 0 };
+    tally.times++;
+    this.#applied.set(strategy, tally);
+  }
+
+  /**
+   * What it tried, for the run's notes: each strategy with how often it was applied (and
+   * failed), then those it never applied. What each obtained is on the messages (`via`) and
+   * the forgeries (ids: `forged-N` by a shadow, `-ghost` by a ghost device, `-rewritten` by
+   * sender rewriting, `-to-device` and `-room-key` by the Matrix strategies).
+   */
+  get notes(): string[] {
+    const applied = STRATEGIES.filter((name) => this.#applied.has(name)).map((name) => {
+      const { times, failed } = this.#applied.get(name)!;
+      return `${name} ${times}${failed > 0 ? ` (${failed} failed)` : ''}`;
+    });
+    const never = STRATEGIES.filter((name) => !this.#applied.has(name));
+    return [`malicious-server applied: ${applied.length > 0 ? applied.join(', ') : 'nothing'}${never.length > 0 ? `; never applied: ${never.join(', ')}` : ''}`];
   }
 }
 

@@ -56,7 +56,7 @@ export interface HomeserverTools {
   /** Hand envelopes to a user's real devices, as if `from` had uploaded them. */
   inject(from: DeviceAddress, user: string, envelopes: OutgoingEnvelope[]): Promise<void>;
   /** Run one strategy step; a failure leaves the provider honest there, and the run says so. */
-  attempt<T>(strategy: string, step: () => Promise<T>): Promise<T | null>;
+  attempt<T>(strategy: 'spoof-to-device' | 'forged-room-key', step: () => Promise<T>): Promise<T | null>;
 }
 
 /** The Matrix strategies for one (sending device, receiving user) pair; `message` is the forgery's base (its id `forged-N`). */

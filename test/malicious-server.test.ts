@@ -15,6 +15,7 @@ import { isClaimViolation } from '../harness/report/verdicts.ts';
 import { executeRun } from '../harness/runner.ts';
 import { compose } from '../attacks/compose.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
+import type { RunReport } from '../harness/report/types.ts';
 import { World } from '../harness/world.ts';
 import { GHOST_CLAIMS } from '../targets/ghost.ts';
 import { loadAllTargets } from '../targets/registry.ts';
@@ -332,4 +333,22 @@ test('prekey pogo: the cost lasts until the signed prekey is replaced and delete
   const after = await executeRun({ design: targets['signal']!, scenario: prekeyPogo('40d'), adversary: hostileProviderThenSeizure }, 1, cryptoBackend('node'));
   t.deepEqual(after.messages.filter((m) => m.class === 'before' && m.leaked).map((m) => m.id), []);
   t.is(property(after, 'forward-secrecy').verdict, 'holds');
+});
+
+/** The strategies the run's note says were applied, and those it says never were. */
+function strategiesOf(report: RunReport): { applied: string[]; never: string[] } {
+  const note = (report.notes ?? []).find((n) => n.startsWith('malicious-server applied: '));
+  if (!note) throw new Error(`no strategy note in ${JSON.stringify(report.notes)}`);
+  const [applied, never = ''] = note.slice('malicious-server applied: '.length).split('; never applied: ');
+  return { applied: applied!.split(', ').map((part) => part.split(' ')[0]!), never: never === '' ? [] : never.split(', ') };
+}
+
+test('the run says which strategies the malicious server applied and which it never did: the Matrix ones only on Matrix', async (t) => {
+  const signal = strategiesOf(await run('signal', verifiedChat, 'malicious-server'));
+  t.deepEqual(signal.applied, ['key-substitution', 're-registration', 'ghost-device', 'replay', 'reorder', 'forge', 'rewrite-sender']);
+  t.deepEqual(signal.never, ['ghost-member', 'withhold-prekeys', 'spoof-to-device', 'forged-room-key'], 'a chat of two: no group; every bundle fetched before the strike');
+  const matrix = strategiesOf(await run('matrix', verifiedChat, 'malicious-server'));
+  t.true(matrix.applied.includes('spoof-to-device') && matrix.applied.includes('forged-room-key'), JSON.stringify(matrix));
+  const family = strategiesOf(await run('signal', builtIn('family-group'), 'malicious-server'));
+  t.true(family.applied.includes('ghost-member'), JSON.stringify(family));
 });
