@@ -76,3 +76,16 @@ test('keyhole list --json lists every built-in target, adversary, scenario and r
   t.deepEqual((list['reporters']!.find((e) => e.name === 'md') as unknown as { files: string[] }).files, ['report.md', 'report-summary.md']);
   t.true(Object.values(list).flat().every((e) => e.description.length > 0));
 });
+
+test('keyhole client refuses, as bad input, the designs whose clients need keyhole\'s side (server logic, escrow or scanning authority)', (t) => {
+  for (const [design, needs] of [
+    ['server-side', 'server logic'],
+    ['escrow', 'an escrow authority'],
+    ['scanning', 'a scanning authority and its match list'],
+  ] as const) {
+    const result = keyhole(['client', design]);
+    t.is(result.status, 2, `${design}: ${result.stderr}`);
+    t.true(result.stderr.includes(`design: ${design} needs keyhole's side too (${needs}), which keyhole-client/1 leaves out`), result.stderr);
+    t.is(result.stdout, '', 'nothing spoken on the protocol');
+  }
+});

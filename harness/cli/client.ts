@@ -17,8 +17,14 @@ export async function client(name: string, flags: { crypto?: string } & PluginFl
     throw new InputError({ file: '<command line>', path: 'design', message: `unknown design ${echo(name)}; expected one of ${registry.targetNames().join(', ')}` });
   }
   const design = await loading;
-  if (design.createServer || design.escrowAuthority || design.openRun) {
-    throw new InputError({ file: '<command line>', path: 'design', message: `${name} needs keyhole's side too (server logic, an escrow authority or a process of its own), which keyhole-client/1 leaves out` });
+  const needs = [
+    design.createServer && 'server logic',
+    design.escrowAuthority && 'an escrow authority',
+    design.scanning && 'a scanning authority and its match list',
+    design.openRun && 'a process of its own',
+  ].filter((need): need is string => typeof need === 'string');
+  if (needs.length > 0) {
+    throw new InputError({ file: '<command line>', path: 'design', message: `${name} needs keyhole's side too (${needs.join(', ')}), which keyhole-client/1 leaves out` });
   }
   await serveDesign(design, cryptoBackend(flags.crypto ?? 'node'));
   return EXIT.ok;

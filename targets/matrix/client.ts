@@ -28,7 +28,8 @@ import type { CollectStrategy } from '@matrix-org/matrix-sdk-crypto-wasm';
 import { checkEnvelope, groupOfRoom, PAYLOAD_FIELD } from './events.ts';
 import { Homeserver, type MatrixBundle, type MatrixEnvelope } from './homeserver.ts';
 import { directRoomId, groupRoomId, harnessAddress, harnessUser, matrixDeviceId, matrixUserId } from './ids.ts';
-import { loadLibrary, type Library, type Machine, type Release } from './library.ts';
+import { drawingFrom } from '../shared/library-randomness.ts';
+import { loadLibrary, machineDrawingFrom, type Library, type Machine, type Release } from './library.ts';
 import { DeviceListTracker, sendInRoom, type RoomDevice, type RoomSessions } from './room-send.ts';
 import { MachineQueue } from './serial.ts';
 import { decryptRoomEvent, openOwnEvent, payloadOf, receiveToDevice } from './receive.ts';
@@ -104,12 +105,16 @@ export class MatrixClient implements Client {
     // and deriving the store key (PBKDF2) for every machine would slow runs down for nothing.
     this.#passphrase = image?.passphrase ?? '';
     if (image) await restoreStore(this.#storeName, image.store);
-    this.#machine = (await library.OlmMachine.initialize(
-      new library.UserId(this.#userId),
-      new library.DeviceId(matrixDeviceId(this.#context.device)),
-      this.#storeName,
-      this.#passphrase === '' ? undefined : this.#passphrase,
+    const { rng } = this.#context;
+    const machine = (await drawingFrom(rng, () =>
+      library.OlmMachine.initialize(
+        new library.UserId(this.#userId),
+        new library.DeviceId(matrixDeviceId(this.#context.device)),
+        this.#storeName,
+        this.#passphrase === '' ? undefined : this.#passphrase,
+      ),
     )) as Machine;
+    this.#machine = machineDrawingFrom(machine, rng);
     this.#homeserver = new Homeserver(this.#context, library);
   }
 

@@ -6,6 +6,7 @@
  * are handed on by name, never by number.
  */
 import type * as Sdk from '@matrix-org/matrix-sdk-crypto-wasm';
+import { drawingFrom, routeLibraryRandomness, type RandomSource } from '../shared/library-randomness.ts';
 
 /** The releases installed side by side: the newest under its own name, older ones as npm aliases. */
 export const RELEASES = {
@@ -24,6 +25,7 @@ export function loadLibrary(release: Release): Promise<Library> {
     library = (async () => {
       // The machine keeps its store in IndexedDB; under Node that is fake-indexeddb's, in memory.
       await import('fake-indexeddb/auto' as string); // installs the global `indexedDB`; it has no types
+      routeLibraryRandomness();
       const module = await RELEASES[release]();
       await module.initAsync();
       return module;
@@ -70,3 +72,20 @@ function parseOrNull(text: string): ProcessedToDevice['event'] {
 
 /** One device's `OlmMachine`, at whichever release. */
 export type Machine = InstanceType<Library['OlmMachine']>;
+
+/**
+ * The machine, each of its method calls drawing its randomness from `rng` (the WebAssembly
+ * draws through `crypto.getRandomValues`: Rust's getrandom, which seeds the generator that
+ * vodozemac and matrix-sdk-crypto use for keys, sessions and nonces; see
+ * `targets/shared/library-randomness.ts`). A call that returns a promise draws from it until
+ * the promise settles, one that returns a value until it returns.
+ */
+export function machineDrawingFrom(machine: Machine, rng: RandomSource): Machine {
+  return new Proxy(machine, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => drawingFrom(rng, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}

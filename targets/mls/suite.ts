@@ -6,12 +6,14 @@
  * generation (`deriveKeyPair` from seeded bytes) and signature key generation draw on the
  * run's seeded `Rng`. ts-mls's own KEM (X-Wing from `@hpke/hybridkem-x-wing`) does the HPKE.
  *
- * What stays unseeded: the ephemeral randomness inside HPKE encapsulation (`@hpke/core`
- * `seal`/`createSenderContext`: the X25519 ephemeral and ML-KEM's encapsulation coins inside
- * X-Wing), which ts-mls's `Hpke` interface does not let a caller supply. It changes the bytes
- * of Commit path ciphertexts and Welcome secrets from run to run, never their sizes, nor what
- * any client (or restored copy) can open, so verdicts and report.json do not depend on it.
+ * So is HPKE encapsulation (`seal`, `exportSecret`: RFC 9180 §5.1.1 SetupBaseS, Commit path
+ * secrets and Welcome secrets): ts-mls's own would draw the X25519 ephemeral and ML-KEM's
+ * encapsulation coins from the system, so the same HPKE suite (`@hpke/core`, X-Wing) is set
+ * up here with its 64 bytes of encapsulation randomness (`ekm`: ML-KEM coins, then the
+ * X25519 ephemeral; the X-Wing draft's derandomised encapsulation) drawn from `rng`. The
+ * same seed gives the same bytes.
  */
+import { Aes256Gcm, CipherSuite, HkdfSha512 } from '@hpke/core';
 import { getCiphersuiteFromName, getCiphersuiteImpl, type Capabilities, type CiphersuiteImpl, type CiphersuiteName } from 'ts-mls';
 import { createCipheriv, createDecipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { CryptoError, type CryptoBackend } from '../../harness/crypto/backend.ts';
@@ -30,6 +32,20 @@ export const CAPABILITIES: Capabilities = {
 
 let base: Promise<CiphersuiteImpl> | null = null;
 
+/** Bytes of randomness one X-Wing encapsulation takes (X-Wing draft §5.3: 32 for ML-KEM-768, 32 for the X25519 ephemeral). */
+const X_WING_ENCAPSULATION_RANDOMNESS = 64;
+
+/** The suite's HPKE (RFC 9180): X-Wing, HKDF-SHA512, AES-256-GCM, as ts-mls's own is made. */
+const HPKE = (async () => {
+  const { XWing } = await import('@hpke/hybridkem-x-wing');
+  return new CipherSuite({ kem: new XWing(), kdf: new HkdfSha512(), aead: new Aes256Gcm() });
+})();
+
+/** The bytes as an ArrayBuffer of their own, as `@hpke/core` takes them. */
+function buffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
+
 /** The suite with every random choice ts-mls lets a caller make drawn from `rng`. */
 export async function seededSuite(rng: Rng, crypto: CryptoBackend): Promise<CiphersuiteImpl> {
   base ??= getCiphersuiteImpl(getCiphersuiteFromName(CIPHERSUITE));
@@ -39,7 +55,20 @@ export async function seededSuite(rng: Rng, crypto: CryptoBackend): Promise<Ciph
     hash: HASH,
     kdf: KDF,
     rng: { randomBytes: (n: number) => rng.bytes(n) },
-    hpke: { ...impl.hpke, generateKeyPair: () => impl.hpke.deriveKeyPair(rng.bytes(32)), encryptAead, decryptAead },
+    hpke: {
+      ...impl.hpke,
+      generateKeyPair: () => impl.hpke.deriveKeyPair(rng.bytes(32)),
+      seal: async (publicKey, plaintext, info, aad) => {
+        const sealed = await (await HPKE).seal({ recipientPublicKey: publicKey, info: buffer(info), ekm: buffer(rng.bytes(X_WING_ENCAPSULATION_RANDOMNESS)) }, buffer(plaintext), buffer(aad ?? new Uint8Array()));
+        return { ct: new Uint8Array(sealed.ct), enc: new Uint8Array(sealed.enc) };
+      },
+      exportSecret: async (publicKey, exporterContext, length, info) => {
+        const context = await (await HPKE).createSenderContext({ recipientPublicKey: publicKey, info: buffer(info), ekm: buffer(rng.bytes(X_WING_ENCAPSULATION_RANDOMNESS)) });
+        return { enc: new Uint8Array(context.enc), secret: new Uint8Array(await context.export(buffer(exporterContext), length)) };
+      },
+      encryptAead,
+      decryptAead,
+    },
     signature: {
       // Ed25519 (RFC 8032, deterministic) through the harness backend: the same bytes on node and noble.
       sign: async (signKey: Uint8Array, message: Uint8Array) => crypto.ed25519Sign(signKey, message),
