@@ -59,7 +59,7 @@ import type { Client, ClientContext, ReceivedMessage } from '../targets/types.ts
 import { allHoldings, serverHoldings } from './capture.ts';
 import { homeserverForgeries, type HomeserverTools } from './matrix-homeserver.ts';
 import { ReRegistration } from './re-registration.ts';
-import { providerObservations, senderLinksFrom } from './traffic-analysis.ts';
+import { messageOrdinals, providerObservations, senderLinksFrom } from './traffic-analysis.ts';
 import type { Adversary, AdversaryView, Attack, Holding, Position, SenderLink } from './types.ts';
 
 const params = z.strictObject({
@@ -212,6 +212,8 @@ class MaliciousServer implements Attack {
   readonly #failures: string[] = [];
   /** How often each strategy was applied, and how often that failed, for the run's notes. */
   readonly #applied = new Map<Strategy, { times: number; failed: number }>();
+  /** upload -> the user a shadow found inside a sealed envelope of it (the sender sealing hid from the provider). */
+  readonly #openedSenders = new Map<number, string>();
 
   constructor(scenario: Scenario, { at }: Params) {
     this.#scenario = scenario;
@@ -246,7 +248,16 @@ class MaliciousServer implements Attack {
     if (this.#failures.length > 0) {
       this.inconclusive = `the malicious server could not carry out every attack on ${view.design.name} (${this.#failures[0]})`;
     }
-    this.senderLinks = senderLinksFrom(providerObservations(view), 'named');
+    // The senders the stored envelopes or their uploads name, then those its shadows found
+    // inside the sealed envelopes they opened (key-substitution).
+    const observations = providerObservations(view);
+    const named = senderLinksFrom(observations, 'named');
+    const linked = new Set(named.map((link) => link.upload));
+    const ordinals = messageOrdinals(observations);
+    const opened = [...this.#openedSenders]
+      .filter(([upload]) => !linked.has(upload))
+      .map(([upload, sender]): SenderLink => ({ upload, sender, via: 'key-substitution', after: ordinals.get(upload) ?? 1 }));
+    this.senderLinks = [...named, ...opened];
     return allHoldings(serverHoldings(view), this.#holdings);
   }
 
@@ -347,7 +358,9 @@ class MaliciousServer implements Attack {
     // a sealed envelope, when a shadow of its recipient opens it.
     const sealedToShadow = envelope.from === SEALED_SENDER && this.#shadowDevice(envelope.to) !== undefined;
     if (sealedToShadow || this.#substituted.has(`${envelope.from} ${user}`) || this.#routed.has(`${envelope.from}>${envelope.to}`)) {
-      delivered = (await this.#attempt('key-substitution', () => this.#relay(envelope))) ?? [envelope];
+      // The envelope the provider just stored: its upload is the message's.
+      const upload = this.#real.stored.at(-1)?.upload;
+      delivered = (await this.#attempt('key-substitution', () => this.#relay(envelope, upload))) ?? [envelope];
     }
     const ordered = delivered.flatMap((e) => this.#reorder(e));
     for (const _ of ordered) this.#count('replay');
@@ -418,7 +431,7 @@ class MaliciousServer implements Attack {
    * real recipient gets instead (none for a sealed delivery receipt the shadow took), or null
    * to deliver the envelope as it is.
    */
-  async #relay(envelope: Envelope): Promise<Envelope[] | null> {
+  async #relay(envelope: Envelope, upload?: number): Promise<Envelope[] | null> {
     const to = this.#shadowDevice(envelope.to);
     if (!to) return null;
     const sealed = envelope.from === SEALED_SENDER;
@@ -435,6 +448,7 @@ class MaliciousServer implements Attack {
     if (!received) return sealed ? [] : null; // a sealed receipt to the shadow: the shadow's own went back instead
     // A sealed envelope names its sender only inside, where the shadow found it.
     const sender = sealed ? received.from : envelope.from;
+    if (sealed && upload !== undefined && !this.#openedSenders.has(upload)) this.#openedSenders.set(upload, userOf(sender));
     if (sealed && reRegistered(sender)) for (const holding of this.#holdings.slice(held)) holding.via = 're-registration';
     if (sealed && userOf(sender) !== userOf(envelope.to)) this.#talking.add(`${sender} ${userOf(envelope.to)}`);
     await this.#shadowUser(userOf(sender));

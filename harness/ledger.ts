@@ -46,6 +46,8 @@ export interface Rejection {
   step: number;
   from: DeviceAddress;
   reason: string;
+  /** The upload the refused envelope was stored from (or stands in for), when it came through one. */
+  upload?: number;
 }
 
 /** An alert a device's app showed its user (the report's `alerts`). */
@@ -85,6 +87,8 @@ export class Ledger {
   readonly notes: string[] = [];
   /** The provider's upload number -> the message whose sender uploaded it to its recipients. */
   readonly uploads = new Map<number, string>();
+  /** Every upload a scenario send made (copies to the sender's own devices included) -> the message id. */
+  readonly messageUploads = new Map<number, string>();
   readonly #byMarker = new Map<string, MessageTruth>();
   readonly #byId = new Map<string, MessageTruth>();
 

@@ -66,7 +66,7 @@ export class World {
     this.#escrow = design.escrowAuthority ? createEscrowAuthority(crypto, rng.fork('escrow-authority')) : null;
     this.#scan = design.scanning ? { keys: createEscrowAuthority(crypto, rng.fork('scan-authority')), list: [] } : null;
     this.provider = new Provider(this.wire, logic ?? null, {
-      deliver: (envelope, body) => this.#deliver(envelope, body),
+      deliver: (envelope, body, upload) => this.#deliver(envelope, body, upload),
       uploaded: (from, envelopes, upload) => this.#uploaded(from, envelopes, upload),
     });
   }
@@ -311,7 +311,7 @@ export class World {
     if (!matched) this.ledger.notes.push(`step ${this.#step}: safety numbers of ${a} and ${b} did not match`);
   }
 
-  async #deliver(envelope: Envelope, body: Uint8Array): Promise<void> {
+  async #deliver(envelope: Envelope, body: Uint8Array, upload?: number): Promise<void> {
     const client = this.clients.get(envelope.to);
     if (!client) return;
     let received;
@@ -322,7 +322,7 @@ export class World {
       // is the design crashing, which makes the run an `error` run (SPEC §1), never a refusal
       // that would pass for the design keeping its claims.
       if (!RejectionError.is(error)) throw new Error(`${envelope.to} crashed receiving an envelope from ${envelope.from} at step ${this.#step}: ${errorMessage(error)}`, { cause: error });
-      this.ledger.rejections.push({ device: envelope.to, step: this.#step, from: envelope.from, reason: errorMessage(error) });
+      this.ledger.rejections.push({ device: envelope.to, step: this.#step, from: envelope.from, reason: errorMessage(error), ...(upload !== undefined && { upload }) });
       return;
     }
     if (!received) return;
@@ -342,6 +342,7 @@ export class World {
 
   #uploaded(from: DeviceAddress, envelopes: OutgoingEnvelope[], upload: number): void {
     if (this.#sending?.from !== from) return;
+    this.ledger.messageUploads.set(upload, this.#sending.id);
     // `concat` makes an exact-size array (`push` would leave spare slots in each message's list).
     this.#sending.encryptedTo = this.#sending.encryptedTo.concat(envelopes.map((e) => e.to));
     // Copies to the sender's own devices aside: which upload carried the message to its recipients.

@@ -508,6 +508,7 @@ function chip(m: MessageReport): string {
     `step ${m.step}`,
     m.class,
     m.delivered ? 'delivered' : 'not delivered',
+    ...(m.unreadable ? [`unreadable for ${m.unreadable.join(', ')} (could not decrypt)`] : []),
     m.verified ? 'verified' : 'not verified',
     m.leaked ? `leaked via ${m.via ?? 'unknown'}` : 'not leaked',
     ...(m.noticed === null ? [] : [m.noticed ? 'an alert came first' : 'no alert came first (unnoticed)']),

@@ -191,7 +191,7 @@ function messagesTable(messages: MessageReport[]): string[] {
   for (const m of messages) {
     rows.push(
       `| ${mdEscape(m.id)} | ${mdEscape(m.from)} | ${mdEscape(m.to)} | ${mdEscape(m.step)} | ${mdEscape(m.class)} | ` +
-        `${m.delivered ? 'yes' : 'no'} | ${m.verified ? 'yes' : 'no'} | ${m.leaked ? '**leaked**' : 'no'} | ${m.via === null ? '' : mdEscape(m.via)} |`,
+        `${m.delivered ? 'yes' : 'no'}${m.unreadable ? ` (unreadable: ${m.unreadable.map(mdEscape).join(', ')})` : ''} | ${m.verified ? 'yes' : 'no'} | ${m.leaked ? '**leaked**' : 'no'} | ${m.via === null ? '' : mdEscape(m.via)} |`,
     );
   }
   return rows;

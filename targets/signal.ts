@@ -40,19 +40,22 @@ export const SIGNAL_CLAIMS: readonly Claim[] = [
 export const SIGNAL_OPTIONS: SignalOptions = { secureDelete: true, sealedSender: true };
 
 /**
- * Sealed sender's claim (Signal, 2018): the service that stores and delivers envelopes does not
- * learn who sent them. Only `signal` makes it: the designs built on it keep envelopes that
- * name their sender. Statistical disclosure (`traffic-analysis`; Martiny et al., NDSS 2021)
- * defeats it, as the claim's source does not consider.
- */
-/**
- * Sealed sender hides who sent an envelope to another user. A copy to the sender's own other
- * devices goes in the sender's name, in the same upload (Signal sends it over the sender's
- * authenticated connection): so the claim covers senders with one device only.
+ * Sealed sender's claim (Signal, "Technology preview: Sealed sender for Signal", 2018): the
+ * service that stores and delivers envelopes does not learn who sent them. `signal` and
+ * `libsignal` make it; the designs built on `signal` keep envelopes that name their sender.
+ * It covers what sealing can hide here:
+ * - one-to-one conversations: the provider keeps each group's roster to route by (Signal's
+ *   own groups hide theirs from the server; this model does not), and a group message goes
+ *   to every member but its sender;
+ * - senders with one device: a copy to the sender's other devices goes in the sender's name,
+ *   in the same upload (Signal sends it over the sender's authenticated connection).
+ * Statistical disclosure (`traffic-analysis`; Martiny et al., NDSS 2021) defeats it, as the
+ * claim's source does not consider: it is not claimed against.
  */
 export const SENDER_ANONYMITY_CLAIM: Claim = {
   property: 'sender-anonymity',
   adversaries: ['server'],
+  conversations: 'one-to-one',
   senders: 'single-device',
   note: 'envelopes name no sender; traffic analysis is not claimed against',
 };

@@ -40,6 +40,11 @@ for (const target of ['signal', 'libsignal']) {
     // her, nor hers for the real phone (delivered to it, unreadable).
     t.deepEqual(ids(report, (m) => !m.delivered), ['after-2', 'after-3', 'after-4', 'after-5', 'after-6']);
     t.is(message(report, 'after-1').delivered, true, 'before the clone spoke, both copies read the same chain');
+    // Each was handed to its recipient, which could not decrypt it.
+    t.deepEqual(
+      report.messages.filter((m) => m.unreadable).map((m) => [m.id, m.unreadable]),
+      [['after-2', ['alice.phone']], ['after-3', ['bob.phone']], ['after-4', ['alice.phone']], ['after-5', ['bob.phone']], ['after-6', ['alice.phone']]],
+    );
     // What the apps showed: only that messages could not be decrypted, once the two copies had
     // split; no alert names a second device acting as Bob's phone (Cremers et al., CCS 2020 §3).
     t.deepEqual([...new Set(report.alerts.map((a) => a.kind))], ['decryption-failed']);

@@ -135,3 +135,41 @@ test('traffic-analysis on signal: messages to a phone that was offline are linke
   ]);
   t.true(report.messages.every((m) => m.delivered && !m.leaked));
 });
+
+// A group message goes to every member but its sender, and the provider routes by the
+// group's roster: the one member an upload leaves out sent it. Signal's own groups keep
+// their rosters from the server; this model does not, so the claim covers one-to-one
+// conversations only.
+const group = scenarioFromYaml(`
+name: four-in-a-group
+users: { alice: [phone], bob: [phone], carol: [phone], dave: [phone] }
+groups:
+  g: { admin: alice, members: [alice, bob, carol, dave] }
+steps:
+  - send: { from: alice, to: g, id: g1 }
+  - send: { from: carol, to: g, id: g2 }
+  - send: { from: bob, to: carol, id: direct }
+  - send: { from: dave, to: g, id: g3 }
+`);
+
+for (const target of ['signal', 'libsignal']) {
+  test(`server on ${target}: each group message's sender is the member its upload left out; the one-to-one message stays unlinked, as claimed`, async (t) => {
+    const report = await run(target, group, 'server');
+    t.deepEqual(links(report), [
+      ['g1', { via: 'roster', after: 1 }],
+      ['g2', { via: 'roster', after: 1 }],
+      ['direct', null],
+      ['g3', { via: 'roster', after: 2 }],
+    ]);
+    t.like(property(report, 'sender-anonymity'), { verdict: 'violated', claimed: true, notClaimedFor: 'groups' });
+  });
+}
+
+test('malicious-server on signal: its shadows open the sealed envelopes they take in, and name each sender from inside', async (t) => {
+  const report = await run('signal', pair, 'malicious-server');
+  t.deepEqual(
+    links(report).map(([id, link]) => [id, (link as { via: string } | null)?.via ?? null]),
+    ['a1', 'b1', 'a2', 'b2', 'a3'].map((id) => [id, 'key-substitution']),
+  );
+  t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), ['a1', 'b1', 'a2', 'b2', 'a3']);
+});

@@ -21,8 +21,8 @@ export interface Observation {
   recipient: string;
   /** The user the envelope names as its sender (or, sealed, its upload does), or null when nothing names one. */
   sender: string | null;
-  /** Set when the sender is named not by the envelope but by another envelope of the same upload (a copy to the sender's own device). */
-  namedBy?: 'upload';
+  /** Set when the sender is named not by the envelope but by another envelope of the same upload (a copy to the sender's own device), or by a group's roster (the member the upload left out). */
+  namedBy?: 'upload' | 'roster';
   /** Which message the envelope belongs to, as the provider can tell (one upload); null for a receipt or other control traffic it cannot tell apart. */
   message: number | null;
 }
@@ -31,8 +31,8 @@ export interface SenderGuess {
   message: number;
   /** The user guessed to have sent it. */
   sender: string;
-  /** `envelope`: the envelope named the sender; `upload`: the upload it came in did; `disclosure`: the statistical attack. */
-  via: 'envelope' | 'upload' | 'disclosure';
+  /** `envelope`: the envelope named the sender; `upload`: the upload it came in did; `roster`: the group's roster did; `disclosure`: the statistical attack. */
+  via: 'envelope' | 'upload' | 'roster' | 'disclosure';
   /** How many messages to this recipient the provider had seen when it made the guess (1 = at the first). */
   after: number;
 }

@@ -57,6 +57,7 @@ export function judge(input: JudgeInput): Judgement {
   const exposed = exposedMessages(ledger, position);
   const acceptedBy = acceptingDevices(ledger);
 
+  const refusedBy = refusingDevices(ledger);
   const judged: JudgedMessage[] = ledger.messages.map((truth) => {
     const via = leaks.get(truth.marker) ?? null;
     const receivers = acceptedBy.get(truth.marker);
@@ -130,6 +131,7 @@ export function judge(input: JudgeInput): Judgement {
       to: m.truth.to,
       step: m.truth.step,
       delivered: m.delivered,
+      ...unreadable(m, refusedBy.get(m.truth.id), acceptedBy.get(m.truth.marker)),
       verified: m.truth.verified,
       class: m.class,
       leaked: m.leaked,
@@ -157,6 +159,30 @@ export function judge(input: JudgeInput): Judgement {
     summary: { messages: messages.length, leaked: leaked.length, breached: leaked.filter((m) => m.class !== 'exposed').length },
     ...(input.listed && { scan: scanFindings(judged, input.listed, position) }),
   };
+}
+
+/** message id -> the devices that refused an envelope of it (one the provider stored from an upload of its send, or delivered in its place). */
+function refusingDevices(ledger: Ledger): Map<string, Set<DeviceAddress>> {
+  const refused = new Map<string, Set<DeviceAddress>>();
+  for (const rejection of ledger.rejections) {
+    const id = rejection.upload === undefined ? undefined : ledger.messageUploads.get(rejection.upload);
+    if (id === undefined) continue;
+    let devices = refused.get(id);
+    if (!devices) refused.set(id, (devices = new Set()));
+    devices.add(rejection.device);
+  }
+  return refused;
+}
+
+/**
+ * `unreadable`: the devices the message was for that were handed it and could not read it
+ * (they refused every copy they got: a session that split from a clone's, a key the provider
+ * swapped), as an app shows "could not decrypt"; absent when there are none.
+ */
+function unreadable(m: JudgedMessage, refused: ReadonlySet<string> | undefined, accepted: ReadonlySet<string> | undefined): { unreadable?: DeviceAddress[] } {
+  if (!refused) return {};
+  const devices = m.truth.intended.filter((device) => refused.has(device) && !(accepted?.has(device) ?? false));
+  return devices.length > 0 ? { unreadable: devices } : {};
 }
 
 /** What the matching flagged (obtained through reports), against what was put on the list. */

@@ -47,6 +47,8 @@ export interface StoredItem {
   readonly bytes: Uint8Array;
   /** For an envelope: the upload (one request of a client) it came in, numbered from 1. */
   readonly upload?: number;
+  /** For a roster: the members the provider was given, which it routes by (signed or not, it reads them). */
+  readonly members?: readonly string[];
 }
 
 /**
@@ -71,6 +73,7 @@ class ArenaItem implements StoredItem {
     private readonly offset: number,
     private readonly length: number,
     readonly upload?: number,
+    readonly members?: readonly string[],
   ) {}
 
   get bytes(): Uint8Array {
@@ -95,8 +98,8 @@ interface RosterEntry {
 }
 
 export interface ProviderEvents {
-  /** Hand an envelope to the recipient's client. */
-  deliver(envelope: Envelope, wireBody: Uint8Array): Promise<void>;
+  /** Hand an envelope to the recipient's client; `upload` is the upload of the stored envelope it is (or stands in for). */
+  deliver(envelope: Envelope, wireBody: Uint8Array, upload?: number): Promise<void>;
   /** A client uploaded envelopes (ground truth of whom it encrypted to). */
   uploaded?(from: DeviceAddress, envelopes: OutgoingEnvelope[], upload: number): void;
 }
@@ -258,7 +261,7 @@ export class Provider {
     }
     const roster: RosterEntry = { admin: existing?.admin ?? user, members: [...members], signed };
     this.#rosters.set(group, roster);
-    this.#store('roster', group, signed ?? encodeWire({ group, members }));
+    this.#store('roster', group, signed ?? encodeWire({ group, members }), undefined, [...members]);
     this.#history.rosterChanged(this.#version(), group, { ...roster, members: [...members] });
   }
 
@@ -326,7 +329,7 @@ export class Provider {
     this.deliveries.push({ step: this.wire.step, item, storedBefore: this.stored.length });
     const body = this.logic ? await this.logic.prepareDelivery(envelope) : envelope.body;
     this.wire.record('down', envelope.to, 'deliver', { from: envelope.from, to: envelope.to, body });
-    await this.events.deliver(envelope, body);
+    await this.events.deliver(envelope, body, this.stored[item]?.upload);
   }
 
   /** The version of a directory change: reads made from this wire position on see it. */
@@ -348,9 +351,9 @@ export class Provider {
     return entry;
   }
 
-  #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array, upload?: number): void {
+  #store(kind: StoredItem['kind'], owner: string, bytes: Uint8Array, upload?: number, members?: readonly string[]): void {
     const { chunk, offset } = this.wire.arena.place(bytes);
-    this.stored.push(new ArenaItem(this.wire.step, kind, owner, chunk, offset, bytes.length, upload));
+    this.stored.push(new ArenaItem(this.wire.step, kind, owner, chunk, offset, bytes.length, upload, members));
   }
 }
 

@@ -84,6 +84,7 @@ const messageSchema = z.looseObject({
   to: text,
   step: count,
   delivered: z.boolean({ error: 'expected true or false' }),
+  unreadable: listOf(text, 'expected a list of device addresses').optional(),
   verified: z.boolean({ error: 'expected true or false' }),
   class: oneOf(MESSAGE_CLASSES),
   leaked: z.boolean({ error: 'expected true or false' }),

@@ -62,6 +62,8 @@ export interface MessageReport {
   /** 0-based index of the scenario step that sent it. */
   step: number;
   delivered: boolean;
+  /** Devices it was for that were handed it and refused every copy (could not decrypt it); absent when none. */
+  unreadable?: string[];
   verified: boolean;
   class: MessageClass;
   leaked: boolean;
