@@ -100,6 +100,8 @@ thead th { background: var(--panel); }
 .heat td.dark .exposed { color: #fff; }
 .heat .unnoticed { display: block; font-size: 12px; font-weight: 600; color: #7a1f7a; }
 .heat td.dark .unnoticed { color: #fff; }
+.heat .linked { display: block; font-size: 12px; color: #1f4f7a; }
+.heat td.dark .linked { color: #fff; }
 .badge.unnoticed { background: #f3e0f3; color: #7a1f7a; }
 ol.alerts { margin: .5em 0; padding-left: 1.5em; font-size: 13px; }
 .chip.unnoticed { outline: 2px dashed #7a1f7a; }
@@ -293,15 +295,17 @@ function heatCell(cell: MatrixCell | undefined, runIndex: number | undefined): s
   const title = [`${cell.breached} of ${cell.messages} messages obtained beyond entitlement (${pct}%) over ${plural(cell.runs, 'run')}`];
   if (cell.exposed > 0) title.push(`${cell.exposed} more leaked that the adversary was entitled to (exposed)`);
   if (cell.unnoticed > 0) title.push(`${cell.unnoticed} obtained or forged with no alert to the users affected (unnoticed)`);
+  if (cell.linked > 0) title.push(`${cell.linked} linked to their senders (sender anonymity)`);
   if (cell.violated.length > 0) title.push(`violated claims: ${cell.violated.join(', ')}`);
   else if (standing === 'unclaimed-breach') title.push('no claim of the design covers these messages');
   if (cell.inconclusive.length > 0) title.push(`not settled (inconclusive): ${cell.inconclusive.join(', ')}; the count is a lower bound`);
   if (cell.errors > 0) title.push(plural(cell.errors, 'failed run'));
   if (cell.notApplicable > 0) title.push(`${cell.notApplicable} not applicable`);
-  const { ratio, exposed, unnoticed } = cellCounts(cell);
+  const { ratio, exposed, unnoticed, linked } = cellCounts(cell);
   let inner = `<span class="ratio">${escapeHtml(ratio)}</span>`;
   if (exposed !== null) inner += `<span class="exposed">${escapeHtml(exposed)}</span>`;
   if (unnoticed !== null) inner += `<span class="unnoticed">👁 ${escapeHtml(unnoticed)}</span>`;
+  if (linked !== null) inner += `<span class="linked">${escapeHtml(linked)}</span>`;
   if (cell.violated.length > 0) inner += `<span class="broken">✗ ${escapeHtml(cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(', '))}</span>`;
   else if (standing === 'unclaimed-breach') inner += '<span class="unclaimed">unclaimed</span>';
   const unsettled = inconclusiveMark(cell.inconclusive);

@@ -50,12 +50,13 @@ export function renderList(report: Report, color: boolean): string {
 function formatCell(cell: MatrixCell | undefined, c: ReturnType<typeof pc.createColors>): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return c.dim('n/a');
-  const { ratio, exposed, unnoticed } = cellCounts(cell);
+  const { ratio, exposed, unnoticed, linked } = cellCounts(cell);
   const standing = standingOf(cell);
   const tint = standing === 'claim-broken' ? c.red : standing === 'unclaimed-breach' ? c.yellow : c.green;
   const parts = [tint(ratio)];
   if (exposed !== null) parts.push(c.dim(exposed));
   if (unnoticed !== null) parts.push(c.magenta(unnoticed));
+  if (linked !== null) parts.push(c.blue(linked));
   if (standing === 'claim-broken') parts.push(c.red(`✗ ${cell.violated.map((p) => PROPERTY_ABBREVIATIONS[p] ?? p).join(',')}`));
   if (standing === 'unclaimed-breach') parts.push(c.yellow('unclaimed'));
   const unsettled = inconclusiveMark(cell.inconclusive);

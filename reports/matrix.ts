@@ -18,6 +18,8 @@ export interface MatrixCell {
   exposed: number;
   /** Messages an active attack obtained or forged with no alert about it to the users affected (`noticed: false`). */
   unnoticed: number;
+  /** Messages the adversary linked to their senders (`senderLinked`, SPEC §5 sender anonymity). */
+  linked: number;
   messages: number;
   runs: number;
   errors: number;
@@ -43,7 +45,7 @@ export function buildMatrix(report: Report): Matrix {
   const cells = new Map<string, MatrixCell>();
   for (const run of report.runs) {
     const key = `${run.target}\u0000${run.adversary}`;
-    const cell = cells.get(key) ?? { breached: 0, exposed: 0, unnoticed: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
+    const cell = cells.get(key) ?? { breached: 0, exposed: 0, unnoticed: 0, linked: 0, messages: 0, runs: 0, errors: 0, notApplicable: 0, violated: [], inconclusive: [] };
     addRun(cell, run);
     cells.set(key, cell);
   }
@@ -63,6 +65,7 @@ function addRun(cell: MatrixCell, run: RunReport): void {
   cell.breached += run.summary.breached;
   cell.exposed += run.summary.leaked - run.summary.breached;
   cell.unnoticed += unnoticedCount(run);
+  cell.linked += run.messages.filter((m) => m.senderLinked).length;
   cell.messages += run.status === 'ok' ? run.summary.messages : 0;
   for (const p of run.properties) {
     if (isClaimViolation(p) && !cell.violated.includes(p.property)) cell.violated.push(p.property);
@@ -87,13 +90,15 @@ function unique(values: string[]): string[] {
 
 /**
  * `5/25`, ` +8 exposed` when the adversary also held messages it was entitled to, and
- * `3 unnoticed` when an active attack obtained or forged messages nobody was alerted to.
+ * `3 unnoticed` when an active attack obtained or forged messages nobody was alerted to, and
+ * `12 linked` when the adversary linked messages to their senders.
  */
-export function cellCounts(cell: MatrixCell): { ratio: string; exposed: string | null; unnoticed: string | null } {
+export function cellCounts(cell: MatrixCell): { ratio: string; exposed: string | null; unnoticed: string | null; linked: string | null } {
   return {
     ratio: `${cell.breached}/${cell.messages}`,
     exposed: cell.exposed > 0 ? `+${cell.exposed} exposed` : null,
     unnoticed: cell.unnoticed > 0 ? `${cell.unnoticed} unnoticed` : null,
+    linked: cell.linked > 0 ? `${cell.linked} linked` : null,
   };
 }
 
@@ -104,6 +109,7 @@ export const CELL_LEGEND: readonly string[] = [
   '✗ claims the adversary broke',
   'unclaimed: obtained beyond entitlement, but no claim of the design covers it',
   'n unnoticed: messages an active attack obtained, and contents it forged (a forgery of its own counts once however many devices took it), with no alert about it to the users affected (detection)',
+  'n linked: messages the adversary linked to their senders (sender anonymity)',
   '? properties the attack could not settle (inconclusive): the count is a lower bound',
 ];
 

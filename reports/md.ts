@@ -112,11 +112,12 @@ function matrixTable(report: Report): string[] {
 function matrixCell(cell: MatrixCell | undefined): string {
   if (!cell) return '';
   if (cell.runs === cell.notApplicable) return 'n/a';
-  const { ratio, exposed, unnoticed } = cellCounts(cell);
+  const { ratio, exposed, unnoticed, linked } = cellCounts(cell);
   const standing = standingOf(cell);
   const parts = [ratio];
   if (exposed !== null) parts.push(mdEscape(exposed));
   if (unnoticed !== null) parts.push(mdEscape(unnoticed));
+  if (linked !== null) parts.push(mdEscape(linked));
   if (standing === 'claim-broken') parts.push(`✗ ${cell.violated.map((p) => mdEscape(PROPERTY_ABBREVIATIONS[p] ?? p)).join(', ')}`);
   if (standing === 'unclaimed-breach') parts.push('unclaimed');
   const unsettled = inconclusiveMark(cell.inconclusive);

@@ -5,6 +5,7 @@
  * each message draws links it to its sender; envelopes that name the sender give it at once.
  */
 import test from 'ava';
+import { buildMatrix, cellCounts } from '../reports/matrix.ts';
 import { message, property, run, scenarioFromYaml } from './helpers/audit.ts';
 
 const pair = scenarioFromYaml(`
@@ -172,4 +173,11 @@ test('malicious-server on signal: its shadows open the sealed envelopes they tak
     ['a1', 'b1', 'a2', 'b2', 'a3'].map((id) => [id, 'key-substitution']),
   );
   t.deepEqual(report.messages.filter((m) => m.leaked).map((m) => m.id), ['a1', 'b1', 'a2', 'b2', 'a3']);
+});
+
+test('the matrix shows what each adversary linked: the cell of signal and traffic-analysis counts the five messages', async (t) => {
+  const runs = [await run('signal', pair, 'traffic-analysis'), await run('signal', pair, 'server')];
+  const matrix = buildMatrix({ schema: 'keyhole-report/1', tool: { name: 'keyhole', version: '0.1.0' }, seed: 1, timing: { startedAt: new Date(0).toISOString(), durationMs: 1 }, runs, violations: [] });
+  t.is(cellCounts(matrix.cell('signal', 'traffic-analysis')!).linked, '5 linked');
+  t.is(cellCounts(matrix.cell('signal', 'server')!).linked, null);
 });
