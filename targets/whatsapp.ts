@@ -34,6 +34,17 @@ export const WHATSAPP_CLAIMS: readonly Claim[] = [
   { property: 'post-compromise-security', adversaries: ['stolen-device'] },
   { property: 'replay', adversaries: ['malicious-server'] },
   { property: 'authentication', adversaries: ['malicious-server'], scope: 'verified', conversations: 'one-to-one', note: 'in verified chats' },
+  // Security code change notifications (WhatsApp Encryption Overview, "Verifying Keys"): a
+  // contact whose code the user had compared shows the change; a key the server hands out at
+  // first contact shows nothing until the users compare codes, and group membership changes
+  // are notices the server decides on.
+  {
+    property: 'detection',
+    adversaries: ['malicious-server'],
+    scope: 'verified',
+    conversations: 'one-to-one',
+    note: 'in verified chats: a key substituted at first contact shows nothing until the users compare security codes',
+  },
 ];
 
 export const whatsapp: Design = {

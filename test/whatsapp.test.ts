@@ -113,3 +113,15 @@ test('everything else as the reference: a seized phone heals, forward secrecy ho
   t.deepEqual(leakedIds(verified), []);
   t.like(property(verified, 'authentication'), { claimed: true, notClaimedFor: 'unverified messages' });
 });
+
+test('security code change notifications: in a verified chat the server\'s forgery comes after identity-changed (detection claimed there); at first contact nothing shows', async (t) => {
+  const verified = await run('whatsapp', builtIn('verified-chat'), 'malicious-server');
+  t.like(property(verified, 'detection'), { verdict: 'holds', claimed: true });
+  // Nothing is read; the one forgery Bob's devices accepted came after Bob was shown that Alice's key changed.
+  t.deepEqual(verified.messages.filter((m) => m.leaked).map((m) => m.id), []);
+  t.deepEqual(verified.forgeries?.map((f) => [f.id, f.acceptedBy, f.noticed]), [['forged-1', 'bob.phone', true], ['forged-1', 'bob.laptop', true]]);
+  t.true(verified.alerts.some((a) => a.kind === 'identity-changed' && a.user === 'bob' && a.about === 'alice'));
+  const first = await run('whatsapp', builtIn('first-contact'), 'malicious-server');
+  t.like(property(first, 'detection'), { verdict: 'violated', claimed: true, notClaimedFor: 'unverified messages' });
+  t.deepEqual(first.messages.filter((m) => m.noticed === false).map((m) => m.id), ['hello', 'reply', 'secret', 'from-laptop']);
+});
