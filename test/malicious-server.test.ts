@@ -352,3 +352,12 @@ test('the run says which strategies the malicious server applied and which it ne
   const family = strategiesOf(await run('signal', builtIn('family-group'), 'malicious-server'));
   t.true(family.applied.includes('ghost-member'), JSON.stringify(family));
 });
+
+test('rewrite-sender: on every design whose envelopes name their sender, the server relabels a message of its own device as another user\'s, and no client takes it as that user\'s', async (t) => {
+  for (const target of ['escrow', 'ghost', 'static-e2ee', 'whatsapp', 'scanning']) {
+    const report = await run(target, verifiedChat, 'malicious-server');
+    t.true(strategiesOf(report).applied.includes('rewrite-sender'), `${target}: ${JSON.stringify(report.notes)}`);
+    t.deepEqual((report.forgeries ?? []).filter((f) => f.id.endsWith('-rewritten')), [], target);
+    t.false(property(report, 'authentication').detail.includes('-rewritten'), target);
+  }
+});
