@@ -576,11 +576,17 @@ class MaliciousServer implements Attack {
       });
       const ghost = this.#ghosts.get(userOf(from));
       if (ghost) await this.#attempt('forge', async () => this.#inject(ghost.address, user, await this.#send(ghost, { ...message, id: `${id}-ghost` })));
-      await this.#attempt('rewrite-sender', async () => {
-        const own = await this.#ghostMemberOf();
-        // A sealed envelope has no sender field to rewrite.
-        await this.#inject(from, user, (await this.#send(own, { ...message, id: `${id}-rewritten` })).filter((e) => !e.sealed));
-      });
+      await this.#attempt(
+        'rewrite-sender',
+        async () => {
+          const own = await this.#ghostMemberOf();
+          // A sealed envelope has no sender field to rewrite: only what names one counts as applied.
+          const rewritable = (await this.#send(own, { ...message, id: `${id}-rewritten` })).filter((e) => !e.sealed);
+          if (rewritable.length > 0) this.#count('rewrite-sender');
+          await this.#inject(from, user, rewritable);
+        },
+        true,
+      );
       await homeserverForgeries(this.#homeserverTools, from, user, message);
     }
   }
@@ -661,6 +667,8 @@ class MaliciousServer implements Attack {
       return await step();
     } catch (error) {
       this.#injecting = injecting;
+      // A failure is an application of the strategy, counted or not before it failed.
+      if (!this.#applied.has(strategy)) this.#count(strategy);
       this.#applied.get(strategy)!.failed++;
       this.#failures.push(`${strategy}: ${error instanceof Error ? error.message : String(error)}`);
       return null;

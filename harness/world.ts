@@ -239,7 +239,7 @@ export class World {
   #context(address: DeviceAddress, provider: ClientContext['provider'], rng: Rng, shown: boolean): ClientContext {
     const { user, device } = splitAddress(address);
     return {
-      alert: shown ? (kind, about) => this.ledger.alerts.push({ step: this.#step, user, device, kind, about }) : () => {},
+      alert: shown ? (kind, about, members) => this.ledger.alerts.push({ step: this.#step, user, device, kind, about, ...(members && members.length > 0 && { members: [...members] }) }) : () => {},
       note: shown ? (text) => this.ledger.notes.push(`step ${this.#step}: ${address}: ${text}`) : () => {},
       address,
       user,

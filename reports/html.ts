@@ -486,7 +486,9 @@ function timeline(run: RunReport): string {
 function alertsList(run: RunReport): string {
   const alerts = run.alerts ?? [];
   if (alerts.length === 0) return '<p class="hint">Alerts: the users were shown none.</p>';
-  const items = alerts.map((a) => `<li>step ${escapeHtml(a.step)} · ${escapeHtml(`${a.user}.${a.device}`)}: <strong>${escapeHtml(a.kind)}</strong> about ${escapeHtml(a.about)}</li>`);
+  const items = alerts.map(
+    (a) => `<li>step ${escapeHtml(a.step)} · ${escapeHtml(`${a.user}.${a.device}`)}: <strong>${escapeHtml(a.kind)}</strong> about ${escapeHtml(a.about)}${a.members ? ` (${escapeHtml(a.members.join(', '))})` : ''}</li>`,
+  );
   return `<h4>Alerts (${alerts.length})</h4><ol class="alerts">${items.join('')}</ol>`;
 }
 

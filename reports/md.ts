@@ -11,7 +11,7 @@
  * `<br>`: a message id like `<img src=x onerror=alert(1)>` or `a|b` shows as written and
  * can neither inject markup nor break a table.
  */
-import type { ForgeryReport, MessageReport, PropertyReport, Report, RunReport, ScanFindings } from '../harness/report/types.ts';
+import type { AlertReport, ForgeryReport, MessageReport, PropertyReport, Report, RunReport, ScanFindings } from '../harness/report/types.ts';
 import { filesReporter } from './file-reporter.ts';
 import { isClaimViolation, verdictWording } from '../harness/report/verdicts.ts';
 import { buildMatrix, CELL_LEGEND, cellCounts, inconclusiveMark, PROPERTY_ABBREVIATIONS, standingOf, type MatrixCell } from './matrix.ts';
@@ -162,6 +162,7 @@ function runDetails(run: RunReport): string[] {
     if (shown.length > 0) out.push(...messagesTable(shown), '');
   }
   if (run.forgeries) out.push(...forgeriesTable(run.forgeries), '');
+  if (run.alerts && run.alerts.length > 0) out.push(alertsLine(run.alerts), '');
   out.push('</details>');
   return out;
 }
@@ -186,16 +187,30 @@ function propertiesTable(properties: PropertyReport[]): string[] {
 
 function messagesTable(messages: MessageReport[]): string[] {
   const rows = [
-    '| id | from | to | step | class | delivered | verified | leaked | via |',
-    '|---|---|---|---:|---|:---:|:---:|:---:|---|',
+    '| id | from | to | step | class | delivered | verified | leaked | via | noticed |',
+    '|---|---|---|---:|---|:---:|:---:|:---:|---|:---:|',
   ];
   for (const m of messages) {
     rows.push(
       `| ${mdEscape(m.id)} | ${mdEscape(m.from)} | ${mdEscape(m.to)} | ${mdEscape(m.step)} | ${mdEscape(m.class)} | ` +
-        `${m.delivered ? 'yes' : 'no'}${m.unreadable ? ` (unreadable: ${m.unreadable.map(mdEscape).join(', ')})` : ''} | ${m.verified ? 'yes' : 'no'} | ${m.leaked ? '**leaked**' : 'no'} | ${m.via === null ? '' : mdEscape(m.via)} |`,
+        `${m.delivered ? 'yes' : 'no'}${m.unreadable ? ` (unreadable: ${m.unreadable.map(mdEscape).join(', ')})` : ''} | ${m.verified ? 'yes' : 'no'} | ${m.leaked ? '**leaked**' : 'no'} | ${m.via === null ? '' : mdEscape(m.via)} | ` +
+        `${m.noticed === null || m.noticed === undefined ? '' : m.noticed ? 'yes' : '**no**'} |`,
     );
   }
   return rows;
+}
+
+/** At most this many alerts are listed per run in report.md. */
+const MAX_ALERTS_SHOWN = 40;
+
+/** What the apps showed: "**Alerts** (3): step 4 bob.phone identity-changed about alice; ..." */
+function alertsLine(alerts: readonly AlertReport[]): string {
+  const shown = alerts.slice(0, MAX_ALERTS_SHOWN).map((a) => {
+    const members = a.members ? ` (${a.members.map(mdEscape).join(', ')})` : '';
+    return `step ${mdEscape(a.step)} ${mdEscape(`${a.user}.${a.device}`)} ${mdEscape(a.kind)} about ${mdEscape(a.about)}${members}`;
+  });
+  const more = alerts.length > MAX_ALERTS_SHOWN ? `; and ${alerts.length - MAX_ALERTS_SHOWN} more (report.json, index.html)` : '';
+  return `**Alerts** (${alerts.length}): ${shown.join('; ')}${more}`;
 }
 
 /** Messages clients accepted in a sender's name that the sender did not send. */

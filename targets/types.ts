@@ -37,7 +37,7 @@ export interface ClientContext {
    * a device or member was added, ... `about` names the peer user, the device or the group.
    * Recorded for the run's `alerts`; what an attacker's copy of a client shows is dropped.
    */
-  alert(kind: AlertKind, about: string): void;
+  alert(kind: AlertKind, about: string, members?: readonly string[]): void;
   /**
    * What the app showed beyond an alert's kind (a library's own trust code and message), for
    * the run's notes. Optional; what an attacker's copy of a client notes is dropped.

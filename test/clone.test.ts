@@ -61,7 +61,12 @@ for (const target of ['signal', 'libsignal']) {
     );
     // Three read and three forged, none with a warning: the matrix cell's unnoticed count.
     t.is(unnoticedCount(report), 6);
-    t.regex(renderMarkdown(reportOf(report)), /\| clone-2 \| alice\.phone \| \d+ \| bob\.phone \| the adversary \|  \| \*\*no\*\* \|/);
+    const md = renderMarkdown(reportOf(report));
+    t.regex(md, /\| clone-2 \| alice\.phone \| \d+ \| bob\.phone \| the adversary \|  \| \*\*no\*\* \|/);
+    // What the apps showed is in report.md too, and each read message says it went unnoticed.
+    const first = report.alerts[0]!;
+    t.true(md.includes(`**Alerts** (${report.alerts.length}): step ${first.step} ${first.user}.${first.device} ${first.kind} about ${first.about}`));
+    t.regex(md, /^\| after-1 \| alice\.phone \| bob \| \d+ \| after \| yes \| no \| \*\*leaked\*\* \| clone \| \*\*no\*\* \|$/m);
     t.true((report.notes ?? []).some((n) => n === 'clone of bob.phone: read 3 message(s) delivered to the device; sent clone-1 (to alice), clone-2 (to alice), clone-3 (to alice)'));
   });
 }

@@ -345,8 +345,9 @@ function strategiesOf(report: RunReport): { applied: string[]; never: string[] }
 
 test('the run says which strategies the malicious server applied and which it never did: the Matrix ones only on Matrix', async (t) => {
   const signal = strategiesOf(await run('signal', verifiedChat, 'malicious-server'));
-  t.deepEqual(signal.applied, ['key-substitution', 're-registration', 'ghost-device', 'replay', 'reorder', 'forge', 'rewrite-sender']);
-  t.deepEqual(signal.never, ['ghost-member', 'withhold-prekeys', 'spoof-to-device', 'forged-room-key'], 'a chat of two: no group; every bundle fetched before the strike');
+  t.deepEqual(signal.applied, ['key-substitution', 're-registration', 'ghost-device', 'replay', 'reorder', 'forge']);
+  // Sealed envelopes have no sender to rewrite: rewrite-sender never acts on signal.
+  t.deepEqual(signal.never, ['ghost-member', 'withhold-prekeys', 'rewrite-sender', 'spoof-to-device', 'forged-room-key'], 'a chat of two: no group; every bundle fetched before the strike');
   const matrix = strategiesOf(await run('matrix', verifiedChat, 'malicious-server'));
   t.true(matrix.applied.includes('spoof-to-device') && matrix.applied.includes('forged-room-key'), JSON.stringify(matrix));
   const family = strategiesOf(await run('signal', builtIn('family-group'), 'malicious-server'));
@@ -360,4 +361,16 @@ test('rewrite-sender: on every design whose envelopes name their sender, the ser
     t.deepEqual((report.forgeries ?? []).filter((f) => f.id.endsWith('-rewritten')), [], target);
     t.false(property(report, 'authentication').detail.includes('-rewritten'), target);
   }
+});
+
+test('rewrite-sender on Matrix: the homeserver names the sender, and under the SDK defaults the library takes its word (from a device it cannot name, red MismatchedSender); invisible crypto refuses it', async (t) => {
+  const defaults = await run('matrix', verifiedChat, 'malicious-server');
+  t.deepEqual(
+    (defaults.forgeries ?? []).filter((f) => f.id.endsWith('-rewritten')).map((f) => [f.id, f.acceptedBy, f.claimedFrom]),
+    [['forged-3-rewritten', 'alice.phone', 'bob.unknown-device']],
+  );
+  t.true((defaults.notes ?? []).some((n) => n.includes('shield for forged-3-rewritten from bob.unknown-device: non-strict Red MismatchedSender')));
+  const invisible = await run('matrix-invisible', verifiedChat, 'malicious-server');
+  t.true(strategiesOf(invisible).applied.includes('rewrite-sender'));
+  t.deepEqual((invisible.forgeries ?? []).filter((f) => f.id.endsWith('-rewritten')), []);
 });

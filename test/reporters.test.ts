@@ -91,15 +91,15 @@ test('md: one collapsible block per run with status, notes, properties and messa
   t.is(md.match(/^<details>$/gm)?.length, report.runs.length);
   t.is(md.match(/^<\/details>$/gm)?.length, report.runs.length);
   t.is(md.match(/^<summary>.*<\/summary>$/gm)?.length, report.runs.length);
-  t.is(md.match(/^\| id \| from \| to \| step \| class \| delivered \| verified \| leaked \| via \|$/gm)?.length, 5, 'one messages table per ok run');
+  t.is(md.match(/^\| id \| from \| to \| step \| class \| delivered \| verified \| leaked \| via \| noticed \|$/gm)?.length, 5, 'one messages table per ok run');
   t.is(md.match(/^\| property \| verdict \| claimed \| detail \| healedAfter \|$/gm)?.length, 5, 'one properties table per ok run');
   t.regex(md, /^\| post-compromise-security \| \*\*✗ violated\*\* \| yes \| .* \| never \|$/m);
   t.regex(md, /^\| post-compromise-security \| holds \| yes \| .* \| 0 \|$/m);
   t.regex(md, /^- status: \*\*error\*\*$/m);
   t.regex(md, /^- strike: step 3$/m);
   t.regex(md, /^- marks: seizure \(step 3\)$/m);
-  t.regex(md, /^\| m7 \| alice\.phone \| bob \| 6 \| after \| no \| no \| no \| {2}\|$/m);
-  t.regex(md, /^\| m6 \| bob\.phone \| alice \| 5 \| after \| yes \| no \| \*\*leaked\*\* \| decrypt \|$/m);
+  t.regex(md, /^\| m7 \| alice\.phone \| bob \| 6 \| after \| no \| no \| no \| {2}\| {2}\|$/m);
+  t.regex(md, /^\| m6 \| bob\.phone \| alice \| 5 \| after \| yes \| no \| \*\*leaked\*\* \| decrypt \| {2}\|$/m);
 });
 
 test('md: report text is escaped for Markdown and HTML', (t) => {

@@ -125,3 +125,32 @@ test('security code change notifications: in a verified chat the server\'s forge
   t.like(property(first, 'detection'), { verdict: 'violated', claimed: true, notClaimedFor: 'unverified messages' });
   t.deepEqual(first.messages.filter((m) => m.noticed === false).map((m) => m.id), ['hello', 'reply', 'secret', 'from-laptop']);
 });
+
+// The app names who joined. The admin's own addition of Dave shows nothing on her phone
+// (she made it); the member the server adds later does, and that notice is about the
+// server's member, not explained by Dave (who really joined): so after-1 is noticed.
+const adminAddsThenServerDoes = scenarioFromYaml(`
+name: admin-adds-then-server-does
+users: { alice: [phone], bob: [phone], carol: [phone], dave: [phone] }
+groups:
+  team: { admin: alice, members: [alice, bob, carol] }
+steps:
+  - send: { from: alice, to: team, id: before-1 }
+  - add-member: { group: team, user: dave, by: alice }
+  - send: { from: dave, to: team, id: dave-hi }
+  - send: { from: bob, to: team, id: before-2 }
+  - mark: server-turns
+  - send: { from: alice, to: team, id: after-1 }
+  - send: { from: bob, to: team, id: after-2 }
+adversaries:
+  malicious-server: { at: server-turns }
+`);
+
+test("member-added names who joined: the admin's notice about the server's member counts as noticed though she added Dave herself", async (t) => {
+  const report = await run('whatsapp', adminAddsThenServerDoes, 'malicious-server+network');
+  const alice = report.alerts.filter((a) => a.kind === 'member-added' && a.user === 'alice');
+  t.deepEqual(alice.map((a) => [a.step, a.members]), [[message(report, 'after-1').step, ['ghost']]], 'nothing for her own addition of Dave');
+  t.deepEqual(report.alerts.filter((a) => a.kind === 'member-added' && a.user === 'bob').map((a) => a.members), [['dave'], ['ghost']]);
+  t.like(message(report, 'after-1'), { leaked: true, via: 'ghost-member', noticed: true });
+  t.like(property(report, 'detection'), { verdict: 'holds' });
+});

@@ -110,6 +110,7 @@ const alertSchema = z.looseObject({
   device: text,
   kind: oneOf(ALERT_KINDS),
   about: text,
+  members: listOf(text, 'expected a list of user names').optional(),
 });
 
 const forgerySchema = z.looseObject({

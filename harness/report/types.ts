@@ -48,6 +48,8 @@ export interface AlertReport {
   kind: AlertKind;
   /** What it is about: a peer user, a device `user.device`, or a group. */
   about: string;
+  /** For `member-added` / `member-removed`, where the app names them: the members that joined or left. */
+  members?: string[];
 }
 
 export const METADATA_KINDS = ['sender', 'recipient', 'timing', 'size'] as const;

@@ -486,8 +486,9 @@ export class SignalClient extends PairwiseClient {
     // client has signed it into the roster along with the others.
     const previous = this.#shownMembers.get(group);
     const { added, removed } = listChanges(previous, shown);
-    if (added.some((m) => !extras.includes(m) && !(this.#silentMembers.get(group)?.has(m) ?? false))) this.context.alert('member-added', group);
-    if (removed.length > 0) this.context.alert('member-removed', group);
+    const joined = added.filter((m) => !extras.includes(m) && !(this.#silentMembers.get(group)?.has(m) ?? false));
+    if (joined.length > 0) this.context.alert('member-added', group, joined);
+    if (removed.length > 0) this.context.alert('member-removed', group, removed);
     this.#shownMembers.set(group, shown);
     if (extras.length > 0) this.#silentMembers.set(group, new Set([...(this.#silentMembers.get(group) ?? []), ...extras]));
     return shown;

@@ -35,9 +35,9 @@ export class WhatsAppClient extends SignalClient {
 
   constructor(context: ClientContext, options: SignalOptions = WHATSAPP_OPTIONS) {
     const listings = new ListingTap(context.provider);
-    super({ ...context, provider: listings, alert: (kind, about) => (OWN_NOTICES.has(kind) ? undefined : context.alert(kind, about)) }, options);
+    super({ ...context, provider: listings, alert: (kind, about, members) => (OWN_NOTICES.has(kind) ? undefined : context.alert(kind, about, members)) }, options);
     this.#listings = listings;
-    this.#notices = new Notices((kind, about) => context.alert(kind, about));
+    this.#notices = new Notices((kind, about, members) => context.alert(kind, about, members));
   }
 
   /** The devices the user's signed list vouches for; a changed identity key or a new device is shown. */

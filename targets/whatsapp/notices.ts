@@ -8,7 +8,7 @@
 import type { AlertKind } from '../../harness/report/types.ts';
 import { equalBytes } from '../shared/codec.ts';
 
-type Show = (kind: AlertKind, about: string) => void;
+type Show = (kind: AlertKind, about: string, members?: readonly string[]) => void;
 
 export class Notices {
   /** User -> identity key last seen in its signed device list. */
@@ -35,7 +35,9 @@ export class Notices {
     const seen = this.#members.get(group);
     this.#members.set(group, new Set(members));
     if (!seen || own) return;
-    if (members.some((m) => !seen.has(m))) this.show('member-added', group);
-    if ([...seen].some((m) => !members.includes(m))) this.show('member-removed', group);
+    const joined = members.filter((m) => !seen.has(m));
+    const left = [...seen].filter((m) => !members.includes(m));
+    if (joined.length > 0) this.show('member-added', group, joined);
+    if (left.length > 0) this.show('member-removed', group, left);
   }
 }

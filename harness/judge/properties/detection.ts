@@ -137,6 +137,8 @@ function warned(warnings: readonly Alert[], users: readonly string[], parties: r
 function explained(alert: Alert, ledger: Ledger): boolean {
   if (alert.kind === 'new-device') return ledger.devices.some((d) => d.address === alert.about);
   if (alert.kind !== 'member-added' && alert.kind !== 'member-removed') return false;
+  // An app that names who joined or left is explained by the scenario only if each of them did.
+  if (alert.members) return alert.members.every((member) => reallyChanged(ledger, alert.about, member, alert.kind === 'member-added', alert.step));
   const real = membershipChanges(ledger, alert.about, alert.kind, alert.step);
   const shown = ledger.alerts.filter((a) => a.kind === alert.kind && a.about === alert.about && a.user === alert.user && a.device === alert.device && a.step <= alert.step);
   return shown.indexOf(alert) < real;
@@ -154,6 +156,19 @@ function standing(alert: Alert, ledger: Ledger, strike: number): boolean {
   const real = ledger.devices.some((d) => d.address === alert.about);
   if (real && !ledger.isVerified(alert.user, userOf(alert.about), alert.step)) return true;
   return ledger.alerts.some((a) => a.step < strike && a.kind === alert.kind && a.user === alert.user && a.device === alert.device && a.about === alert.about);
+}
+
+/** Whether the scenario itself added `member` to the group (or removed it) by `step`, set-up included. */
+function reallyChanged(ledger: Ledger, group: string, member: string, added: boolean, step: number): boolean {
+  let previous: string[] | null = null;
+  for (const change of ledger.rosters) {
+    if (change.group !== group || change.step > step) continue;
+    const had = previous?.includes(member) ?? false;
+    const has = change.members.includes(member);
+    if (added ? has && !had : had && !has) return true;
+    previous = change.members;
+  }
+  return false;
 }
 
 /** How many times the group's members grew (or shrank) by `step`, set-up excluded. */
