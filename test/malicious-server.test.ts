@@ -374,3 +374,21 @@ test('rewrite-sender on Matrix: the homeserver names the sender, and under the S
   t.true(strategiesOf(invisible).applied.includes('rewrite-sender'));
   t.deepEqual((invisible.forgeries ?? []).filter((f) => f.id.endsWith('-rewritten')), []);
 });
+
+test('a message the server held back until after a re-registration is handed over and cannot be read: it names the device that refused it (unreadable)', async (t) => {
+  const report = await run('signal', scenarioFromYaml(`
+name: mid-unverified
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: m1 }
+  - send: { from: bob, to: alice, id: m2 }
+  - mark: server-turns
+  - send: { from: alice, to: bob, id: m3 }
+  - send: { from: bob, to: alice, id: m4 }
+  - send: { from: alice, to: bob, id: m5 }
+adversaries:
+  malicious-server: { at: server-turns }
+`), 'malicious-server');
+  t.like(message(report, 'm3'), { delivered: false, unreadable: ['bob.phone'] });
+  t.deepEqual(report.messages.filter((m) => m.unreadable).map((m) => m.id), ['m3']);
+});

@@ -124,6 +124,8 @@ export class Provider {
   readonly deliveries: Delivery[] = [];
   /** The stored item each queued envelope is (what an interceptor delivers in its place counts as it). */
   readonly #queuedItems = new WeakMap<Envelope, number>();
+  /** The stored item each stored envelope is. */
+  readonly #storedItems = new WeakMap<Envelope, number>();
   /** The public directory at every point of the run, for readers that look back. */
   readonly #history = new DirectoryHistory();
   interceptor: ProviderInterceptor | null = null;
@@ -278,8 +280,11 @@ export class Provider {
       const stored: Envelope = { ...uploaded, body };
       this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored), upload); // copied by #store
       const item = this.stored.length - 1;
+      this.#storedItems.set(stored, item);
       const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
-      for (const envelope of deliveries) await this.#route(envelope, item);
+      // An envelope the interceptor held back and hands over now is the stored item it was; one
+      // it made in this envelope's place stands for this one.
+      for (const envelope of deliveries) await this.#route(envelope, this.#storedItems.get(envelope) ?? item);
     }
   }
 
