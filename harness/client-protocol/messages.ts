@@ -97,10 +97,12 @@ export type Result<Op extends RequestOp> = z.infer<(typeof resultSchemas)[Op]>;
 /* The client's calls -------------------------------------------------------------------------- */
 
 const optionalBytesList = z.record(text, z.array(bytes));
+/** The most members one membership alert may name (a group of keyhole's scenarios is far smaller). */
+const MAX_ALERT_MEMBERS = 10_000;
 export const callSchema = z.discriminatedUnion('op', [
   z.object({ ...onClient, op: z.literal('random'), n: z.number().int().min(1).max(MAX_RANDOM_BYTES) }),
   z.object({ ...onClient, op: z.literal('now') }),
-  z.object({ ...onClient, op: z.literal('alert'), kind: z.enum(ALERT_KINDS), about: text }),
+  z.object({ ...onClient, op: z.literal('alert'), kind: z.enum(ALERT_KINDS), about: text, members: z.array(text).max(MAX_ALERT_MEMBERS).optional() }),
   z.object({ ...onClient, op: z.literal('provider.publishKeys'), upload: z.object({ bundle: bytes, oneTimeKeys: optionalBytesList.optional() }) }),
   z.object({ ...onClient, op: z.literal('provider.publishDeviceList'), signedList: bytes }),
   z.object({ ...onClient, op: z.literal('provider.fetchDevices'), user: text }),

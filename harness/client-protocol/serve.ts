@@ -172,7 +172,7 @@ class Adapter implements Caller {
       now: () => this.callSync('now', { client: handle }).now as number,
       serverConfig: null,
       escrowKey: null,
-      alert: (kind: AlertKind, about: string) => void this.call('alert', { client: handle, kind, about }).catch(() => {}),
+      alert: (kind: AlertKind, about: string, members?: readonly string[]) => void this.call('alert', { client: handle, kind, about, ...(members && { members }) }).catch(() => {}),
     };
   }
 }

@@ -16,7 +16,7 @@ export async function serveCall(call: Call, context: ClientContext): Promise<Rec
     case 'now':
       return { now: context.now() };
     case 'alert':
-      context.alert(call.kind, call.about);
+      context.alert(call.kind, call.about, call.members);
       return {};
     case 'provider.publishKeys':
       await provider.publishKeys(call.upload.oneTimeKeys ? { bundle: call.upload.bundle, oneTimeKeys: call.upload.oneTimeKeys } : { bundle: call.upload.bundle });
