@@ -53,8 +53,13 @@ export class IncomingCommits {
     if (!applied) return false;
     if (applied.committer >= previous.committer) throw new MlsError(`a commit for epoch ${pm.epoch} that lost to leaf ${previous.committer}'s`);
     this.#showRosterChange(record, record.state, applied.state);
+    // Messages of epoch `pm.epoch` opened since the losing commit consumed their keys in the
+    // losing branch's copy of that epoch; the rolled-back state would hold them again, and a
+    // replay would open (RFC 9420 §9.2: a consumed key is deleted). That copy carries over.
+    const opened = record.state.historicalReceiverData.get(pm.epoch);
+    const state = opened ? { ...applied.state, historicalReceiverData: new Map(applied.state.historicalReceiverData).set(pm.epoch, opened) } : applied.state;
     record.previous = { state: previous.state, committer: applied.committer };
-    record.state = applied.state;
+    record.state = state;
     return true;
   }
 
