@@ -363,7 +363,7 @@ class MaliciousServer implements Attack {
       delivered = (await this.#attempt('key-substitution', () => this.#relay(envelope, upload))) ?? [envelope];
     }
     const ordered = delivered.flatMap((e) => this.#reorder(e));
-    for (const _ of ordered) this.#count('replay');
+    this.#count('replay', ordered.length);
     return ordered.flatMap((e) => [e, e]); // replay: every envelope twice
   }
 
@@ -675,9 +675,10 @@ class MaliciousServer implements Attack {
     }
   }
 
-  #count(strategy: Strategy): void {
+  #count(strategy: Strategy, times = 1): void {
+    if (times === 0) return;
     const tally = this.#applied.get(strategy) ?? { times: 0, failed: 0 };
-    tally.times++;
+    tally.times += times;
     this.#applied.set(strategy, tally);
   }
 

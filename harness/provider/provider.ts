@@ -122,10 +122,8 @@ export class Provider {
   readonly stored: StoredItem[] = [];
   /** Every delivery to a device, in order. */
   readonly deliveries: Delivery[] = [];
-  /** The stored item each queued envelope is (what an interceptor delivers in its place counts as it). */
-  readonly #queuedItems = new WeakMap<Envelope, number>();
-  /** The stored item each stored envelope is. */
-  readonly #storedItems = new WeakMap<Envelope, number>();
+  /** The stored item an envelope in the provider's hands is (one an interceptor delivers in a stored one's place counts as it). */
+  readonly #itemOf = new WeakMap<Envelope, number>();
   /** The public directory at every point of the run, for readers that look back. */
   readonly #history = new DirectoryHistory();
   interceptor: ProviderInterceptor | null = null;
@@ -280,11 +278,11 @@ export class Provider {
       const stored: Envelope = { ...uploaded, body };
       this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored), upload); // copied by #store
       const item = this.stored.length - 1;
-      this.#storedItems.set(stored, item);
+      this.#itemOf.set(stored, item);
       const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
       // An envelope the interceptor held back and hands over now is the stored item it was; one
       // it made in this envelope's place stands for this one.
-      for (const envelope of deliveries) await this.#route(envelope, this.#storedItems.get(envelope) ?? item);
+      for (const envelope of deliveries) await this.#route(envelope, this.#itemOf.get(envelope) ?? item);
     }
   }
 
@@ -311,7 +309,7 @@ export class Provider {
       const box = this.#mailboxes.get(envelope.to) ?? [];
       box.push(envelope);
       this.#mailboxes.set(envelope.to, box);
-      this.#queuedItems.set(envelope, item);
+      this.#itemOf.set(envelope, item);
     } else {
       await this.#deliverNow(envelope, item);
     }
@@ -327,7 +325,7 @@ export class Provider {
     const box = this.#mailboxes.get(address);
     if (!box) return;
     this.#mailboxes.delete(address);
-    for (const envelope of box) await this.#deliverNow(envelope, this.#queuedItems.get(envelope)!);
+    for (const envelope of box) await this.#deliverNow(envelope, this.#itemOf.get(envelope)!);
   }
 
   async #deliverNow(envelope: Envelope, item: number): Promise<void> {

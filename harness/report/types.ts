@@ -78,8 +78,9 @@ export interface MessageReport {
   noticed: boolean | null;
   /**
    * Whether the adversary linked the message to its sender (SPEC §5 `sender-anonymity`): how
-   * (`envelope`: the envelope named it; `upload`: its upload did; `disclosure`: the
-   * statistical disclosure attack) and
+   * (`envelope`: the envelope named it; `upload`: its upload did; `roster`: the group's
+   * roster did, by the member the upload left out; `key-substitution`: a shadow opened it;
+   * `disclosure`: the statistical disclosure attack) and
    * after how many messages to that recipient; null when it did not. Absent when the
    * adversary does not try.
    */

@@ -1,11 +1,11 @@
 /**
- * A library's randomness, drawn from the run's seed. Libraries that make their own keys
- * (matrix-sdk-crypto's WebAssembly through Rust's getrandom, `@hpke/core` and X-Wing inside
- * ts-mls) draw through WebCrypto's `crypto.getRandomValues`. Once routed, a draw made while
+ * A library's randomness, drawn from the run's seed, for a library that makes its own keys
+ * and takes no random source: matrix-sdk-crypto's WebAssembly draws through WebCrypto's
+ * `crypto.getRandomValues` (Rust's getrandom). (ts-mls takes one: `targets/mls/suite.ts`
+ * hands it the device's stream directly.) Once routed, a draw made while
  * `drawingFrom(rng, call)` runs comes from `rng` (the device's `ClientContext.rng`); any other
- * draw goes to the system's generator as before. So a process that makes the same calls gets
- * the same keys, uploads and ciphertexts, and a client served over keyhole-client/1 passes
- * conform's determinism check.
+ * draw goes to the system's generator as before. So a process that makes the same calls draws
+ * the same bytes.
  *
  * A library may keep a generator of its own, seeded by its first draws (Rust's `thread_rng`):
  * in a process that ran other devices before, its bytes depend on them too. And a library
