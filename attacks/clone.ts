@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { splitAddress, type Addressee, type DeviceAddress } from '../harness/scenario/types.ts';
 import type { Envelope } from '../harness/provider/api.ts';
 import type { Client } from '../targets/types.ts';
-import type { Adversary, AdversaryView, Attack, Holding, Position } from './types.ts';
+import type { Adversary, AdversaryView, Attack, Attribution, Holding, Position } from './types.ts';
 
 const params = z.strictObject({
   device: z.string().describe('the cloned device, `user.device` (a bare user means its primary)'),
@@ -58,6 +58,12 @@ class CloneAttack implements Attack {
   constructor(address: DeviceAddress, strikeStep: number) {
     this.#address = address;
     this.position = { strikeStep, compromisedDevice: address, removedMember: null };
+  }
+
+  /** What the users could see of it: the cloned device (the alert Cremers et al. add, `clone-suspected`, names it), and its messages. */
+  get attribution(): Attribution {
+    const forgeries = new Map(this.#sent.map((entry) => [entry.split(' ')[0]!, ['clone']] as const));
+    return { footprints: [{ about: this.#address, via: 'clone' }], forgeries };
   }
 
   get notes(): string[] {

@@ -9,7 +9,7 @@
 import type { MetadataKind } from '../harness/report/types.ts';
 import { unionOf } from './capabilities.ts';
 import { allHoldings } from './capture.ts';
-import type { Adversary, AdversaryView, Attack, Holding, Position, SenderLink } from './types.ts';
+import type { Adversary, AdversaryView, Attack, Attribution, Holding, Position, SenderLink } from './types.ts';
 
 /** Between the parts of a composite's name: `stolen-device+quantum`. */
 export const COMPOSITE_SEPARATOR = '+';
@@ -58,6 +58,13 @@ class CompositeAttack implements Attack {
   get senderLinks(): readonly SenderLink[] | undefined {
     const tried = this.#parts.filter((p) => p.senderLinks !== undefined);
     return tried.length > 0 ? tried.flatMap((p) => p.senderLinks!) : undefined;
+  }
+
+  /** Every part's footprints and forgeries; a part that says none adds none (its alerts then count as notice of nothing). */
+  get attribution(): Attribution | undefined {
+    const said = this.#parts.flatMap((p) => (p.attribution ? [p.attribution] : []));
+    if (said.length === 0) return undefined;
+    return { footprints: said.flatMap((a) => a.footprints), forgeries: new Map(said.flatMap((a) => [...a.forgeries])) };
   }
 
   get inconclusive(): string | undefined {

@@ -60,7 +60,7 @@ import { allHoldings, serverHoldings } from './capture.ts';
 import { homeserverForgeries, type HomeserverTools } from './matrix-homeserver.ts';
 import { ReRegistration } from './re-registration.ts';
 import { messageOrdinals, providerObservations, senderLinksFrom } from './traffic-analysis.ts';
-import type { Adversary, AdversaryView, Attack, Holding, Position, SenderLink } from './types.ts';
+import type { Adversary, AdversaryView, Attack, Attribution, Holding, Position, SenderLink } from './types.ts';
 
 const params = z.strictObject({
   at: z.string().optional().describe('the mark at which the provider turns hostile (default: the start)'),
@@ -214,6 +214,9 @@ class MaliciousServer implements Attack {
   readonly #applied = new Map<Strategy, { times: number; failed: number }>();
   /** upload -> the user a shadow found inside a sealed envelope of it (the sender sealing hid from the provider). */
   readonly #openedSenders = new Map<number, string>();
+  /** What each strategy put before the users, and what each forgery took (detection tells the strategies' alerts apart). */
+  readonly #footprints = new Map<string, { about: string; via: string }>();
+  readonly #forgeryStrategies = new Map<string, readonly Strategy[]>();
 
   constructor(scenario: Scenario, { at }: Params) {
     this.#scenario = scenario;
@@ -261,6 +264,20 @@ class MaliciousServer implements Attack {
     return allHoldings(serverHoldings(view), this.#holdings);
   }
 
+  get attribution(): Attribution {
+    return { footprints: [...this.#footprints.values()], forgeries: this.#forgeryStrategies };
+  }
+
+  /** `via` put `about` (a device, a user, a group) before the users. */
+  #footprint(about: string, via: Strategy): void {
+    this.#footprints.set(`${about} ${via}`, { about, via });
+  }
+
+  /** The strategy that served `requester` the shadow of `user`: re-registration where it applies, else key-substitution. */
+  #substitution(requester: DeviceAddress, user: string): 'key-substitution' | 're-registration' {
+    return this.#reRegistered.has(`${requester} ${user}`) ? 're-registration' : 'key-substitution';
+  }
+
   get #real(): Provider {
     return this.#view!.provider;
   }
@@ -280,11 +297,15 @@ class MaliciousServer implements Attack {
     // key-substitution: at first contact with another user, that user's shadow.
     if (substitute) {
       const shadow = await this.#attempt('key-substitution', () => this.#shadowUser(listing.user));
-      if (shadow) answer = await this.#shadowDirectory.fetchDevices(SHADOW, listing.user);
+      if (shadow) {
+        answer = await this.#shadowDirectory.fetchDevices(SHADOW, listing.user);
+        this.#footprint(listing.user, this.#substitution(requester, listing.user));
+      }
     }
     // ghost-device: one more device in the provider's listing, never in the signed list.
     const ghost = await this.#attempt('ghost-device', () => this.#ghostOf(listing.user));
     if (ghost) {
+      this.#footprint(ghost.address, 'ghost-device');
       const name = splitAddress(ghost.address).device;
       answer = { ...answer, devices: [...answer.devices.filter((d) => d !== name), name] };
     }
@@ -300,6 +321,7 @@ class MaliciousServer implements Attack {
     const shadowUser = await this.#attempt('key-substitution', () => this.#shadowUser(user));
     if (!shadowUser?.devices.has(device)) return this.#withholdPrekeys(response);
     const shadow = await this.#shadowDirectory.fetchBundle(SHADOW, target);
+    this.#footprint(user, this.#substitution(requester, user));
     return { ...shadow, address: target };
   }
 
@@ -314,13 +336,19 @@ class MaliciousServer implements Attack {
   async #fetchRoster(requester: DeviceAddress, roster: Roster): Promise<Roster> {
     if (!this.#fromClient(requester)) return roster;
     let answer = roster;
-    if (this.#contact(requester, roster.admin)) answer = (await this.#attempt('key-substitution', () => this.#shadowRoster(roster))) ?? roster;
+    if (this.#contact(requester, roster.admin)) {
+      const shadowed = await this.#attempt('key-substitution', () => this.#shadowRoster(roster));
+      if (shadowed) this.#footprint(roster.admin, this.#substitution(requester, roster.admin));
+      answer = shadowed ?? roster;
+    }
     if (!this.#hostile) return answer;
     // ghost-member: one more member in the provider's roster, never in the admin's signed one.
     const ghost = await this.#attempt('ghost-member', () => this.#ghostMemberOf());
     if (ghost) {
       const user = userOf(ghost.address);
       answer = { ...answer, members: [...answer.members.filter((m) => m !== user), user] };
+      this.#footprint(roster.group, 'ghost-member');
+      this.#footprint(user, 'ghost-member');
     }
     return answer;
   }
@@ -439,7 +467,8 @@ class MaliciousServer implements Attack {
     const reRegistered = (from: DeviceAddress) => this.#reRegistered.has(pair(from, envelope.to)) || this.#reRegistered.has(pair(envelope.to, from));
     to.api.outbox.length = 0;
     const held = this.#holdings.length;
-    const opened = await this.#tryOpen(to.client, envelope, sealed || !reRegistered(envelope.from) ? 'key-substitution' : 're-registration');
+    const via = sealed || !reRegistered(envelope.from) ? 'key-substitution' : 're-registration';
+    const opened = await this.#tryOpen(to.client, envelope, via);
     // The shadow acknowledged a sealed message as the recipient's app does: the sender gets that receipt.
     const receipts = to.api.outbox.splice(0);
     if (!opened) return null;
@@ -450,6 +479,10 @@ class MaliciousServer implements Attack {
     const sender = sealed ? received.from : envelope.from;
     if (sealed && upload !== undefined && !this.#openedSenders.has(upload)) this.#openedSenders.set(upload, userOf(sender));
     if (sealed && reRegistered(sender)) for (const holding of this.#holdings.slice(held)) holding.via = 're-registration';
+    // The recipient now talks to the sender's shadow, and the sender to the recipient's.
+    const relayedVia = sealed && reRegistered(sender) ? 're-registration' : via;
+    this.#footprint(userOf(sender), relayedVia);
+    this.#footprint(userOf(envelope.to), relayedVia);
     if (sealed && userOf(sender) !== userOf(envelope.to)) this.#talking.add(`${sender} ${userOf(envelope.to)}`);
     await this.#shadowUser(userOf(sender));
     const from = this.#shadowDevice(sender);
@@ -572,17 +605,29 @@ class MaliciousServer implements Attack {
       await this.#attempt('forge', async () => {
         await this.#shadowUser(userOf(from));
         const shadow = this.#shadowDevice(from);
-        if (shadow) await this.#inject(from, user, await this.#send(shadow, message));
+        if (!shadow) return;
+        // Sealed by the sender's shadow: taken as the sender's only by a client served that shadow.
+        this.#footprint(userOf(from), 'forge');
+        this.#forgeryStrategies.set(id, ['forge', 'key-substitution']);
+        await this.#inject(from, user, await this.#send(shadow, message));
       });
       const ghost = this.#ghosts.get(userOf(from));
-      if (ghost) await this.#attempt('forge', async () => this.#inject(ghost.address, user, await this.#send(ghost, { ...message, id: `${id}-ghost` })));
+      if (ghost) {
+        this.#forgeryStrategies.set(`${id}-ghost`, ['forge', 'ghost-device']);
+        await this.#attempt('forge', async () => this.#inject(ghost.address, user, await this.#send(ghost, { ...message, id: `${id}-ghost` })));
+      }
       await this.#attempt(
         'rewrite-sender',
         async () => {
           const own = await this.#ghostMemberOf();
           // A sealed envelope has no sender field to rewrite: only what names one counts as applied.
           const rewritable = (await this.#send(own, { ...message, id: `${id}-rewritten` })).filter((e) => !e.sealed);
-          if (rewritable.length > 0) this.#count('rewrite-sender');
+          if (rewritable.length > 0) {
+            this.#count('rewrite-sender');
+            this.#footprint(userOf(own.address), 'rewrite-sender');
+            this.#footprint(userOf(from), 'rewrite-sender');
+            this.#forgeryStrategies.set(`${id}-rewritten`, ['rewrite-sender']);
+          }
           await this.#inject(from, user, rewritable);
         },
         true,
@@ -597,6 +642,8 @@ class MaliciousServer implements Attack {
       ghostMember: () => this.#ghostMemberOf(),
       inject: (from, user, envelopes) => this.#inject(from, user, envelopes),
       attempt: (strategy, step) => this.#attempt(strategy, step),
+      footprint: (about, via) => this.#footprint(about, via),
+      forged: (id, via) => this.#forgeryStrategies.set(id, [via]),
     };
   }
 

@@ -32,7 +32,7 @@ import { splitAddress, type DeviceAddress } from '../harness/scenario/types.ts';
 import type { Client, OutgoingMessage } from '../targets/types.ts';
 import { unpack } from '../targets/shared/codec.ts';
 import type { MatrixEnvelope } from '../targets/matrix/homeserver.ts';
-import { directRoomId } from '../targets/matrix/ids.ts';
+import { directRoomId, UNNAMED_DEVICE } from '../targets/matrix/ids.ts';
 
 /** A Matrix device of the server's own: it posts into the room it names, to the users it names. */
 interface HomeserverDevice extends Client {
@@ -56,8 +56,14 @@ export interface HomeserverTools {
   /** Hand envelopes to a user's real devices, as if `from` had uploaded them. */
   inject(from: DeviceAddress, user: string, envelopes: OutgoingEnvelope[]): Promise<void>;
   /** Run one strategy step; a failure leaves the provider honest there, and the run says so. */
-  attempt<T>(strategy: 'spoof-to-device' | 'forged-room-key', step: () => Promise<T>): Promise<T | null>;
+  attempt<T>(strategy: HomeserverStrategy, step: () => Promise<T>): Promise<T | null>;
+  /** `via` put `about` (a device, a user) before the users: what detection counts as an alert about it. */
+  footprint(about: string, via: HomeserverStrategy): void;
+  /** The forged message `id` is the work of `via`. */
+  forged(id: string, via: HomeserverStrategy): void;
 }
+
+type HomeserverStrategy = 'spoof-to-device' | 'forged-room-key';
 
 /** The Matrix strategies for one (sending device, receiving user) pair; `message` is the forgery's base (its id `forged-N`). */
 export async function homeserverForgeries(tools: HomeserverTools, from: DeviceAddress, user: string, message: OutgoingMessage): Promise<void> {
@@ -77,12 +83,19 @@ export async function homeserverForgeries(tools: HomeserverTools, from: DeviceAd
     return { toDevice: sent.filter((e) => kind(e) === 'to-device'), events: sent.filter((e) => kind(e) === 'room') };
   };
 
+  /** What the apps show of `via`'s forgery `id`: the server's own user, the user it claims, and the device the app names for an event in a session none of that user's devices made. */
+  const mark = (id: string, via: HomeserverStrategy) => {
+    for (const about of [splitAddress(ghost.address).user, claimed, `${claimed}.${UNNAMED_DEVICE}`]) tools.footprint(about, via);
+    tools.forged(id, via);
+  };
   await tools.attempt('spoof-to-device', async () => {
+    mark(`${message.id}-to-device`, 'spoof-to-device');
     const { toDevice, events } = await post(`${message.id}-to-device`);
     await tools.inject(from, user, toDevice);
     await tools.inject(from, user, events);
   });
   await tools.attempt('forged-room-key', async () => {
+    mark(`${message.id}-room-key`, 'forged-room-key');
     // First contact, as convincing as the protocol allows: the server's user writes to the
     // user in their own direct room, so the user's device tracks it and holds its
     // cross-signed device keys when the room key comes.

@@ -106,8 +106,30 @@ export interface SenderLink {
   after: number;
 }
 
+/**
+ * What an active attack put before the users, by strategy (the `via` of what each obtained),
+ * so the judge can tell which alerts were about which strategy (SPEC §5: detection asks for an
+ * alert about *that* attack; an attacker can run one strategy alone, so an alert another one
+ * caused does not count as notice of it).
+ */
+export interface Attribution {
+  /**
+   * What each strategy made or changed: a device of its own (`alice.ghost`), a user whose keys
+   * it replaced (`alice`: every alert about that user or one of their devices, unless a
+   * footprint names the device itself), a group whose roster it changed.
+   */
+  footprints: readonly { about: string; via: string }[];
+  /** The strategies each forged message took together, by the id it claimed (`forged-1-ghost`). */
+  forgeries: ReadonlyMap<string, readonly string[]>;
+}
+
 export interface Attack {
   readonly position: Position;
+  /**
+   * For an active attack: which strategy each alert is about (read after `conclude`). Without
+   * one, any alert the scenario does not explain counts as notice of everything it obtained.
+   */
+  attribution?: Attribution;
   /** Who it takes to have sent what it observed (read after `conclude`); absent for an adversary that does not try. */
   senderLinks?: readonly SenderLink[];
   /** The message ids whose content the adversary put on a match list: the judge counts the other messages that got flagged. */

@@ -250,6 +250,7 @@ async function executeOnDesign(
     untriedSender: design.cannotOpenSent ? attack.position.compromisedDevice : null,
     listed: attack.listed ? withNearDuplicates(scenario, attack.listed) : null,
     senderLinks: attack.senderLinks ?? null,
+    attribution: attack.attribution ?? null,
   });
   const notes = [...world.ledger.notes, ...(attack.notes ?? [])];
   if (world.ledger.rejections.length > 0) {

@@ -91,3 +91,30 @@ test('a message forged in another user\'s name is refused by signal (its envelop
   t.is(authentication.verdict, 'violated');
   t.regex(authentication.detail, /forged-1/);
 });
+
+// SPEC §5: detection asks for an alert about *that* attack. The malicious server runs all its
+// strategies at once, but an attacker may run one alone: Levy and Robinson's ghost proposal
+// rests on suppressing exactly the notices that would give it away. On Matrix the ghost device
+// raises new-device alerts; the key substitution at first contact raises none (trust on first
+// use: Bob's client has no earlier key for Alice). What the substitution read stays unnoticed,
+// though the same run's ghost alerts reached the same users.
+test('matrix: what key substitution read at first contact is unnoticed, though the ghost device of the same server raised alerts to the same users', async (t) => {
+  const report = await run('matrix', builtIn('first-contact'), 'malicious-server');
+  for (const id of ['hello', 'secret']) t.like(message(report, id), { leaked: true, via: 'key-substitution', noticed: false }, id);
+  const ghostAlerts = report.alerts.filter((a) => a.kind === 'new-device' && a.about === 'alice.ghost');
+  t.deepEqual(ghostAlerts.map((a) => `${a.step} ${a.user}.${a.device}`), ['1 alice.phone'], 'alice was told of a new device of hers as hello went out');
+  const detection = property(report, 'detection');
+  t.is(detection.verdict, 'violated');
+  t.regex(detection.detail, /hello \(obtained\)/);
+});
+
+// A forgery is noticed by an alert about the strategies it took, or by the shield its own
+// receiving app showed beside it: Matrix marks an event in a session that no device of the
+// claimed sender made (MismatchedSender), whichever strategy made it.
+test('matrix: a forgery in a shadow\'s name goes unnoticed; one in a session of the server\'s own shows its shield and is noticed', async (t) => {
+  const report = await run('matrix', builtIn('first-contact'), 'malicious-server');
+  const noticed = (id: string) => [...new Set((report.forgeries ?? []).filter((f) => f.id === id).map((f) => f.noticed))];
+  t.deepEqual(noticed('forged-1'), [false], 'sealed by alice\'s shadow, which bob took for alice at first contact');
+  t.deepEqual(noticed('forged-3-rewritten'), [true], 'rewritten from the server\'s own session: the shield names bob.unknown-device');
+  t.true(report.alerts.some((a) => a.step === 4 && a.user === 'alice' && a.kind === 'unverified-sender' && a.about === 'bob.unknown-device'));
+});

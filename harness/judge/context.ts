@@ -3,7 +3,7 @@
  * the scope under evaluation (the whole run, or a claim's scope), the ground truth, and
  * where the adversary stood.
  */
-import type { Position } from '../../attacks/types.ts';
+import type { Attribution, Position } from '../../attacks/types.ts';
 import type { Acceptance, Ledger, MessageTruth } from '../ledger.ts';
 import type { MessageClass, MetadataKind, PropertyReport } from '../report/types.ts';
 import type { DeviceAddress } from '../scenario/types.ts';
@@ -13,6 +13,8 @@ export interface JudgedMessage {
   class: MessageClass;
   leaked: boolean;
   via: string | null;
+  /** Every way the adversary obtained it (`via` is the first); empty when it did not leak. */
+  ways: readonly string[];
   delivered: boolean;
 }
 
@@ -29,6 +31,8 @@ export interface JudgeContext {
   verifiedOnly: boolean;
   /** message id -> how the adversary linked it to its sender; null when the adversary does not try. */
   senderLinked: ReadonlyMap<string, { via: string; after: number }> | null;
+  /** Which strategy of an active attack each alert is about; null when the attack does not say. */
+  attribution: Attribution | null;
 }
 
 export type Evaluation = Omit<PropertyReport, 'property' | 'claimed'>;

@@ -3,7 +3,7 @@
  * messages leaked and how, classes each message, and runs one evaluator per property,
  * marking the properties the target claims against this adversary.
  */
-import type { Holding, Position, SenderLink } from '../../attacks/types.ts';
+import type { Attribution, Holding, Position, SenderLink } from '../../attacks/types.ts';
 import type { Claim, ConversationKind } from '../../targets/types.ts';
 import type { Acceptance, Ledger } from '../ledger.ts';
 import { findMarkers } from '../markers.ts';
@@ -38,6 +38,8 @@ export interface JudgeInput {
   listed?: readonly string[] | null;
   /** Who the adversary takes to have sent the uploads it observed; null when it does not try. */
   senderLinks?: readonly SenderLink[] | null;
+  /** Which strategy of an active attack each alert is about; null: any alert counts as notice. */
+  attribution?: Attribution | null;
 }
 
 /** Properties decided by what leaked: without a complete attack, only a leak found is a finding. */
@@ -59,12 +61,14 @@ export function judge(input: JudgeInput): Judgement {
 
   const refusedBy = refusingDevices(ledger);
   const judged: JudgedMessage[] = ledger.messages.map((truth) => {
-    const via = leaks.get(truth.marker) ?? null;
+    const ways = leaks.get(truth.marker) ?? [];
+    const via = ways[0] ?? null;
     const receivers = acceptedBy.get(truth.marker);
     const delivered = truth.refused === null && truth.intended.every((device) => receivers?.has(device) ?? false);
-    return { truth, class: classify(truth, position, exposed), leaked: via !== null, via, delivered };
+    return { truth, class: classify(truth, position, exposed), leaked: via !== null, via, ways, delivered };
   });
   const senderLinked = input.senderLinks ? linkedSenders(ledger, input.senderLinks) : null;
+  const attribution = input.attribution ?? null;
 
   const properties = PROPERTY_NAMES.map((property): PropertyReport => {
     const claim = input.claims.find((c) => c.property === property && c.adversaries.includes(input.adversary.name));
@@ -77,6 +81,7 @@ export function judge(input: JudgeInput): Judgement {
         verifiedOnly: scope.verifiedOnly,
         untriedSender: input.untriedSender ?? null,
         senderLinked,
+        attribution,
       });
     // The verdict covers every message the property concerns; the claim's scope decides only
     // whether a violation is a claim violation (SPEC §5).
@@ -121,7 +126,7 @@ export function judge(input: JudgeInput): Judgement {
 
   // `noticed` on each message the active attack obtained or forged (SPEC §5 detection), over the whole run.
   const noticed = new Map<string, boolean>();
-  for (const finding of detectionFindings({ messages: judged, acceptances: ledger.acceptances, ledger, position, adversary: input.adversary })) {
+  for (const finding of detectionFindings({ messages: judged, acceptances: ledger.acceptances, ledger, position, adversary: input.adversary, attribution })) {
     if (finding.message) noticed.set(finding.id, finding.noticed);
   }
   const messages = judged.map(
@@ -141,7 +146,7 @@ export function judge(input: JudgeInput): Judgement {
     }),
   );
   const leaked = judged.filter((m) => m.leaked);
-  const forgeries = forgedAcceptances(ledger.acceptances, ledger, input.adversary.active ? warningsOf(ledger, position.strikeStep) : []).map(
+  const forgeries = forgedAcceptances(ledger.acceptances, ledger, input.adversary.active ? warningsOf(ledger, position.strikeStep) : [], attribution).map(
     ({ acceptance, forged, noticed }): ForgeryReport => ({
       id: forged?.id ?? acceptance.claimedId,
       claimedFrom: acceptance.claimedFrom,
@@ -277,12 +282,14 @@ function linkedSenders(ledger: Ledger, links: readonly SenderLink[]): Map<string
   return linked;
 }
 
-/** marker -> how it was obtained; the first holding that shows a marker names the way. */
-function leakedMarkers(holdings: Iterable<Holding>): Map<string, string> {
-  const leaks = new Map<string, string>();
+/** marker -> every way it was obtained, in the order of the holdings that show it (the first names the message's `via`). */
+function leakedMarkers(holdings: Iterable<Holding>): Map<string, string[]> {
+  const leaks = new Map<string, string[]>();
   for (const holding of holdings) {
     for (const marker of findMarkers(holding.bytes)) {
-      if (!leaks.has(marker)) leaks.set(marker, holding.via);
+      const ways = leaks.get(marker);
+      if (!ways) leaks.set(marker, [holding.via]);
+      else if (!ways.includes(holding.via)) ways.push(holding.via);
     }
   }
   return leaks;

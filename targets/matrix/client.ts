@@ -27,7 +27,7 @@ import type { Client, ClientContext, OutgoingMessage, ReceivedMessage, SendOutco
 import type { CollectStrategy } from '@matrix-org/matrix-sdk-crypto-wasm';
 import { checkEnvelope, groupOfRoom, PAYLOAD_FIELD } from './events.ts';
 import { Homeserver, type MatrixBundle, type MatrixEnvelope } from './homeserver.ts';
-import { directRoomId, groupRoomId, harnessAddress, harnessUser, matrixDeviceId, matrixUserId } from './ids.ts';
+import { directRoomId, groupRoomId, harnessAddress, harnessUser, matrixDeviceId, matrixUserId, UNNAMED_DEVICE } from './ids.ts';
 import { drawingFrom } from '../shared/library-randomness.ts';
 import { loadLibrary, machineDrawingFrom, type Library, type Machine, type Release } from './library.ts';
 import { DeviceListTracker, sendInRoom, type RoomDevice, type RoomSessions } from './room-send.ts';
@@ -278,7 +278,7 @@ export class MatrixClient implements Client {
     await this.#flush();
     const decrypted = await decryptRoomEvent(this.#device, sender, event, this.#mode.trust);
     const payload = payloadOf(decrypted.event);
-    const from = harnessAddress(decrypted.sender?.toString() ?? sender, decrypted.senderDevice?.toString() ?? 'unknown-device');
+    const from = harnessAddress(decrypted.sender?.toString() ?? sender, decrypted.senderDevice?.toString() ?? UNNAMED_DEVICE);
     showShield(this.#context, lib, decrypted, this.#mode.strictShield, from, payload.id);
     this.#seen.add(event.event_id);
     const fromUser = harnessUser(decrypted.sender?.toString() ?? sender);

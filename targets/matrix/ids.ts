@@ -49,6 +49,9 @@ export function harnessDevice(deviceId: string): string {
   return unescape(deviceId);
 }
 
+/** The device the app names for an event the library ties to no device of its sender (a session none of them made). */
+export const UNNAMED_DEVICE = 'unknown-device';
+
 export function harnessAddress(userId: string, deviceId: string): DeviceAddress {
   return `${harnessUser(userId)}.${harnessDevice(deviceId)}` as DeviceAddress;
 }

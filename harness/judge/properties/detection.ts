@@ -20,7 +20,15 @@
  *   verified, or the same shield as before the strike).
  *   `decryption-failed` and `session-reset` do not count: they tell the user a message was
  *   lost, which ordinary network trouble causes too, not that anyone joined or changed keys.
+ * - When the attack says what each of its strategies put before the users (`Attribution`),
+ *   an alert is about the strategies whose footprint it names, and only those: an attacker
+ *   can run one strategy alone, without the noisy others (the ghost user's "suppress the
+ *   notification" is exactly that choice). A message obtained several ways is noticed only if
+ *   each way was; a forgery that took several strategies together, if any of them was.
+ *   A leak through a way that left no footprint (a stolen device's image, the provider's
+ *   storage) was noticed by nothing. Without an attribution, any alert counts, as above.
  */
+import type { Attribution } from '../../../attacks/types.ts';
 import type { Acceptance, Alert, Ledger, MessageTruth } from '../../ledger.ts';
 import type { AlertKind } from '../../report/types.ts';
 import { plural, type JudgeContext, type PropertyEvaluator } from '../context.ts';
@@ -46,16 +54,20 @@ export function detectionFindings({
   position,
   adversary,
   verifiedOnly = false,
-}: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean }): Finding[] {
+  attribution = null,
+}: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean; attribution?: Attribution | null }): Finding[] {
   if (!adversary.active) return [];
   const warnings = warningsOf(ledger, position.strikeStep);
+  const about = attributor(attribution);
   const findings: Finding[] = [];
-  for (const { truth, leaked, class: kind } of messages) {
+  for (const { truth, leaked, class: kind, ways } of messages) {
     if (!leaked || kind === 'exposed' || (verifiedOnly && !truth.verified)) continue;
     const parties = [userOf(truth.from), ...truth.recipientUsers];
-    findings.push({ id: truth.id, message: true, what: 'obtained', noticed: warned(warnings, parties, parties, groupOf(truth), truth.step) });
+    // Each way alone would have obtained it: noticed only if every way was.
+    const noticed = ways.every((way) => warned(warnings, parties, parties, groupOf(truth), truth.step, about([way])));
+    findings.push({ id: truth.id, message: true, what: 'obtained', noticed });
   }
-  for (const { acceptance, forged, noticed } of forgedAcceptances(acceptances, ledger, warnings)) {
+  for (const { acceptance, forged, noticed } of forgedAcceptances(acceptances, ledger, warnings, attribution)) {
     const key = forged?.id ?? acceptance.claimedId;
     if (verifiedOnly && !ledger.isStillVerified(userOf(acceptance.device), userOf(acceptance.claimedFrom), acceptance.step)) continue;
     const earlier = findings.find((f) => f.id === key);
@@ -80,15 +92,51 @@ export interface ForgedAcceptance {
  * Every acceptance of a forgery in the run, with whether an alert about the attack reached the
  * accepting or the claimed user by then; `warnings` from `warningsOf` (empty for a passive adversary).
  */
-export function forgedAcceptances(acceptances: readonly Acceptance[], ledger: Ledger, warnings: readonly Alert[]): ForgedAcceptance[] {
+export function forgedAcceptances(acceptances: readonly Acceptance[], ledger: Ledger, warnings: readonly Alert[], attribution: Attribution | null = null): ForgedAcceptance[] {
+  const about = attributor(attribution);
   const found: ForgedAcceptance[] = [];
   for (const acceptance of acceptances) {
     for (const forged of forgeries(acceptance, ledger)) {
       const users = [userOf(acceptance.device), userOf(acceptance.claimedFrom)];
-      found.push({ acceptance, forged, noticed: warned(warnings, users, users, acceptance.group, acceptance.step) });
+      // The strategies the forgery took (all of them together); one the attack does not name, any
+      // alert. A warning about the very device it came from, shown by the accepting device as it
+      // took it in (a shield beside it), is about it whatever made it.
+      const strategies = forged === null ? attribution?.forgeries.get(acceptance.claimedId) : undefined;
+      const aboutStrategies = strategies ? about(strategies) : ANY_ALERT;
+      const shownWith = (alert: Alert) => alert.step === acceptance.step && `${alert.user}.${alert.device}` === acceptance.device && alert.about === acceptance.claimedFrom;
+      const relevant: Relevance = (alert) => aboutStrategies(alert) || shownWith(alert);
+      found.push({ acceptance, forged, noticed: warned(warnings, users, users, acceptance.group, acceptance.step, relevant) });
     }
   }
   return found;
+}
+
+/** Whether an alert is about one of the strategies asked about. */
+type Relevance = (alert: Alert) => boolean;
+
+const ANY_ALERT: Relevance = () => true;
+
+/**
+ * For a set of strategies, which alerts are about one of them: an alert is about the
+ * strategies whose footprint is what it names (a device exactly; else that device's user).
+ * Without an attribution, every alert is about the attack.
+ */
+function attributor(attribution: Attribution | null): (strategies: readonly string[]) => Relevance {
+  if (!attribution) return () => ANY_ALERT;
+  const byAbout = new Map<string, Set<string>>();
+  for (const { about, via } of attribution.footprints) {
+    const vias = byAbout.get(about) ?? new Set<string>();
+    vias.add(via);
+    byAbout.set(about, vias);
+  }
+  const strategiesOf = (about: string): ReadonlySet<string> => byAbout.get(about) ?? (about.includes('.') ? byAbout.get(userOf(about)) : undefined) ?? new Set();
+  // A membership alert that names who joined or left is about what put them there.
+  const alertStrategies = (alert: Alert): ReadonlySet<string> =>
+    alert.members && alert.members.length > 0 ? new Set(alert.members.flatMap((member) => [...strategiesOf(member)])) : strategiesOf(alert.about);
+  return (strategies) => (alert) => {
+    const vias = alertStrategies(alert);
+    return strategies.some((s) => vias.has(s));
+  };
 }
 
 /** The alerts that warn of an attack struck at `strikeStep` (from the start without one): what `noticed` looks for. */
@@ -122,10 +170,10 @@ function forgeries(acceptance: Acceptance, ledger: Ledger): (MessageTruth | null
   });
 }
 
-/** An alert to one of `users` about one of `parties` (a user or one of their devices) or the group, at or before `step`. */
-function warned(warnings: readonly Alert[], users: readonly string[], parties: readonly string[], group: string | null, step: number): boolean {
+/** An alert to one of `users` about one of `parties` (a user or one of their devices) or the group, at or before `step`, and `relevant`. */
+function warned(warnings: readonly Alert[], users: readonly string[], parties: readonly string[], group: string | null, step: number, relevant: Relevance): boolean {
   return warnings.some((alert) => {
-    if (alert.step > step || !users.includes(alert.user)) return false;
+    if (alert.step > step || !users.includes(alert.user) || !relevant(alert)) return false;
     if (group !== null && alert.about === group) return true;
     const [user, device] = alert.about.split('.');
     if (device !== undefined) return parties.includes(user!);
