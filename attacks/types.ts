@@ -95,12 +95,16 @@ export interface ScanAuthoritySeat {
   privateKey: BoxPrivateKey;
 }
 
-/** The adversary names the sender of one upload it observed (the provider numbers uploads: `StoredItem.upload`). */
+/**
+ * The adversary names the sender of one upload it observed: by the provider's number for it
+ * (`StoredItem.upload`), or, seen on the network, by its wire record (`WireRecord.seq`).
+ */
 export interface SenderLink {
-  upload: number;
+  upload?: number;
+  wire?: number;
   /** The user it takes to have sent it. */
   sender: string;
-  /** `envelope` (the envelope named the sender) or `disclosure` (statistical disclosure). */
+  /** `envelope` (the envelope named the sender), `connection` (it came over the sender's connection), `disclosure` (statistical disclosure), ... */
   via: string;
   /** How many messages to the recipient it had observed when it named the sender (1: at the first). */
   after: number;

@@ -274,7 +274,8 @@ function conversationScope(conversations: ConversationKind, messages: JudgedMess
 function linkedSenders(ledger: Ledger, links: readonly SenderLink[]): Map<string, { via: string; after: number }> {
   const linked = new Map<string, { via: string; after: number }>();
   for (const link of links) {
-    const id = ledger.uploads.get(link.upload);
+    const upload = link.upload ?? (link.wire === undefined ? undefined : ledger.uploadsOnWire.get(link.wire));
+    const id = upload === undefined ? undefined : ledger.uploads.get(upload);
     const truth = id === undefined ? undefined : ledger.messageById(id);
     if (!truth || linked.has(truth.id) || splitAddress(truth.from).user !== link.sender) continue;
     linked.set(truth.id, { via: link.via, after: link.after });
