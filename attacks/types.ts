@@ -102,6 +102,8 @@ export interface ScanAuthoritySeat {
 export interface SenderLink {
   upload?: number;
   wire?: number;
+  /** Or by what it read of the message: content it holds, taken to be that sender's. */
+  content?: Uint8Array;
   /** The user it takes to have sent it. */
   sender: string;
   /** `envelope` (the envelope named the sender), `connection` (it came over the sender's connection), `disclosure` (statistical disclosure), ... */

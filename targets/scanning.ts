@@ -35,7 +35,7 @@ function scanningSide(mode: ReportMode): ScanningSide {
         return null;
       }
     },
-    openReports: (crypto, key, reports) => openReports(crypto, key, mode, reports).map((r) => r.content),
+    openReports: (crypto, key, reports) => openReports(crypto, key, mode, reports),
   };
 }
 

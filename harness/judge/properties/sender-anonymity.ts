@@ -7,7 +7,7 @@
 import { listMessages, plural, type JudgedMessage, type PropertyEvaluator } from '../context.ts';
 
 /** Ways that name the sender of each message as it passes: how many came before does not matter. */
-const AT_ONCE: ReadonlySet<string> = new Set(['envelope', 'connection']);
+const AT_ONCE: ReadonlySet<string> = new Set(['envelope', 'connection', 'scan-report']);
 
 export const senderAnonymity: PropertyEvaluator = ({ messages, senderLinked }) => {
   if (!senderLinked) return { verdict: 'not-applicable', detail: 'the adversary does not try to link messages to their senders' };
