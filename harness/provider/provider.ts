@@ -35,7 +35,10 @@ export interface ProviderInterceptor {
   fetchDevices?(requester: DeviceAddress, listing: DeviceListing): Promise<DeviceListing>;
   fetchBundle?(requester: DeviceAddress, response: BundleResponse): Promise<BundleResponse>;
   fetchRoster?(requester: DeviceAddress, roster: Roster): Promise<Roster>;
-  /** The envelopes actually delivered in place of `envelope` (none drops it; several replay or forge). */
+  /**
+   * The envelopes actually delivered in place of `envelope` (none drops it; several replay or
+   * forge). Not asked about what its owner hands over itself (`send` with `intercept: false`).
+   */
   deliver?(envelope: Envelope): Promise<Envelope[]>;
 }
 
@@ -127,6 +130,13 @@ export class Provider {
   /** The public directory at every point of the run, for readers that look back. */
   readonly #history = new DirectoryHistory();
   interceptor: ProviderInterceptor | null = null;
+  /**
+   * How many uploads sent with `intercept: false` are being handed over just now. What a
+   * client uploads while it takes one in (a delivery receipt) answers it, and passes the
+   * interceptor too: the answer comes through the client's own connection (from another
+   * process, for a command client), so only the moment ties it to the upload that drew it.
+   */
+  #uninterceptedUploads = 0;
   /** Devices with a second connection registered as them (a clone the provider lets in), and where its copies go. */
   readonly #twins = new Map<DeviceAddress, (envelope: Envelope, wireBody: Uint8Array) => Promise<void>>();
 
@@ -267,7 +277,22 @@ export class Provider {
 
   // --- mailbox ---------------------------------------------------------------------
 
-  async send(from: DeviceAddress, envelopes: OutgoingEnvelope[]): Promise<void> {
+  /**
+   * Stores and hands over an upload of `from`'s. `intercept: false` is for the interceptor's
+   * owner handing over envelopes of its own (a forgery, an envelope it held back): its
+   * `deliver` hook would otherwise meet them again, as if a client had uploaded them.
+   */
+  async send(from: DeviceAddress, envelopes: OutgoingEnvelope[], { intercept = true }: { intercept?: boolean } = {}): Promise<void> {
+    if (intercept && this.#uninterceptedUploads === 0) return this.#send(from, envelopes, true);
+    this.#uninterceptedUploads++;
+    try {
+      await this.#send(from, envelopes, false);
+    } finally {
+      this.#uninterceptedUploads--;
+    }
+  }
+
+  async #send(from: DeviceAddress, envelopes: OutgoingEnvelope[], intercepted: boolean): Promise<void> {
     const upload = ++this.#uploads;
     this.events.uploaded?.(from, envelopes, upload);
     for (const outgoing of envelopes) {
@@ -279,7 +304,7 @@ export class Provider {
       this.#store('envelope', uploaded.from, encodeMsgpackTransient(stored), upload); // copied by #store
       const item = this.stored.length - 1;
       this.#itemOf.set(stored, item);
-      const deliveries = this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
+      const deliveries = intercepted && this.interceptor?.deliver ? await this.interceptor.deliver(stored) : [stored];
       // An envelope the interceptor held back and hands over now is the stored item it was; one
       // it made in this envelope's place stands for this one.
       for (const envelope of deliveries) await this.#route(envelope, this.#itemOf.get(envelope) ?? item);
