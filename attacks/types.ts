@@ -118,13 +118,21 @@ export interface SenderLink {
  * alert about *that* attack; an attacker can run one strategy alone, so an alert another one
  * caused does not count as notice of it).
  */
+/** What one strategy put before the users: `about` (a device, a user, a group), shown to `shownTo` alone (a user) or to everyone. */
+export interface Footprint {
+  about: string;
+  via: string;
+  /** The user it was shown to (a shadow of `about` served to this user's devices); absent: anyone who looks. */
+  shownTo?: string;
+}
+
 export interface Attribution {
   /**
    * What each strategy made or changed: a device of its own (`alice.ghost`), a user whose keys
    * it replaced (`alice`: every alert about that user or one of their devices, unless a
    * footprint names the device itself), a group whose roster it changed.
    */
-  footprints: readonly { about: string; via: string }[];
+  footprints: readonly Footprint[];
   /** The strategies each forged message took together, by the id it claimed (`forged-1-ghost`). */
   forgeries: ReadonlyMap<string, readonly string[]>;
 }

@@ -45,9 +45,9 @@ export class Forgery {
         const shadow = this.keySubstitution.shadowDevice(from);
         if (!shadow) return;
         // Sealed by the sender's shadow: taken as the sender's only by a client served that shadow.
-        tally.footprint(userOf(from), 'forge');
         tally.forged(id, ['forge', 'key-substitution']);
         await shadows.inject(from, user, await shadows.send(shadow, message));
+        tally.footprint(userOf(from), 'forge', user);
       });
       const ghost = this.ghosts.deviceOf(userOf(from));
       if (ghost) {
@@ -62,11 +62,13 @@ export class Forgery {
           const rewritable = (await shadows.send(own, { ...message, id: `${id}-rewritten` })).filter((e) => !e.sealed);
           if (rewritable.length > 0) {
             tally.count('rewrite-sender');
-            tally.footprint(userOf(own.address), 'rewrite-sender');
-            tally.footprint(userOf(from), 'rewrite-sender');
             tally.forged(`${id}-rewritten`, ['rewrite-sender']);
           }
           await shadows.inject(from, user, rewritable);
+          if (rewritable.length > 0) {
+            tally.footprint(userOf(own.address), 'rewrite-sender', user);
+            tally.footprint(userOf(from), 'rewrite-sender', user);
+          }
         },
         true,
       );
@@ -81,7 +83,7 @@ export class Forgery {
       ghostMember: () => this.ghosts.member(),
       inject: (from, user, envelopes) => shadows.inject(from, user, envelopes),
       attempt: (strategy, step) => tally.attempt(strategy, step),
-      footprint: (about, via) => tally.footprint(about, via),
+      footprint: (about, via, shownTo) => tally.footprint(about, via, shownTo),
       forged: (id, via) => tally.forged(id, [via]),
     };
   }

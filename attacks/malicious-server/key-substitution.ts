@@ -72,7 +72,7 @@ export class KeySubstitution {
     const shadow = await this.context.tally.attempt('key-substitution', () => this.shadowUser(listing.user));
     if (!shadow) return listing;
     const answer = await this.context.shadows.shadowDirectory.fetchDevices(SHADOW, listing.user);
-    this.context.tally.footprint(listing.user, this.#substitution(requester, listing.user));
+    this.context.tally.footprint(listing.user, this.#substitution(requester, listing.user), userOf(requester));
     return answer;
   }
 
@@ -84,7 +84,7 @@ export class KeySubstitution {
     const shadowUser = await this.context.tally.attempt('key-substitution', () => this.shadowUser(user));
     if (!shadowUser?.devices.has(device)) return null;
     const shadow = await this.context.shadows.shadowDirectory.fetchBundle(SHADOW, target);
-    this.context.tally.footprint(user, this.#substitution(requester, user));
+    this.context.tally.footprint(user, this.#substitution(requester, user), userOf(requester));
     return { ...shadow, address: target };
   }
 
@@ -92,7 +92,7 @@ export class KeySubstitution {
   async roster(requester: DeviceAddress, roster: Roster): Promise<Roster> {
     if (!this.contact(requester, roster.admin)) return roster;
     const shadowed = await this.context.tally.attempt('key-substitution', () => this.#shadowRoster(roster));
-    if (shadowed) this.context.tally.footprint(roster.admin, this.#substitution(requester, roster.admin));
+    if (shadowed) this.context.tally.footprint(roster.admin, this.#substitution(requester, roster.admin), userOf(requester));
     return shadowed ?? roster;
   }
 
@@ -139,8 +139,8 @@ export class KeySubstitution {
     if (sealed && reRegistered(sender)) for (const holding of shadows.holdings.slice(held)) holding.via = 're-registration';
     // The recipient now talks to the sender's shadow, and the sender to the recipient's.
     const relayedVia = sealed && reRegistered(sender) ? 're-registration' : via;
-    tally.footprint(userOf(sender), relayedVia);
-    tally.footprint(userOf(envelope.to), relayedVia);
+    tally.footprint(userOf(sender), relayedVia, userOf(envelope.to));
+    tally.footprint(userOf(envelope.to), relayedVia, userOf(sender));
     if (sealed && userOf(sender) !== userOf(envelope.to)) talking.add(`${sender} ${userOf(envelope.to)}`);
     await this.shadowUser(userOf(sender));
     const from = this.shadowDevice(sender);

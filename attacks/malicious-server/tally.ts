@@ -3,7 +3,7 @@
  * was applied (and failed), for the run's notes, and its footprints and forgeries, for
  * detection (`Attack.attribution`). Every strategy module counts through one `Tally`.
  */
-import type { Attribution } from '../types.ts';
+import type { Attribution, Footprint } from '../types.ts';
 
 /** Every strategy it has, in the order the run's notes name them (the Matrix-only ones in matrix-homeserver.ts). */
 export const STRATEGIES = [
@@ -27,7 +27,7 @@ export class Tally {
   /** Why each failed application failed, in order: the first makes the run inconclusive. */
   readonly failures: string[] = [];
   /** What each strategy put before the users, and what each forgery took (detection tells the strategies' alerts apart). */
-  readonly #footprints = new Map<string, { about: string; via: string }>();
+  readonly #footprints = new Map<string, Footprint>();
   readonly #forgeries = new Map<string, readonly Strategy[]>();
 
   /** Runs one application of a strategy (counted, unless the caller counted it already); a failure is recorded, not thrown. */
@@ -51,9 +51,9 @@ export class Tally {
     this.#applied.set(strategy, tally);
   }
 
-  /** `via` put `about` (a device, a user, a group) before the users. */
-  footprint(about: string, via: Strategy): void {
-    this.#footprints.set(`${about} ${via}`, { about, via });
+  /** `via` put `about` (a device, a user, a group) before the users: before `shownTo` alone, when given (a user). */
+  footprint(about: string, via: Strategy, shownTo?: string): void {
+    this.#footprints.set(`${about} ${via} ${shownTo ?? ''}`, { about, via, ...(shownTo !== undefined && { shownTo }) });
   }
 
   /** The forged message `id` is the work of `strategies`. */
