@@ -5,13 +5,16 @@
  * leaked document, a call to protest), from `at` on (default: the start). It fingerprints
  * them with the design's own public fingerprint, and reads the reports the clients send the
  * authority for every message that matches, near-duplicates included. It holds what the
- * authority's key opens: `via: scan-report`. On a design without a list it learns nothing.
+ * authority's key opens: `via: scan-report`. Each report comes from the account whose client
+ * matched the message, so it names the sender of what it reports too (`senderLinked`, `via:
+ * scan-report`): the point of a report is to say who sent it. On a design without a list it
+ * learns nothing.
  */
 import { z } from 'zod';
 import { generatedText } from '../harness/markers.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
 import { NO_POSITION } from './capture.ts';
-import type { Adversary, AdversaryView, Holding } from './types.ts';
+import type { Adversary, AdversaryView, Attack, Holding, SenderLink } from './types.ts';
 
 const params = z.strictObject({
   targets: z.array(z.string(), { error: 'expected a list of message ids' }).min(1, { error: 'expected at least one message id' }).describe('message ids whose content goes on the list'),
@@ -48,9 +51,10 @@ export const listController: Adversary<Params> = {
         if (text !== null) seat.addToList(side.fingerprint(text));
       }
     };
-    return {
+    const attack: Attack = {
       position: { ...NO_POSITION, strikeStep },
       listed: targets,
+      senderLinks: [],
       async start(view) {
         if (strikeStep === null) insert(view);
       },
@@ -61,8 +65,11 @@ export const listController: Adversary<Params> = {
         const seat = view.scanAuthority();
         const side = view.design.scanning;
         if (!seat || !side) return [];
-        return side.openReports(view.crypto, seat.privateKey, seat.reports()).map((bytes) => ({ bytes, via: 'scan-report' }));
+        const opened = side.openReports(view.crypto, seat.privateKey, seat.reports());
+        attack.senderLinks = opened.map(({ account, content }): SenderLink => ({ content, sender: account, via: 'scan-report', after: 1 }));
+        return opened.map(({ content }) => ({ bytes: content, via: 'scan-report' }));
       },
     };
+    return attack;
   },
 };

@@ -58,7 +58,7 @@ export interface HomeserverTools {
   /** Run one strategy step; a failure leaves the provider honest there, and the run says so. */
   attempt<T>(strategy: HomeserverStrategy, step: () => Promise<T>): Promise<T | null>;
   /** `via` put `about` (a device, a user) before the users: what detection counts as an alert about it. */
-  footprint(about: string, via: HomeserverStrategy): void;
+  footprint(about: string, via: HomeserverStrategy, shownTo: string): void;
   /** The forged message `id` is the work of `via`. */
   forged(id: string, via: HomeserverStrategy): void;
 }
@@ -85,17 +85,16 @@ export async function homeserverForgeries(tools: HomeserverTools, from: DeviceAd
 
   /** What the apps show of `via`'s forgery `id`: the server's own user, the user it claims, and the device the app names for an event in a session none of that user's devices made. */
   const mark = (id: string, via: HomeserverStrategy) => {
-    for (const about of [splitAddress(ghost.address).user, claimed, `${claimed}.${UNNAMED_DEVICE}`]) tools.footprint(about, via);
+    for (const about of [splitAddress(ghost.address).user, claimed, `${claimed}.${UNNAMED_DEVICE}`]) tools.footprint(about, via, user);
     tools.forged(id, via);
   };
   await tools.attempt('spoof-to-device', async () => {
-    mark(`${message.id}-to-device`, 'spoof-to-device');
     const { toDevice, events } = await post(`${message.id}-to-device`);
     await tools.inject(from, user, toDevice);
     await tools.inject(from, user, events);
+    mark(`${message.id}-to-device`, 'spoof-to-device');
   });
   await tools.attempt('forged-room-key', async () => {
-    mark(`${message.id}-room-key`, 'forged-room-key');
     // First contact, as convincing as the protocol allows: the server's user writes to the
     // user in their own direct room, so the user's device tracks it and holds its
     // cross-signed device keys when the room key comes.
@@ -110,5 +109,6 @@ export async function homeserverForgeries(tools: HomeserverTools, from: DeviceAd
     const { toDevice, events } = await post(`${message.id}-room-key`);
     await tools.inject(ghost.address, user, toDevice);
     await tools.inject(from, user, events);
+    mark(`${message.id}-room-key`, 'forged-room-key');
   });
 }

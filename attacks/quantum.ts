@@ -19,6 +19,7 @@ import { decodeWire } from '../harness/provider/wire.ts';
 import type { DeviceAddress } from '../harness/scenario/types.ts';
 import { equalBytes } from '../targets/shared/codec.ts';
 import { allHoldings, capturedEnvelopes, NO_POSITION, replayThrough, ReplayCursor, wireHoldings, type CapturedEnvelope } from './capture.ts';
+import { connectionLinks } from './traffic/connections.ts';
 import type { Adversary, AdversaryView, Attack, Holding } from './types.ts';
 
 export const quantum: Adversary = {
@@ -30,7 +31,10 @@ export const quantum: Adversary = {
   prepare() {
     const attack: Attack = {
       position: NO_POSITION,
+      // What the recording tells of senders, as for `network`.
+      senderLinks: [],
       async conclude(view) {
+        attack.senderLinks = connectionLinks(view);
         const reconstruct = view.design.reconstructDevice;
         if (!reconstruct) {
           attack.inconclusive = `${view.design.name} cannot be rebuilt from its published keys, so the oracle could not be applied`;

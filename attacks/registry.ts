@@ -8,7 +8,7 @@ import { compose, COMPOSITE_SEPARATOR, partNames } from './compose.ts';
 import { escrowAgent } from './escrow-agent.ts';
 import { escrowThief } from './escrow-thief.ts';
 import { listController } from './list-controller.ts';
-import { maliciousServer } from './malicious-server.ts';
+import { maliciousServer } from './malicious-server/index.ts';
 import { network } from './network.ts';
 import { quantum } from './quantum.ts';
 import { removedMember } from './removed-member.ts';

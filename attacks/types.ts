@@ -95,12 +95,18 @@ export interface ScanAuthoritySeat {
   privateKey: BoxPrivateKey;
 }
 
-/** The adversary names the sender of one upload it observed (the provider numbers uploads: `StoredItem.upload`). */
+/**
+ * The adversary names the sender of one upload it observed: by the provider's number for it
+ * (`StoredItem.upload`), or, seen on the network, by its wire record (`WireRecord.seq`).
+ */
 export interface SenderLink {
-  upload: number;
+  upload?: number;
+  wire?: number;
+  /** Or by what it read of the message: content it holds, taken to be that sender's. */
+  content?: Uint8Array;
   /** The user it takes to have sent it. */
   sender: string;
-  /** `envelope` (the envelope named the sender) or `disclosure` (statistical disclosure). */
+  /** `envelope` (the envelope named the sender), `connection` (it came over the sender's connection), `disclosure` (statistical disclosure), ... */
   via: string;
   /** How many messages to the recipient it had observed when it named the sender (1: at the first). */
   after: number;
@@ -112,13 +118,21 @@ export interface SenderLink {
  * alert about *that* attack; an attacker can run one strategy alone, so an alert another one
  * caused does not count as notice of it).
  */
+/** What one strategy put before the users: `about` (a device, a user, a group), shown to `shownTo` alone (a user) or to everyone. */
+export interface Footprint {
+  about: string;
+  via: string;
+  /** The user it was shown to (a shadow of `about` served to this user's devices); absent: anyone who looks. */
+  shownTo?: string;
+}
+
 export interface Attribution {
   /**
    * What each strategy made or changed: a device of its own (`alice.ghost`), a user whose keys
    * it replaced (`alice`: every alert about that user or one of their devices, unless a
    * footprint names the device itself), a group whose roster it changed.
    */
-  footprints: readonly { about: string; via: string }[];
+  footprints: readonly Footprint[];
   /** The strategies each forged message took together, by the id it claimed (`forged-1-ghost`). */
   forgeries: ReadonlyMap<string, readonly string[]>;
 }

@@ -201,7 +201,8 @@ export function renderTerminal(run: BenchRun): string {
 // Markdown
 // ---------------------------------------------------------------------------------------------
 
-function mdEscape(cell: string): string {
+/** A table cell of bench text (no user input): only its pipes need escaping. */
+function escapePipes(cell: string): string {
   return cell.replace(/\|/g, '\\|');
 }
 
@@ -213,7 +214,7 @@ export function renderMarkdown(run: BenchRun, chart?: string): string {
     out.push(`**${table.group}**`, '');
     out.push(`| ${table.head.join(' | ')} |`, `|${table.head.map((_, i) => (i < (table.group === 'protocol' ? 3 : 2) ? '---' : '---:')).join('|')}|`);
     for (const section of table.sections) {
-      section.forEach((cells, j) => out.push(`| ${(j === 0 ? cells : ['', ...cells.slice(1)]).map(mdEscape).join(' | ')} |`));
+      section.forEach((cells, j) => out.push(`| ${(j === 0 ? cells : ['', ...cells.slice(1)]).map(escapePipes).join(' | ')} |`));
     }
     for (const note of run.notes[table.group] ?? []) out.push('', `_${note}_`);
     out.push('');
@@ -222,11 +223,11 @@ export function renderMarkdown(run: BenchRun, chart?: string): string {
     const { table, notes } = groupSizeLines(run.groupSizes);
     out.push(`**${GROUP_SIZE_TASK}**`, '');
     if (chart) out.push(`![the group-size curve: time and uploaded bytes against members, per design](${chart})`, '');
-    out.push(...table, '', ...notes.map((n) => `- ${mdEscape(n)}`), '');
+    out.push(...table, '', ...notes.map((n) => `- ${escapePipes(n)}`), '');
   }
   // Headings of the footer in bold, its lines as a list.
   for (const line of footer(run)) {
-    if (line.startsWith('  ')) out.push(`- ${mdEscape(line.trim())}`);
+    if (line.startsWith('  ')) out.push(`- ${escapePipes(line.trim())}`);
     else out.push('', `**${line.replace(/:$/, '')}**`, '');
   }
   out.push('');

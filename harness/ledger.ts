@@ -87,6 +87,8 @@ export class Ledger {
   readonly notes: string[] = [];
   /** The provider's upload number -> the message whose sender uploaded it to its recipients. */
   readonly uploads = new Map<number, string>();
+  /** The wire record (`seq`) a client's upload crossed the network in -> the provider's number for the upload. */
+  readonly uploadsOnWire = new Map<number, number>();
   /** Every upload a scenario send made (copies to the sender's own devices included) -> the message id. */
   readonly messageUploads = new Map<number, string>();
   readonly #byMarker = new Map<string, MessageTruth>();

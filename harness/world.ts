@@ -341,6 +341,9 @@ export class World {
   }
 
   #uploaded(from: DeviceAddress, envelopes: OutgoingEnvelope[], upload: number): void {
+    // A client's connection records its upload on the wire just before the provider numbers it.
+    const crossed = this.wire.records.at(-1);
+    if (crossed && crossed.direction === 'up' && crossed.op === 'send' && crossed.device === from) this.ledger.uploadsOnWire.set(crossed.seq, upload);
     if (this.#sending?.from !== from) return;
     this.ledger.messageUploads.set(upload, this.#sending.id);
     // `concat` makes an exact-size array (`push` would leave spare slots in each message's list).

@@ -9,7 +9,8 @@ import type { Envelope, KeyUpload, OutgoingEnvelope } from '../harness/provider/
 import type { Addressee, DeviceAddress } from '../harness/scenario/types.ts';
 import { pack, unpack, utf8 } from './shared/codec.ts';
 import * as box from './shared/sealed-box.ts';
-import { reconstructSignalDevice, SignalClient } from './signal/client.ts';
+import { SignalClient } from './signal/client.ts';
+import { reconstructSignalDevice } from './signal/quantum.ts';
 import { SIGNAL_CLAIMS } from './signal.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 

@@ -5,7 +5,8 @@
  * Access Debate", Lawfare, 2018). Safety numbers still match, so verification cannot reveal
  * the extra device; only the provider's honesty keeps it out.
  */
-import { reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
+import { SignalClient, type SignalOptions } from './signal/client.ts';
+import { reconstructSignalDevice } from './signal/quantum.ts';
 import { SIGNAL_CLAIMS } from './signal.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 

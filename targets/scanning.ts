@@ -13,7 +13,7 @@ import type { KeyUpload } from '../harness/provider/api.ts';
 import { ScanningClient, unwrapScanned } from './scanning/client.ts';
 import { fingerprint } from './scanning/fingerprint.ts';
 import { openReports, type ReportMode } from './scanning/reports.ts';
-import { reconstructSignalDevice } from './signal/client.ts';
+import { reconstructSignalDevice } from './signal/quantum.ts';
 import { SIGNAL_CLAIMS } from './signal.ts';
 import type { Claim, ClientContext, Design, ScanningSide } from './types.ts';
 
@@ -35,7 +35,7 @@ function scanningSide(mode: ReportMode): ScanningSide {
         return null;
       }
     },
-    openReports: (crypto, key, reports) => openReports(crypto, key, mode, reports).map((r) => r.content),
+    openReports: (crypto, key, reports) => openReports(crypto, key, mode, reports),
   };
 }
 

@@ -2,7 +2,8 @@
  * `signal`: the reference messenger. PQXDH (X3DH + ML-KEM-768) and the Double Ratchet, a
  * session per device, device lists signed by their owner, safety numbers, secure deletion.
  */
-import { openSealedLayer, reconstructSignalDevice, SignalClient, type SignalOptions } from './signal/client.ts';
+import { SignalClient, type SignalOptions } from './signal/client.ts';
+import { openSealedLayer, reconstructSignalDevice } from './signal/quantum.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 
 /** Everyone outside the conversation that does not take the provider over: none of them reads a message. */

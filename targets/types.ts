@@ -59,8 +59,8 @@ export interface ScanningSide {
   fingerprint(text: string): Uint8Array;
   /** The report an envelope carries to the authority, or null. */
   reportIn(envelope: Envelope): Uint8Array | null;
-  /** What the authority's private key opens among the reports: the reported contents. */
-  openReports(crypto: CryptoBackend, key: BoxPrivateKey, reports: Iterable<Uint8Array>): Uint8Array[];
+  /** What the authority's private key opens among the reports: each reported content, with the account (user) whose client reported it. */
+  openReports(crypto: CryptoBackend, key: BoxPrivateKey, reports: Iterable<Uint8Array>): { account: string; content: Uint8Array }[];
 }
 
 export interface ServerContext {

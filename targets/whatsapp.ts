@@ -14,7 +14,7 @@
  * a recording opened later by a quantum computer is a breach the report shows, unclaimed.
  * It claims nothing about who is in a group beyond the server's word.
  */
-import { reconstructSignalDevice } from './signal/client.ts';
+import { reconstructSignalDevice } from './signal/quantum.ts';
 import type { Claim, ClientContext, Design } from './types.ts';
 import { WhatsAppClient } from './whatsapp/client.ts';
 

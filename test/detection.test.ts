@@ -118,3 +118,33 @@ test('matrix: a forgery in a shadow\'s name goes unnoticed; one in a session of 
   t.deepEqual(noticed('forged-3-rewritten'), [true], 'rewritten from the server\'s own session: the shield names bob.unknown-device');
   t.true(report.alerts.some((a) => a.step === 4 && a.user === 'alice' && a.kind === 'unverified-sender' && a.about === 'bob.unknown-device'));
 });
+
+// The same rule, across conversations: re-registering the older alice-bob chat shows each of
+// them identity-changed about the other, but Carol's first contact after the strike is key
+// substitution served to Carol alone, and nobody is shown anything about it.
+const LATE_JOINER = scenarioFromYaml(`
+name: late-joiner
+users: { alice: [phone], bob: [phone], carol: [phone] }
+groups:
+  g: { admin: alice, members: [alice, bob] }
+steps:
+  - send: { from: alice, to: bob, id: hi }
+  - send: { from: bob, to: alice, id: hey }
+  - send: { from: alice, to: g, id: g0 }
+  - mark: turn
+  - send: { from: alice, to: bob, id: a1 }
+  - send: { from: bob, to: alice, id: b1 }
+  - add-member: { group: g, user: carol, by: alice }
+  - send: { from: carol, to: g, id: c1 }
+  - send: { from: carol, to: g, id: c2 }
+adversaries:
+  malicious-server: { at: turn }
+`);
+
+test('an identity change shown about one conversation is no notice of key substitution served to another user', async (t) => {
+  const report = await run('signal', LATE_JOINER, 'malicious-server');
+  t.like(message(report, 'b1'), { leaked: true, via: 're-registration', noticed: true });
+  for (const id of ['c1', 'c2']) t.like(message(report, id), { leaked: true, via: 'key-substitution', noticed: false }, id);
+  t.true(report.alerts.some((a) => a.kind === 'identity-changed' && a.user === 'bob' && a.about === 'alice'), 'bob was shown the re-registered alice');
+  t.false(report.alerts.some((a) => a.user === 'carol' && a.kind !== 'decryption-failed'), 'carol was shown nothing');
+});

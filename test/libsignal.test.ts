@@ -7,14 +7,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
-import { ErrorCode, LibSignalErrorBase, PrivateKey } from '@signalapp/libsignal-client';
+import { ErrorCode, LibSignalErrorBase } from '@signalapp/libsignal-client';
 import { adversaries } from '../attacks/registry.ts';
 import { RejectionError } from '../harness/errors.ts';
 import type { RunReport } from '../harness/report/types.ts';
 import { isClaimViolation } from '../harness/report/verdicts.ts';
 import { Rng } from '../harness/rng.ts';
 import type { Scenario } from '../harness/scenario/types.ts';
-import { libsignal, LibsignalClient, xeddsaSign } from '../targets/libsignal/client.ts';
+import { LibsignalClient } from '../targets/libsignal/client.ts';
+import { libsignal } from '../targets/libsignal/design.ts';
 import { HEALING_STOLEN_PHONE_PATTERN, builtIn, leakPattern, message, property, run, scenarioFromYaml } from './helpers/audit.ts';
 import { setUpWorld, text } from './helpers/world.ts';
 
@@ -204,18 +205,6 @@ test('ciphertexts differ between runs (the library draws session randomness from
   t.notDeepEqual(await wire(), await wire());
   for (const [scenario, adversary] of [[offlineLaptop, 'stolen-device'], [stolenPhone, 'malicious-server'], [stolenPhone, 'server']] as const) {
     t.deepEqual(await run('libsignal', scenario, adversary), await run('libsignal', scenario, adversary), `${scenario.name} ${adversary}`);
-  }
-});
-
-test('XEdDSA signatures made with seeded nonces verify with the library', (t) => {
-  const key = PrivateKey.deserialize(new Uint8Array(32).fill(7));
-  for (const length of [0, 1, 33, 1569]) {
-    const messageBytes = new Uint8Array(length).fill(length & 0xff);
-    const signature = xeddsaSign(key.serialize(), messageBytes, new Uint8Array(64).fill(length & 0xff));
-    t.true(key.getPublicKey().verify(messageBytes, new Uint8Array(signature)), `length ${length}`);
-    const tampered = new Uint8Array(signature);
-    tampered[5]! ^= 1;
-    t.false(key.getPublicKey().verify(messageBytes, tampered));
   }
 });
 

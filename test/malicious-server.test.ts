@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { maliciousServer } from '../attacks/malicious-server.ts';
+import { maliciousServer } from '../attacks/malicious-server/index.ts';
 import { stolenDevice } from '../attacks/stolen-device.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import type { BundleResponse } from '../harness/provider/api.ts';

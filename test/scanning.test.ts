@@ -60,6 +60,20 @@ test('signal vs list-controller: a design without a list gives its controller no
   const report = await run('signal', protestCall, 'list-controller');
   t.is(report.summary.leaked, 0);
   t.deepEqual(report.scan?.flagged, []);
+  t.is(property(report, 'sender-anonymity').verdict, 'holds');
+});
+
+// A report is sent by the client of the account that matched, so each report names who sent
+// what it carries: flagging a message is naming its sender.
+test('list-controller: every message a report opened is linked to its sender by the report; the others stay unlinked', async (t) => {
+  const report = await run('scanning-eu', protestCall, 'list-controller');
+  t.deepEqual(
+    report.messages.filter((m) => m.senderLinked).map((m) => `${m.id}:${m.from}:${m.senderLinked!.via}`),
+    ['forward:alice.phone:scan-report', 'moved:alice.phone:scan-report', 'pass-on:alice.phone:scan-report', 'did-you-see:bob.laptop:scan-report'],
+  );
+  const anonymity = property(report, 'sender-anonymity');
+  t.is(anonymity.verdict, 'violated');
+  t.regex(anonymity.detail, /linked 4 of 9 messages to its sender: forward \(scan-report\)/);
 });
 
 test('list-controller from the start: the original message is flagged too, and a false positive is counted as one', async (t) => {

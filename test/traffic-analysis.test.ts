@@ -68,10 +68,36 @@ test('traffic-analysis holds what the provider stores: on server-side it reads e
 });
 
 test('an adversary that does not try to link senders leaves sender anonymity not-applicable', async (t) => {
-  const report = await run('signal', pair, 'network');
+  const seized = scenarioFromYaml(`
+name: two-people-seized
+users: { alice: [phone], bob: [phone] }
+steps:
+  - send: { from: alice, to: bob, id: a1 }
+  - mark: seizure
+  - send: { from: bob, to: alice, id: b1 }
+adversaries:
+  stolen-device: { device: bob.phone, at: seizure }
+`);
+  const report = await run('signal', seized, 'stolen-device');
   t.is(property(report, 'sender-anonymity').verdict, 'not-applicable');
   t.true(report.messages.every((m) => m.senderLinked === undefined));
 });
+
+// Sealed sender takes the sender out of the envelope the provider stores, not off the network:
+// each upload crosses on the connection of the device that sends it.
+for (const adversary of ['network', 'quantum']) {
+  test(`${adversary} on signal: every sealed message is linked to its sender by the connection it was uploaded on`, async (t) => {
+    const report = await run('signal', pair, adversary);
+    t.deepEqual(
+      report.messages.map((m) => [m.id, m.senderLinked?.via]),
+      ['a1', 'b1', 'a2', 'b2', 'a3'].map((id) => [id, 'connection']),
+    );
+    const anonymity = property(report, 'sender-anonymity');
+    t.is(anonymity.verdict, 'violated');
+    t.false(anonymity.claimed);
+    t.regex(anonymity.detail, /linked 5 of 5 messages to its sender: a1 \(connection\), b1 \(connection\)/);
+  });
+}
 
 test("libsignal seals with the library's own sealed sender: the provider stores no sender, and the receipts give the senders away as on signal", async (t) => {
   const server = await run('libsignal', pair, 'server');

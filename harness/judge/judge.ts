@@ -5,7 +5,7 @@
  */
 import type { Attribution, Holding, Position, SenderLink } from '../../attacks/types.ts';
 import type { Claim, ConversationKind } from '../../targets/types.ts';
-import type { Acceptance, Ledger } from '../ledger.ts';
+import type { Acceptance, Ledger, MessageTruth } from '../ledger.ts';
 import { findMarkers } from '../markers.ts';
 import { splitAddress, type DeviceAddress } from '../scenario/types.ts';
 import {
@@ -274,12 +274,21 @@ function conversationScope(conversations: ConversationKind, messages: JudgedMess
 function linkedSenders(ledger: Ledger, links: readonly SenderLink[]): Map<string, { via: string; after: number }> {
   const linked = new Map<string, { via: string; after: number }>();
   for (const link of links) {
-    const id = ledger.uploads.get(link.upload);
-    const truth = id === undefined ? undefined : ledger.messageById(id);
-    if (!truth || linked.has(truth.id) || splitAddress(truth.from).user !== link.sender) continue;
-    linked.set(truth.id, { via: link.via, after: link.after });
+    for (const truth of linkedMessages(ledger, link)) {
+      if (linked.has(truth.id) || splitAddress(truth.from).user !== link.sender) continue;
+      linked.set(truth.id, { via: link.via, after: link.after });
+    }
   }
   return linked;
+}
+
+/** The scenario messages a link is about: the one its upload (or the wire record of it) carried, or those whose markers its content shows. */
+function linkedMessages(ledger: Ledger, link: SenderLink): MessageTruth[] {
+  if (link.content) return findMarkers(link.content).flatMap((marker) => ledger.messageByMarker(marker) ?? []);
+  const upload = link.upload ?? (link.wire === undefined ? undefined : ledger.uploadsOnWire.get(link.wire));
+  const id = upload === undefined ? undefined : ledger.uploads.get(upload);
+  const truth = id === undefined ? undefined : ledger.messageById(id);
+  return truth ? [truth] : [];
 }
 
 /** marker -> every way it was obtained, in the order of the holdings that show it (the first names the message's `via`). */

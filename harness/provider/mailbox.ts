@@ -41,6 +41,13 @@ export class Mailbox {
   readonly #offline = new Set<DeviceAddress>();
   /** The stored item an envelope in the provider's hands is (one an interceptor delivers in a stored one's place counts as it). */
   readonly #itemOf = new WeakMap<Envelope, number>();
+  /**
+   * How many uploads sent with `intercept: false` are being handed over just now. What a
+   * client uploads while it takes one in (a delivery receipt) answers it, and passes the
+   * interceptor too: the answer comes through the client's own connection (from another
+   * process, for a command client), so only the moment ties it to the upload that drew it.
+   */
+  #uninterceptedUploads = 0;
   /** Devices with a second connection registered as them (a clone the provider lets in), and where its copies go. */
   readonly #twins = new Map<DeviceAddress, (envelope: Envelope, wireBody: Uint8Array) => Promise<void>>();
 
@@ -51,7 +58,17 @@ export class Mailbox {
     private readonly deliveries: Delivery[],
   ) {}
 
-  async send(from: DeviceAddress, envelopes: OutgoingEnvelope[]): Promise<void> {
+  async send(from: DeviceAddress, envelopes: OutgoingEnvelope[], { intercept = true }: { intercept?: boolean } = {}): Promise<void> {
+    if (intercept && this.#uninterceptedUploads === 0) return this.#send(from, envelopes, true);
+    this.#uninterceptedUploads++;
+    try {
+      await this.#send(from, envelopes, false);
+    } finally {
+      this.#uninterceptedUploads--;
+    }
+  }
+
+  async #send(from: DeviceAddress, envelopes: OutgoingEnvelope[], intercepted: boolean): Promise<void> {
     const { logic, events } = this.host;
     const upload = ++this.#uploads;
     events.uploaded?.(from, envelopes, upload);
@@ -65,7 +82,7 @@ export class Mailbox {
       const item = this.store.items.length - 1;
       this.#itemOf.set(stored, item);
       const interceptor = this.host.interceptor;
-      const deliveries = interceptor?.deliver ? await interceptor.deliver(stored) : [stored];
+      const deliveries = intercepted && interceptor?.deliver ? await interceptor.deliver(stored) : [stored];
       // An envelope the interceptor held back and hands over now is the stored item it was; one
       // it made in this envelope's place stands for this one.
       for (const envelope of deliveries) await this.#route(envelope, this.#itemOf.get(envelope) ?? item);

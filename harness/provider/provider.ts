@@ -135,8 +135,13 @@ export class Provider {
 
   // --- mailbox ---------------------------------------------------------------------
 
-  send(from: DeviceAddress, envelopes: OutgoingEnvelope[]): Promise<void> {
-    return this.#mailbox.send(from, envelopes);
+  /**
+   * Stores and hands over an upload of `from`'s. `intercept: false` is for the interceptor's
+   * owner handing over envelopes of its own (a forgery, an envelope it held back): its
+   * `deliver` hook would otherwise meet them again, as if a client had uploaded them.
+   */
+  send(from: DeviceAddress, envelopes: OutgoingEnvelope[], options: { intercept?: boolean } = {}): Promise<void> {
+    return this.#mailbox.send(from, envelopes, options);
   }
 
   setOnline(address: DeviceAddress, online: boolean): Promise<void> {

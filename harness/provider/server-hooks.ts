@@ -20,7 +20,10 @@ export interface ProviderInterceptor {
   fetchDevices?(requester: DeviceAddress, listing: DeviceListing): Promise<DeviceListing>;
   fetchBundle?(requester: DeviceAddress, response: BundleResponse): Promise<BundleResponse>;
   fetchRoster?(requester: DeviceAddress, roster: Roster): Promise<Roster>;
-  /** The envelopes actually delivered in place of `envelope` (none drops it; several replay or forge). */
+  /**
+   * The envelopes actually delivered in place of `envelope` (none drops it; several replay or
+   * forge). Not asked about what its owner hands over itself (`send` with `intercept: false`).
+   */
   deliver?(envelope: Envelope): Promise<Envelope[]>;
 }
 

@@ -7,8 +7,10 @@ import { cryptoBackend } from '../../harness/crypto/index.ts';
 import type { RunReport } from '../../harness/report/types.ts';
 import { executeRun } from '../../harness/runner.ts';
 import type { Scenario } from '../../harness/scenario/types.ts';
-import { LibsignalClient, libsignal } from '../../targets/libsignal/client.ts';
-import { reconstructSignalDevice, SignalClient, type SignalOptions } from '../../targets/signal/client.ts';
+import { LibsignalClient } from '../../targets/libsignal/client.ts';
+import { libsignal } from '../../targets/libsignal/design.ts';
+import { SignalClient, type SignalOptions } from '../../targets/signal/client.ts';
+import { reconstructSignalDevice } from '../../targets/signal/quantum.ts';
 import { SIGNAL_OPTIONS, signal } from '../../targets/signal.ts';
 import type { Design } from '../../targets/types.ts';
 

@@ -28,7 +28,7 @@
  *   A leak through a way that left no footprint (a stolen device's image, the provider's
  *   storage) was noticed by nothing. Without an attribution, any alert counts, as above.
  */
-import type { Attribution } from '../../../attacks/types.ts';
+import type { Attribution, Footprint } from '../../../attacks/types.ts';
 import type { Acceptance, Alert, Ledger, MessageTruth } from '../../ledger.ts';
 import type { AlertKind } from '../../report/types.ts';
 import { plural, type JudgeContext, type PropertyEvaluator } from '../context.ts';
@@ -118,23 +118,25 @@ const ANY_ALERT: Relevance = () => true;
 
 /**
  * For a set of strategies, which alerts are about one of them: an alert is about the
- * strategies whose footprint is what it names (a device exactly; else that device's user).
+ * strategies whose footprint is what it names (a device exactly; else that device's user; a
+ * group for a membership alert, whoever it names) and was shown to the alert's user: the
+ * shadow of Alice served to Carol is no notice of anything to Bob.
  * Without an attribution, every alert is about the attack.
  */
 function attributor(attribution: Attribution | null): (strategies: readonly string[]) => Relevance {
   if (!attribution) return () => ANY_ALERT;
-  const byAbout = new Map<string, Set<string>>();
-  for (const { about, via } of attribution.footprints) {
-    const vias = byAbout.get(about) ?? new Set<string>();
-    vias.add(via);
-    byAbout.set(about, vias);
-  }
-  const strategiesOf = (about: string): ReadonlySet<string> => byAbout.get(about) ?? (about.includes('.') ? byAbout.get(userOf(about)) : undefined) ?? new Set();
-  // A membership alert that names who joined or left is about what put them there.
-  const alertStrategies = (alert: Alert): ReadonlySet<string> =>
-    alert.members && alert.members.length > 0 ? new Set(alert.members.flatMap((member) => [...strategiesOf(member)])) : strategiesOf(alert.about);
+  const byAbout = new Map<string, Footprint[]>();
+  for (const footprint of attribution.footprints) byAbout.set(footprint.about, [...(byAbout.get(footprint.about) ?? []), footprint]);
+  // What the alert's user was shown of `about`: a footprint shown to that user, or to everyone.
+  const shown = (about: string, user: string): Footprint[] => (byAbout.get(about) ?? []).filter((f) => f.shownTo === undefined || f.shownTo === user);
+  const strategiesOf = (alert: Alert): ReadonlySet<string> => {
+    // A device exactly, else its user (a shadow's devices bear the real names); a user or a group as named.
+    const exact = shown(alert.about, alert.user);
+    const found = exact.length > 0 || !alert.about.includes('.') ? exact : shown(userOf(alert.about), alert.user);
+    return new Set(found.map((f) => f.via));
+  };
   return (strategies) => (alert) => {
-    const vias = alertStrategies(alert);
+    const vias = strategiesOf(alert);
     return strategies.some((s) => vias.has(s));
   };
 }

@@ -6,6 +6,9 @@
  */
 import { listMessages, plural, type JudgedMessage, type PropertyEvaluator } from '../context.ts';
 
+/** Ways that name the sender of each message as it passes: how many came before does not matter. */
+const AT_ONCE: ReadonlySet<string> = new Set(['envelope', 'connection', 'scan-report']);
+
 export const senderAnonymity: PropertyEvaluator = ({ messages, senderLinked }) => {
   if (!senderLinked) return { verdict: 'not-applicable', detail: 'the adversary does not try to link messages to their senders' };
   const judged = messages.filter((m) => m.truth.recipientUsers.length > 0);
@@ -14,7 +17,7 @@ export const senderAnonymity: PropertyEvaluator = ({ messages, senderLinked }) =
   if (linked.length === 0) return { verdict: 'holds', detail: `linked none of ${plural(judged.length, 'message')} to its sender` };
   const shown: JudgedMessage[] = linked.map((m) => {
     const link = senderLinked.get(m.truth.id)!;
-    return { ...m, via: link.via === 'envelope' ? 'envelope' : `${link.via}, after ${plural(link.after, 'message')}` };
+    return { ...m, via: AT_ONCE.has(link.via) ? link.via : `${link.via}, after ${plural(link.after, 'message')}` };
   });
   return { verdict: 'violated', detail: `linked ${linked.length} of ${plural(judged.length, 'message')} to its sender: ${listMessages(shown)}` };
 };
