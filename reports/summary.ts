@@ -47,7 +47,7 @@ export function renderSummary(report: Report): string {
   const runIndex = firstRunIndex(report);
   const link = (target: string, scenario: string, adversary: string, text: string) => {
     const index = runIndex.get(runKey({ target, scenario, adversary }));
-    // index.html anchors each run at `run-<its index in report.json>` (reports/html.ts).
+    // index.html anchors each run at `run-<its index in report.json>` (reports/html-runs.ts, reports/html-links.ts).
     return index === undefined ? text : `[${text}](index.html#run-${index})`;
   };
   const where = (target: string, scenario: string, adversary: string) =>
