@@ -32,21 +32,30 @@ export function compose(parts: readonly Adversary<any>[]): Adversary<CompositePa
     capabilities,
     parts,
     prepare: ({ scenario, params, rng, seed }) =>
-      new CompositeAttack(parts.map((part) => part.prepare({ scenario, params: params[part.name], rng: rng.fork(part.name), seed }))),
+      new CompositeAttack(
+        parts.map((part) => part.prepare({ scenario, params: params[part.name], rng: rng.fork(part.name), seed })),
+        parts.map((part) => part.active),
+      ),
   };
 }
 
 class CompositeAttack implements Attack {
   readonly #parts: readonly Attack[];
+  /** Whether each part is active (acts on the run, so that what it does can be noticed). */
+  readonly #active: readonly boolean[];
   /** Why the parts together fell short of their capabilities, found by the composite itself. */
   #shortfall: string | null = null;
 
-  constructor(parts: readonly Attack[]) {
+  constructor(parts: readonly Attack[], active: readonly boolean[]) {
     this.#parts = parts;
+    this.#active = active;
   }
 
   get position(): Position {
-    return mergePositions(this.#parts.map((p) => p.position));
+    return mergePositions(
+      this.#parts.map((p) => p.position),
+      this.#active,
+    );
   }
 
   get listed(): readonly string[] | undefined {
@@ -116,16 +125,20 @@ class CompositeAttack implements Attack {
  * device does, if one does: forward secrecy and post-compromise security are counted from
  * that compromise (SPEC §5), whatever position another part took earlier (a provider hostile
  * from the start, then a seizure: the messages before the seizure are `before`). Otherwise
- * it strikes when its first part does.
+ * it strikes when its first part does. What the users could notice begins where its first
+ * active part (`active`, by part) acts: the hostile provider's alerts before a later seizure
+ * are notice of the attack too.
  */
-export function mergePositions(positions: readonly Position[]): Position {
+export function mergePositions(positions: readonly Position[], active: readonly boolean[] = positions.map(() => true)): Position {
   const device = positions.find((p) => p.compromisedDevice !== null);
   const strikes = positions.map((p) => p.strikeStep).filter((s): s is number => s !== null);
+  const acting = positions.filter((_, i) => active[i]).map((p) => p.activeFrom ?? p.strikeStep ?? -1);
   return {
     strikeStep: device ? device.strikeStep : strikes.length > 0 ? Math.min(...strikes) : null,
     compromisedDevice: device?.compromisedDevice ?? null,
     removedMember: positions.find((p) => p.removedMember !== null)?.removedMember ?? null,
     parts: positions,
+    ...(acting.length > 0 && { activeFrom: Math.min(...acting) }),
   };
 }
 

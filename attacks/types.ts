@@ -34,6 +34,12 @@ export interface Position {
    * them is (its fields above merge theirs: the earliest strike, the compromised device).
    */
   parts?: readonly Position[];
+  /**
+   * A composite's: the earliest step from which an active part acts (-1: from the start),
+   * where alerts about the attack can begin; its `strikeStep` may be a later seizure.
+   * Absent: the strike (from the start without one).
+   */
+  activeFrom?: number;
 }
 
 /**

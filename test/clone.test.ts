@@ -110,3 +110,19 @@ test("matrix-invisible: the red shield the app showed on Bob's phone before the 
   for (const id of ['after-1', 'after-3', 'after-5']) t.is(message(report, id).noticed, false, id);
   t.is(property(report, 'detection').verdict, 'violated');
 });
+
+// SPEC §4: a composite's parts act together. The provider that relays Alice and Bob through
+// its shadows lets its own clone's answers pass untouched (they reach Alice sealed for a
+// shadow, and she refuses them), so the clone splits no session the relay holds, and the
+// composite still reads Bob's after-2, after-4 and after-6, as the provider alone does.
+test("signal: malicious-server+clone: the clone's answers do not split the sessions the provider relays, so it reads all the provider alone reads", async (t) => {
+  const report = await run('signal', stolenPhone, 'malicious-server+clone');
+  t.is(report.status, 'ok');
+  for (const id of ['after-2', 'after-4', 'after-6']) t.like(message(report, id), { leaked: true, via: 'key-substitution' }, id);
+  t.deepEqual(
+    (report.forgeries ?? []).filter((f) => f.id.startsWith('clone-')),
+    [],
+    "alice took none of the clone's answers: they were sealed for the provider's shadow of her",
+  );
+  t.true((report.notes ?? []).some((n) => n.startsWith('clone of bob.phone: read ')));
+});

@@ -148,3 +148,33 @@ test('an identity change shown about one conversation is no notice of key substi
   t.true(report.alerts.some((a) => a.kind === 'identity-changed' && a.user === 'bob' && a.about === 'alice'), 'bob was shown the re-registered alice');
   t.false(report.alerts.some((a) => a.user === 'carol' && a.kind !== 'decryption-failed'), 'carol was shown nothing');
 });
+
+// Matrix's shield in the SDK's default (non-strict) mode flags a device its owner's
+// cross-signing key never signed (matrix-sdk-crypto `ShieldStateCode::UnsignedDevice`).
+// Alice's shadow bears her device's name, but not her signature: Bob's app shows the red
+// shield beside the forgery that Alice's own messages to him never carried before the turn.
+// Carol, met only after the turn, has a shadow identity from the first contact: nothing shows.
+test("matrix: a shadow's forgery in alice's name carries a shield her earlier messages never had, and is noticed; carol's, at first contact, is not", async (t) => {
+  const report = await run('matrix', LATE_JOINER, 'malicious-server');
+  const turn = LATE_JOINER.marks['turn']!;
+  const forgery = (id: string, by: string) => (report.forgeries ?? []).find((f) => f.id === id && f.acceptedBy === by);
+  t.like(forgery('forged-1', 'bob.phone'), { claimedFrom: 'alice.phone', noticed: true });
+  const shield = (a: AlertReport) => a.user === 'bob' && a.device === 'phone' && a.kind === 'unverified-sender' && a.about === 'alice.phone';
+  t.true(report.alerts.some((a) => shield(a) && a.step === forgery('forged-1', 'bob.phone')!.step), 'the shield beside the forgery');
+  t.false(report.alerts.some((a) => shield(a) && a.step < turn), 'hi and g0 reached bob without one');
+  t.like(forgery('forged-3', 'alice.phone'), { claimedFrom: 'carol.phone', noticed: false });
+});
+
+// A composite is noticed from its first active part's first act (SPEC §5): the provider,
+// hostile from the start, adds ghost devices in set-up, and each user is told of the new
+// device then; the seizure later is the composite's strike, but no new start for what the
+// users could see.
+test('matrix: malicious-server+stolen-device: the ghost alerts of set-up, before the seizure, are notice of the ghost\'s forgeries', async (t) => {
+  const report = await run('matrix', builtIn('stolen-phone'), 'malicious-server+stolen-device');
+  t.is(report.strikeStep, builtIn('stolen-phone').marks['seizure']);
+  t.true(report.alerts.some((a) => a.step < 0 && a.user === 'alice' && a.kind === 'new-device' && a.about === 'alice.ghost'));
+  t.deepEqual(
+    (report.forgeries ?? []).filter((f) => f.id.endsWith('-ghost')).map((f) => `${f.id} ${f.noticed}`),
+    ['forged-1-ghost true', 'forged-2-ghost true'],
+  );
+});

@@ -146,7 +146,7 @@ export function judge(input: JudgeInput): Judgement {
     }),
   );
   const leaked = judged.filter((m) => m.leaked);
-  const forgeries = forgedAcceptances(ledger.acceptances, ledger, input.adversary.active ? warningsOf(ledger, position.strikeStep) : [], attribution).map(
+  const forgeries = forgedAcceptances(ledger.acceptances, ledger, input.adversary.active ? warningsOf(ledger, position) : [], attribution).map(
     ({ acceptance, forged, noticed }): ForgeryReport => ({
       id: forged?.id ?? acceptance.claimedId,
       claimedFrom: acceptance.claimedFrom,

@@ -11,6 +11,8 @@ export class Connection implements ProviderApi {
   constructor(
     private readonly provider: Provider,
     private readonly device: DeviceAddress,
+    /** Whether its uploads pass an active adversary's interceptor (not for the adversary's own connections). */
+    private readonly intercept = true,
   ) {}
 
   async publishKeys(upload: KeyUpload): Promise<void> {
@@ -35,7 +37,7 @@ export class Connection implements ProviderApi {
 
   async send(envelopes: OutgoingEnvelope[]): Promise<void> {
     this.#up('send', envelopes);
-    await this.provider.send(this.device, envelopes);
+    await this.provider.send(this.device, envelopes, { intercept: this.intercept });
   }
 
   async countOneTimeKeys(): Promise<Record<string, number>> {

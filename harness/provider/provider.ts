@@ -64,7 +64,10 @@ export class Provider {
    */
   registerTwin(device: DeviceAddress, receive: (envelope: Envelope, wireBody: Uint8Array) => Promise<void>): ProviderApi {
     this.#mailbox.addTwin(device, receive);
-    return new Connection(this, device);
+    // The twin is the adversary's own: what it uploads passes the adversary's interceptor
+    // untouched, as its shadows' messages do. Relayed, it would split the sessions another
+    // part of a composite holds in the middle (SPEC §4: the parts act together).
+    return new Connection(this, device, false);
   }
 
   /**

@@ -9,15 +9,17 @@
  *   conversation verified by then (and not since shown an identity change) count.
  * - Affected users: an obtained message's sender and recipients; for a forgery, the user who
  *   accepted it and the user it claimed to come from.
- * - An alert is about the attack when it reached an affected user from the strike on (from
- *   the start without one) and no later than the message's step; when its `about` names the
+ * - An alert is about the attack when it reached an affected user from the attack's first
+ *   act on (its strike; a composite's first active part, so a hostile provider's alerts before
+ *   a later seizure count; from the start without one) and no later than the message's step; when its `about` names the
  *   conversation: another party of it, a device of a party (one's own new device included),
  *   or the group; when it is a warning about who the user talks to (a changed identity, a new
  *   device, a membership change, a failed verification, an unverified sender, a suspected
  *   clone); and when the scenario's own changes do not explain it (a device its user really
  *   linked, as many membership changes of the group as it really had by then), nor a shield
- *   shown whatever the attack (`unverified-sender` about a real device of a user not
- *   verified, or the same shield as before the strike).
+ *   shown whatever the attack (`unverified-sender` shown the same way before the attack; or,
+ *   where the device had shown no message of that sender before it, about a real device of a
+ *   user not verified).
  *   `decryption-failed` and `session-reset` do not count: they tell the user a message was
  *   lost, which ordinary network trouble causes too, not that anyone joined or changed keys.
  * - When the attack says what each of its strategies put before the users (`Attribution`),
@@ -28,7 +30,7 @@
  *   A leak through a way that left no footprint (a stolen device's image, the provider's
  *   storage) was noticed by nothing. Without an attribution, any alert counts, as above.
  */
-import type { Attribution, Footprint } from '../../../attacks/types.ts';
+import type { Attribution, Footprint, Position } from '../../../attacks/types.ts';
 import type { Acceptance, Alert, Ledger, MessageTruth } from '../../ledger.ts';
 import type { AlertKind } from '../../report/types.ts';
 import { plural, type JudgeContext, type PropertyEvaluator } from '../context.ts';
@@ -57,7 +59,7 @@ export function detectionFindings({
   attribution = null,
 }: Pick<JudgeContext, 'messages' | 'acceptances' | 'ledger' | 'position' | 'adversary'> & { verifiedOnly?: boolean; attribution?: Attribution | null }): Finding[] {
   if (!adversary.active) return [];
-  const warnings = warningsOf(ledger, position.strikeStep);
+  const warnings = warningsOf(ledger, position);
   const about = attributor(attribution);
   const findings: Finding[] = [];
   for (const { truth, leaked, class: kind, ways } of messages) {
@@ -141,9 +143,12 @@ function attributor(attribution: Attribution | null): (strategies: readonly stri
   };
 }
 
-/** The alerts that warn of an attack struck at `strikeStep` (from the start without one): what `noticed` looks for. */
-export function warningsOf(ledger: Ledger, strikeStep: number | null): Alert[] {
-  const from = strikeStep ?? -1;
+/**
+ * The alerts that warn of an attack that acts from `position` on (its strike; a composite's
+ * first active part; from the start without one): what `noticed` looks for.
+ */
+export function warningsOf(ledger: Ledger, position: Position): Alert[] {
+  const from = position.activeFrom ?? position.strikeStep ?? -1;
   return ledger.alerts.filter((a) => WARNINGS.has(a.kind) && a.step >= from && !explained(a, ledger) && !standing(a, ledger, from));
 }
 
@@ -196,16 +201,21 @@ function explained(alert: Alert, ledger: Ledger): boolean {
 
 /**
  * A shield the app shows whatever the attack (Element's red shield on every message of a
- * user one has not verified): about a device its user really linked, from a user the
- * receiver had not verified, or shown the same way, to the same device, about the same
- * device before the strike. It tells the user nothing the attack changed. A shield about a
- * device nobody linked, or on a verified user's messages, still counts.
+ * user one has not verified): shown the same way, to the same device, about the same device
+ * before the attack; or, where no message of that device reached this one before the attack
+ * to show how its messages look, about a device its user really linked, from a user the
+ * receiver had not verified. It tells the user nothing the attack changed. A shield about a
+ * device nobody linked, on a verified user's messages, or on a device whose messages came
+ * without it before (a shadow bearing the real device's name, signed by no one), still counts.
  */
-function standing(alert: Alert, ledger: Ledger, strike: number): boolean {
+function standing(alert: Alert, ledger: Ledger, from: number): boolean {
   if (alert.kind !== 'unverified-sender') return false;
+  const receiver = `${alert.user}.${alert.device}`;
+  if (ledger.alerts.some((a) => a.step < from && a.kind === alert.kind && a.user === alert.user && a.device === alert.device && a.about === alert.about)) return true;
+  const seenBefore = ledger.acceptances.some((a) => a.step < from && a.device === receiver && a.claimedFrom === alert.about);
+  if (seenBefore) return false;
   const real = ledger.devices.some((d) => d.address === alert.about);
-  if (real && !ledger.isVerified(alert.user, userOf(alert.about), alert.step)) return true;
-  return ledger.alerts.some((a) => a.step < strike && a.kind === alert.kind && a.user === alert.user && a.device === alert.device && a.about === alert.about);
+  return real && !ledger.isVerified(alert.user, userOf(alert.about), alert.step);
 }
 
 /** Whether the scenario itself added `member` to the group (or removed it) by `step`, set-up included. */
