@@ -34,6 +34,8 @@ export interface CapturedEnvelope {
   envelope: Envelope;
   /** For an upload: the device whose connection carried it; null for a delivery. */
   uploader: DeviceAddress | null;
+  /** Carried by a second connection registered as the device (a clone's). */
+  twin?: boolean;
 }
 
 /** Parse the envelopes out of the network recording (the provider protocol is public). */
@@ -45,11 +47,11 @@ export function capturedEnvelopes(view: AdversaryView): CapturedEnvelope[] {
 export function* eachCapturedEnvelope(view: AdversaryView): Iterable<CapturedEnvelope> {
   for (const record of view.wire) {
     if (record.op === 'deliver') {
-      yield { seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes), uploader: null };
+      yield { seq: record.seq, step: record.step, direction: 'down', envelope: decodeWire<Envelope>(record.bytes), uploader: null, ...(record.twin && { twin: true }) };
     } else if (record.op === 'send') {
       for (const { to, body, sealed } of decodeWire<OutgoingEnvelope[]>(record.bytes)) {
         const envelope: Envelope = { from: sealed ? SEALED_SENDER : record.device, to, body };
-        yield { seq: record.seq, step: record.step, direction: 'up', envelope, uploader: record.device };
+        yield { seq: record.seq, step: record.step, direction: 'up', envelope, uploader: record.device, ...(record.twin && { twin: true }) };
       }
     }
   }

@@ -10,7 +10,8 @@
  * it uploaded, then those uploaded for it and never delivered. The clone holds the oracle in
  * its context (`privateKeyOf`): it makes no ratchet keys of its own but takes the private
  * half of each ratchet key the real device shows on the wire (Double Ratchet §3.5), so it
- * follows the conversation in both directions. Whatever a design mixes in besides X25519
+ * follows the conversation in both directions. A device with a second connection registered
+ * as it (a clone's) is replayed along each connection, from the shared history on. Whatever a design mixes in besides X25519
  * (PQXDH's ML-KEM secret) it cannot recover; a device it cannot rebuild makes the run
  * inconclusive, never clean.
  */
@@ -47,16 +48,18 @@ export const quantum: Adversary = {
         for (const [address, uploads] of publishedKeys(view)) {
           const replayed = [...captured, ...undeliveredTo(view, address, captured)];
           for (const upload of uploads) {
-            // The clone reads the directory as it stood at each envelope (a group's roster then, not at the end of the run).
-            const cursor = new ReplayCursor();
-            let device;
-            try {
-              device = await reconstruct({ ...view.deviceContext(address, cursor.asOf), privateKeyOf }, upload, privateKeyOf);
-            } catch (error) {
-              unbuilt.push(`${address} (${error instanceof Error ? error.message : String(error)})`);
-              continue;
+            for (const line of connectionLines(replayed, address)) {
+              // The clone reads the directory as it stood at each envelope (a group's roster then, not at the end of the run).
+              const cursor = new ReplayCursor();
+              let device;
+              try {
+                device = await reconstruct({ ...view.deviceContext(address, cursor.asOf), privateKeyOf }, upload, privateKeyOf);
+              } catch (error) {
+                unbuilt.push(`${address} (${error instanceof Error ? error.message : String(error)})`);
+                break;
+              }
+              opened.push(...(await replayThrough(device, address, line, 'quantum', cursor)));
             }
-            opened.push(...(await replayThrough(device, address, replayed, 'quantum', cursor)));
           }
         }
         if (unbuilt.length > 0) attack.inconclusive = `the oracle could not rebuild ${unbuilt.join(', ')}`;
@@ -99,4 +102,19 @@ function undeliveredTo(view: AdversaryView, address: DeviceAddress, captured: re
   return captured
     .filter((c) => c.direction === 'up' && c.envelope.to === address && !delivered.has(key(c)))
     .map((c) => ({ ...c, direction: 'down' }));
+}
+
+/**
+ * What one device met on each of its connections: the whole recording where it had one; where
+ * a second connection was registered as it (a clone's), which a tap tells apart, two lines
+ * that share what came before the second connection's first record and then each follow one
+ * connection. Both copies ratchet on their own, so one replay through both would follow neither.
+ */
+function connectionLines(replayed: readonly CapturedEnvelope[], address: DeviceAddress): CapturedEnvelope[][] {
+  const mine = (c: CapturedEnvelope) => (c.direction === 'down' ? c.envelope.to === address : c.uploader === address);
+  const split = replayed.find((c) => c.twin && mine(c))?.seq;
+  if (split === undefined) return [[...replayed]];
+  const own = replayed.filter((c) => !(c.twin && mine(c)));
+  const twin = replayed.filter((c) => !mine(c) || c.twin || c.seq < split);
+  return [own, twin];
 }

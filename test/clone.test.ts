@@ -126,3 +126,15 @@ test("signal: malicious-server+clone: the clone's answers do not split the sessi
   );
   t.true((report.notes ?? []).some((n) => n.startsWith('clone of bob.phone: read ')));
 });
+
+// Harvest now, decrypt later against a phone and its clone: WhatsApp's sessions have no
+// post-quantum secret, so the oracle opens both. The clone's connection is its own on the
+// wire, and each copy ratchets on its own randomness, so the rebuilt phone follows each
+// connection apart: Bob's after-2, after-4 and after-6, which Alice could no longer read,
+// open as the real phone sent them, and the clone's answers as the clone sent them.
+test("whatsapp: clone+quantum: the oracle follows the phone and its clone each along its own connection, and opens Bob's messages Alice could no longer read", async (t) => {
+  const report = await run('whatsapp', stolenPhone, 'clone+quantum');
+  t.is(report.status, 'ok');
+  for (const id of ['after-2', 'after-4', 'after-6']) t.like(message(report, id), { leaked: true, via: 'quantum', delivered: false }, id);
+  for (const id of ['after-1', 'after-3', 'after-5']) t.like(message(report, id), { leaked: true, via: 'clone' }, id);
+});

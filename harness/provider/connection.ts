@@ -11,8 +11,11 @@ export class Connection implements ProviderApi {
   constructor(
     private readonly provider: Provider,
     private readonly device: DeviceAddress,
-    /** Whether its uploads pass an active adversary's interceptor (not for the adversary's own connections). */
-    private readonly intercept = true,
+    /**
+     * A second connection registered as the device (a clone's, the adversary's own): a tap
+     * sees it apart, and its uploads pass the adversary's interceptor untouched.
+     */
+    private readonly twin = false,
   ) {}
 
   async publishKeys(upload: KeyUpload): Promise<void> {
@@ -37,7 +40,7 @@ export class Connection implements ProviderApi {
 
   async send(envelopes: OutgoingEnvelope[]): Promise<void> {
     this.#up('send', envelopes);
-    await this.provider.send(this.device, envelopes, { intercept: this.intercept });
+    await this.provider.send(this.device, envelopes, { intercept: !this.twin });
   }
 
   async countOneTimeKeys(): Promise<Record<string, number>> {
@@ -61,11 +64,11 @@ export class Connection implements ProviderApi {
   }
 
   #up(op: string, payload: unknown): void {
-    this.provider.wire.record('up', this.device, op, payload);
+    this.provider.wire.record('up', this.device, op, payload, this.twin);
   }
 
   #down<T>(op: string, payload: T): T {
-    this.provider.wire.record('down', this.device, op, payload);
+    this.provider.wire.record('down', this.device, op, payload, this.twin);
     return payload;
   }
 }

@@ -130,7 +130,7 @@ export class Mailbox {
     if (twin) {
       const { logic, wire } = this.host;
       const body = logic ? await logic.prepareDelivery(envelope) : envelope.body;
-      wire.record('down', envelope.to, 'deliver', { from: envelope.from, to: envelope.to, body });
+      wire.record('down', envelope.to, 'deliver', { from: envelope.from, to: envelope.to, body }, true);
       await twin(envelope, body);
     }
   }

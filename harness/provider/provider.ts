@@ -67,7 +67,7 @@ export class Provider {
     // The twin is the adversary's own: what it uploads passes the adversary's interceptor
     // untouched, as its shadows' messages do. Relayed, it would split the sessions another
     // part of a composite holds in the middle (SPEC §4: the parts act together).
-    return new Connection(this, device, false);
+    return new Connection(this, device, true);
   }
 
   /**

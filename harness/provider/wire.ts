@@ -19,6 +19,8 @@ export interface WireRecord {
   /** The provider operation: `send`, `deliver`, `fetch-bundle`, ... */
   readonly op: string;
   readonly bytes: Uint8Array;
+  /** Carried by a second connection registered as the device (a clone's): a tap tells the two apart. */
+  readonly twin: boolean;
 }
 
 export class WireLog {
@@ -29,9 +31,9 @@ export class WireLog {
   /** One shared description of each connection end, direction and operation. */
   readonly #channels = new Map<string, Channel>();
 
-  record(direction: WireDirection, device: DeviceAddress, op: string, payload: unknown): void {
+  record(direction: WireDirection, device: DeviceAddress, op: string, payload: unknown, twin = false): void {
     const encoded = encodeMsgpackTransient(payload);
-    const channel = this.#channel(direction, device, op);
+    const channel = this.#channel(direction, device, op, twin);
     // A message the same as a recent one on its channel (a device list fetched again) is the
     // same bytes: the record points at the copy already kept.
     const place = channel.recent.find((p) => p.length === encoded.length && Buffer.compare(p.chunk.subarray(p.offset, p.offset + p.length), encoded) === 0) ?? this.#keep(channel, encoded);
@@ -45,11 +47,11 @@ export class WireLog {
     return place;
   }
 
-  #channel(direction: WireDirection, device: DeviceAddress, op: string): Channel {
-    const key = `${direction} ${device} ${op}`;
+  #channel(direction: WireDirection, device: DeviceAddress, op: string, twin: boolean): Channel {
+    const key = `${direction} ${device} ${op}${twin ? ' twin' : ''}`;
     let channel = this.#channels.get(key);
     if (!channel) {
-      channel = { direction, device, op, recent: [] };
+      channel = { direction, device, op, twin, recent: [] };
       this.#channels.set(key, channel);
     }
     return channel;
@@ -73,6 +75,7 @@ interface Channel {
   readonly direction: WireDirection;
   readonly device: DeviceAddress;
   readonly op: string;
+  readonly twin: boolean;
   readonly recent: Place[];
 }
 
@@ -100,6 +103,10 @@ class RecordedMessage implements WireRecord {
 
   get op(): string {
     return this.channel.op;
+  }
+
+  get twin(): boolean {
+    return this.channel.twin;
   }
 
   get bytes(): Uint8Array {
