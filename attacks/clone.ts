@@ -11,7 +11,8 @@
  * nobody sent (`clone-1`, `clone-2`, ...). What peers accepted of those as the device's own
  * is what `authentication` judges. Both copies then ratchet on their own randomness: a peer
  * that follows the clone's next ratchet key can no longer read the real device, nor the real
- * device the peer (its messages are `delivered: false`), until one side starts a new session.
+ * device the peer (its messages are delivered but `unreadable` there), until one side starts a
+ * new session.
  */
 import { z } from 'zod';
 import { splitAddress, type Addressee, type DeviceAddress } from '../harness/scenario/types.ts';

@@ -40,6 +40,7 @@ export function legendSection(report: Report): string {
     '<span class="item"><span class="chip c-before">m1</span> not leaked</span>',
     '<span class="item"><span class="chip c-before leaked">m1<span class="via">via</span></span> leaked, with how</span>',
     '<span class="item"><span class="chip c-before undelivered"><span class="id">m1</span><span class="flag">⊘</span></span> not delivered</span>',
+    '<span class="item"><span class="chip c-before unreadable"><span class="id">m1</span><span class="flag">?</span></span> delivered, unreadable on a device</span>',
     '<span class="item"><span class="chip c-before">m1<span class="flag">✓</span></span> verified (safety numbers compared)</span>',
     '<span class="item"><span class="strike">⚡ strike</span> the adversary’s strike point</span>',
     '<span class="item"><span class="mark">⚑ mark</span> a named point of the scenario</span>',

@@ -79,6 +79,7 @@ details.run .body { padding: 8px 14px 14px; }
 .chip.leaked { background: var(--c); color: #fff; box-shadow: 0 0 0 2px var(--bad); }
 .chip.undelivered { border-style: dashed; opacity: .7; }
 .chip.undelivered .id { text-decoration: line-through; }
+.chip.unreadable { border-style: dashed; }
 .via { font-size: 10px; font-weight: 700; background: var(--bad); color: #fff; border-radius: 6px; padding: 0 4px; }
 .chip .flag { font-size: 11px; }
 .strike { display: inline-flex; align-items: center; padding: 2px 8px; border-left: 3px dashed var(--bad); color: var(--bad); font-size: 12px; font-weight: 700; }

@@ -40,6 +40,7 @@ function chip(m: MessageReport): string {
   const classes = ['chip', `c-${m.class}`, m.leaked ? 'leaked' : 'safe'];
   if (m.noticed === false) classes.push('unnoticed');
   if (!m.delivered) classes.push('undelivered');
+  if (m.unreadable) classes.push('unreadable');
   if (m.verified) classes.push('verified');
   const title = [
     m.id,
@@ -55,6 +56,7 @@ function chip(m: MessageReport): string {
   let inner = `<span class="id">${escapeHtml(m.id)}</span>`;
   if (m.verified) inner += '<span class="flag" aria-label="verified">✓</span>';
   if (!m.delivered) inner += '<span class="flag" aria-label="not delivered">⊘</span>';
+  if (m.unreadable) inner += '<span class="flag" aria-label="unreadable where delivered">?</span>';
   if (m.leaked) inner += `<span class="via">${escapeHtml(m.via ?? 'leaked')}</span>`;
   return `<li class="${escapeHtml(classes.join(' '))}" title="${escapeHtml(title)}">${inner}</li>`;
 }

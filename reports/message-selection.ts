@@ -17,13 +17,13 @@ export interface MessageSelection {
 
 export function selectMessages(messages: readonly MessageReport[], limit = MESSAGES_LISTED_IN_FULL): MessageSelection {
   if (messages.length <= limit) return { shown: [...messages], note: null };
-  const telling = messages.filter((m) => m.leaked || !m.delivered);
+  const telling = messages.filter((m) => m.leaked || !m.delivered || m.unreadable !== undefined);
   const shown = telling.slice(0, limit);
   const what =
     telling.length === 0
-      ? `none of the ${messages.length.toLocaleString('en-US')} messages leaked or went undelivered, so none is listed`
+      ? `none of the ${messages.length.toLocaleString('en-US')} messages leaked, went undelivered or was unreadable, so none is listed`
       : telling.length > limit
-        ? `the first ${limit.toLocaleString('en-US')} of ${telling.length.toLocaleString('en-US')} leaked or undelivered messages are listed, of ${messages.length.toLocaleString('en-US')}`
-        : `the ${telling.length.toLocaleString('en-US')} leaked or undelivered messages are listed, of ${messages.length.toLocaleString('en-US')}`;
+        ? `the first ${limit.toLocaleString('en-US')} of ${telling.length.toLocaleString('en-US')} leaked, undelivered or unreadable messages are listed, of ${messages.length.toLocaleString('en-US')}`
+        : `the ${telling.length.toLocaleString('en-US')} leaked, undelivered or unreadable messages are listed, of ${messages.length.toLocaleString('en-US')}`;
   return { shown, note: `${what}; every message is in report.json` };
 }

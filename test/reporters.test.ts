@@ -503,10 +503,10 @@ test('md and html list a long run by its leaked and undelivered messages, saying
   }));
   run.summary = { messages: 1200, leaked: 2, breached: 2 };
   const md = renderMarkdown(report);
-  t.regex(md, /_the 3 leaked or undelivered messages are listed, of 1,200; every message is in report.json_/);
+  t.regex(md, /_the 3 leaked, undelivered or unreadable messages are listed, of 1,200; every message is in report.json_/);
   t.deepEqual(md.match(/\| long-\d+ \|/g), ['| long-10 |', '| long-700 |', '| long-999 |']);
   const html = renderHtml(report);
-  t.true(html.includes('the 3 leaked or undelivered messages are listed, of 1,200; every message is in report.json'));
+  t.true(html.includes('the 3 leaked, undelivered or unreadable messages are listed, of 1,200; every message is in report.json'));
   t.false(html.includes('long-11'));
   t.true(html.includes('long-700'));
 });

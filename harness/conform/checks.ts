@@ -103,6 +103,8 @@ function runProblems(run: RunReport, allDelivered: boolean): string[] {
   if (allDelivered) {
     const undelivered = run.messages.filter((m) => !m.delivered).map((m) => m.id);
     if (undelivered.length > 0) problems.push(`messages not delivered with no adversary in the way: ${undelivered.join(', ')}`);
+    const unreadable = run.messages.filter((m) => m.delivered && m.unreadable).map((m) => `${m.id} (on ${m.unreadable!.join(', ')})`);
+    if (unreadable.length > 0) problems.push(`messages delivered but unreadable with no adversary in the way: ${unreadable.join(', ')}`);
   }
   return problems;
 }

@@ -64,7 +64,10 @@ export function judge(input: JudgeInput): Judgement {
     const ways = leaks.get(truth.marker) ?? [];
     const via = ways[0] ?? null;
     const receivers = acceptedBy.get(truth.marker);
-    const delivered = truth.refused === null && truth.intended.every((device) => receivers?.has(device) ?? false);
+    // SPEC §5: false when it was never sent or never reached a device it was for; a device
+    // handed it that could not read it is `unreadable`, not undelivered.
+    const handed = refusedBy.get(truth.id);
+    const delivered = truth.refused === null && truth.intended.every((device) => (receivers?.has(device) ?? false) || (handed?.has(device) ?? false));
     return { truth, class: classify(truth, position, exposed), leaked: via !== null, via, ways, delivered };
   });
   const senderLinked = input.senderLinks ? linkedSenders(ledger, input.senderLinks) : null;
