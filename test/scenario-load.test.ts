@@ -175,14 +175,15 @@ adversaries:
     'stolen-device': { device: 'bob.phone', at: 'now' },
     'malicious-server': { at: 'now' },
   });
-  // a device linked later in the scenario may be seized
+  // a device linked during the scenario may be seized once it is linked (seizing it at a mark
+  // before its link is bad input: adversary-device-not-yet-linked.yaml)
   const later = parseScenario(
     `
 name: later
 users: { alice: [phone], bob: [phone] }
 steps:
-  - mark: now
   - link-device: { user: alice, device: tablet }
+  - mark: now
 adversaries:
   stolen-device: { device: alice.tablet, at: now }
 `,

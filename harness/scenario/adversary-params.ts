@@ -48,6 +48,11 @@ export function checkAdversaries(
         `${typeof params.at === 'string' ? `unknown mark ${echo(params.at)}` : `expected a mark name, got ${describe(params.at)}`} (marks: ${list(state.marks.keys(), 'none in this scenario')})`,
       );
     }
+    const device = normalized.device;
+    if (typeof device === 'string' && typeof params.at === 'string' && state.marks.has(params.at)) {
+      const absent = absentAt(state, device, state.marks.get(params.at)!);
+      if (absent) state.add([...base, 'device'], `${echo(device)} does not exist at mark ${echo(params.at)} (steps[${state.marks.get(params.at)}]): ${absent}`);
+    }
     if ('group' in params && !(typeof params.group === 'string' && state.groups.has(params.group))) {
       state.add(
         [...base, 'group'],
@@ -111,4 +116,13 @@ function anyTimeDevice(state: ScenarioState, value: unknown, path: Path): Device
   const ever = [...state.everDevices].filter((address) => address.startsWith(`${user}.`)).map((a) => a.slice(user.length + 1));
   state.add(path, `unknown device ${echo(value)} (${user} has: ${list(ever)})`);
   return undefined;
+}
+
+/** Why a device of the scenario is not there at the mark at step `mark` (linked later, or unlinked before); null when it is. */
+function absentAt(state: ScenarioState, address: string, mark: number): string | null {
+  const linked = state.linkedAt.get(address);
+  if (linked !== undefined && linked > mark) return `it is linked at steps[${linked}]`;
+  const unlinked = state.unlinkedAt.get(address);
+  if (unlinked !== undefined && unlinked < mark) return `it was unlinked at steps[${unlinked}]`;
+  return null;
 }
