@@ -30,6 +30,8 @@ const options: LoadOptions = {
     'escrow-thief': { schema: z.strictObject({ at: z.string() }) },
     'removed-member': { schema: z.strictObject({ group: z.string(), user: z.string() }) },
     quantum: {},
+    clone: { schema: z.strictObject({ device: z.string(), at: z.string() }) },
+    'list-controller': { schema: z.strictObject({ targets: z.array(z.string()).min(1), at: z.string().optional() }) },
   },
 };
 

@@ -66,8 +66,12 @@ export function checkAdversaries(
       );
     }
     if ('targets' in params && Array.isArray(params.targets)) {
+      const first = new Map<string, number>();
       params.targets.forEach((id: unknown, i: number) => {
-        if (typeof id === 'string' && !state.sent.has(id)) state.add([...base, 'targets', i], `unknown message id ${echo(id)} (ids: ${list(state.sent.keys())})`);
+        if (typeof id !== 'string') return;
+        if (!state.sent.has(id)) state.add([...base, 'targets', i], `unknown message id ${echo(id)} (ids: ${list(state.sent.keys())})`);
+        else if (first.has(id)) state.add([...base, 'targets', i], `${echo(id)} is listed twice (first at targets[${first.get(id)}])`);
+        else first.set(id, i);
       });
     }
     const schema = known[name]!.schema ?? NO_PARAMS;

@@ -87,7 +87,7 @@ function textOf(send: StepBody<'send'>, { at }: StepSite, state: ScenarioState):
     return send.text;
   }
   if (!state.texts.has(send.like)) {
-    state.add(at('send', 'like'), `unknown id ${echo(send.like)}: no earlier step sends it (ids sent so far: ${list(state.sent.keys())})`);
+    state.add(at('send', 'like'), `unknown id ${echo(send.like)}: no earlier step sends it (ids sent so far: ${list(state.texts.keys())})`);
     return null;
   }
   const base = state.texts.get(send.like)!;
