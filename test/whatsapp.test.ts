@@ -154,3 +154,25 @@ test("member-added names who joined: the admin's notice about the server's membe
   t.like(message(report, 'after-1'), { leaked: true, via: 'ghost-member', noticed: true });
   t.like(property(report, 'detection'), { verdict: 'holds' });
 });
+
+// The built-in `warrant`: the provider is ordered to add a participant mid-conversation (the
+// "ghost user" proposal). WhatsApp's clients take the server's member list (white paper,
+// "Group Messages") and show the change: the member reads, and everyone was told first.
+test('warrant (built-in): the member the provider adds reads route, contacts and last, every member is shown member-added first, and detection holds where confidentiality does not', async (t) => {
+  const warrant = builtIn('warrant');
+  const report = await run('whatsapp', warrant, 'malicious-server');
+  t.deepEqual(leakedIds(report), ['route', 'contacts', 'private', 'comfort', 'last']);
+  for (const id of ['route', 'contacts', 'last']) t.like(message(report, id), { via: 'ghost-member', noticed: true }, id);
+  for (const id of ['private', 'comfort']) t.like(message(report, id), { via: 're-registration', noticed: true }, id);
+  const told = (user: string) => report.alerts.find((a) => a.kind === 'member-added' && a.about === 'club' && a.user === user);
+  for (const user of ['alice', 'bob', 'carol']) {
+    t.deepEqual(told(user)?.members, ['ghost'], `${user} was told who joined`);
+    t.true(told(user)!.step <= message(report, user === 'bob' ? 'route' : 'contacts').step, `${user} was told before reading on`);
+  }
+  t.like(property(report, 'detection'), { verdict: 'holds', claimed: true });
+  t.is(property(report, 'confidentiality').verdict, 'violated');
+  // The reference refuses the member (rosters carry the admin's signature): no group message is read.
+  const signal = await run('signal', warrant, 'malicious-server');
+  t.deepEqual(leakedIds(signal), ['private', 'comfort']);
+  t.like(property(signal, 'detection'), { verdict: 'holds', claimed: true });
+});
