@@ -194,8 +194,8 @@ test.serial('a design in the project\'s keyhole.config.mjs is listed and audited
   t.regex(readFileSync(summary, 'utf8'), /acme/);
 
   const report = readReport(join(project.folder, 'out', 'report.json'));
-  // Six built-in scenarios and the project's own, each against three adversaries.
-  t.is(report.runs.length, 7 * 3);
+  // Seven built-in scenarios and the project's own, each against three adversaries.
+  t.is(report.runs.length, 8 * 3);
   t.deepEqual(report.runs.filter((r) => r.status === 'error'), []);
   t.deepEqual(report.violations, []);
   // On the wire and at the provider there are only sealed boxes.
