@@ -100,6 +100,7 @@ test('a message forged in another user\'s name is refused by signal (its envelop
 // though the same run's ghost alerts reached the same users.
 test('matrix: what key substitution read at first contact is unnoticed, though the ghost device of the same server raised alerts to the same users', async (t) => {
   const report = await run('matrix', builtIn('first-contact'), 'malicious-server');
+  // The ghost device reads secret too; a message read several ways names key substitution first.
   for (const id of ['hello', 'secret']) t.like(message(report, id), { leaked: true, via: 'key-substitution', noticed: false }, id);
   const ghostAlerts = report.alerts.filter((a) => a.kind === 'new-device' && a.about === 'alice.ghost');
   t.deepEqual(ghostAlerts.map((a) => `${a.step} ${a.user}.${a.device}`), ['1 alice.phone'], 'alice was told of a new device of hers as hello went out');

@@ -131,7 +131,7 @@ class MaliciousServer implements Attack {
       .filter(([upload]) => !linked.has(upload))
       .map(([upload, sender]): SenderLink => ({ upload, sender, via: 'key-substitution', after: ordinals.get(upload) ?? 1 }));
     this.senderLinks = [...named, ...opened];
-    return allHoldings(serverHoldings(view), this.#strategies?.context.shadows.holdings ?? []);
+    return allHoldings(serverHoldings(view), inStrategyOrder(this.#strategies?.context.shadows.holdings ?? []));
   }
 
   get attribution(): Attribution {
@@ -217,6 +217,22 @@ class MaliciousServer implements Attack {
       context.reRegistration.spoke(userOf(envelope.from), user);
     }
   }
+}
+
+/**
+ * What the shadows and ghosts opened, each strategy's in the order it opened them, the
+ * strategies in one fixed order: a message read several ways names them (and its `via`) the
+ * same way in every run with the same seed, whichever of its readers got there first (a
+ * library may pick among its sessions by the wall clock: matrix-sdk-crypto does).
+ */
+const STRATEGY_ORDER: readonly string[] = ['key-substitution', 're-registration', 'ghost-device', 'ghost-member'];
+
+function inStrategyOrder(holdings: readonly Holding[]): Holding[] {
+  const rank = (holding: Holding) => {
+    const index = STRATEGY_ORDER.indexOf(holding.via);
+    return index < 0 ? STRATEGY_ORDER.length : index;
+  };
+  return [...holdings].sort((a, b) => rank(a) - rank(b));
 }
 
 export const maliciousServer: Adversary<Params> = {
