@@ -41,7 +41,7 @@ const CHAT_ADVERSARY = 'network';
 const SHORT_CHAT = 200;
 const LONG_CHAT = 2_000;
 
-const CLI = fileURLToPath(codeUrl('harness/cli/main.ts'));
+const CLI = fileURLToPath(codeUrl('app/cli/main.ts'));
 
 /**
  * A scenario, as a file holds it: two users with a phone each and `messages` sends, each a

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', 'BUILT');
-const SOURCE_FOLDERS = ['core', 'harness', 'targets', 'attacks', 'reports', 'bench'];
+const SOURCE_FOLDERS = ['core', 'harness', 'targets', 'attacks', 'reports', 'bench', 'app'];
 
 /** Whether any source file changed after the build finished. */
 function sourcesNewerThan(time) {
@@ -27,5 +27,5 @@ function sourcesNewerThan(time) {
 const installed = root.split(/[\\/]/).includes('node_modules');
 const compiled = existsSync(stamp) && (installed || !sourcesNewerThan(statSync(stamp).mtimeMs));
 if (!compiled) await import('../register.js');
-const { main } = await import(compiled ? '../dist/harness/cli/main.js' : '../harness/cli/main.ts');
+const { main } = await import(compiled ? '../dist/app/cli/main.js' : '../app/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -26,7 +26,7 @@ export const COMPILED: boolean = import.meta.url.endsWith('.js');
 export const CODE_ROOT: string = COMPILED ? join(PACKAGE_ROOT, 'dist') : PACKAGE_ROOT;
 
 /**
- * A module of keyhole's code named by its source path (`harness/worker.ts`), as the file that
+ * A module of keyhole's code named by its source path (`app/worker.ts`), as the file that
  * runs: the source itself, or its compiled `.js` in `dist/`.
  */
 export function codeUrl(sourcePath: string): URL {

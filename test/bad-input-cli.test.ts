@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../harness/cli/main.ts';
+import { main } from '../app/cli/main.ts';
 import { keyhole } from './helpers/cli.ts';
 
 const CORPUS = fileURLToPath(new URL('./bad-input/', import.meta.url));

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { compareWithBaseline, loadBaseline } from '../harness/baseline.ts';
+import { compareWithBaseline, loadBaseline } from '../app/baseline.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { keyhole } from './helpers/cli.ts';
 import { expectInputError } from './helpers/errors.ts';

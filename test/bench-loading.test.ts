@@ -29,7 +29,7 @@ test('keyhole bench --quick on aead rows alone loads no design, no library targe
     // After register.js, so that the hooks see the imports ts-node resolves for TypeScript files.
     const result = spawnSync(
       process.execPath,
-      ['--import', `${ROOT}register.js`, '--import', helper('load-watch.js'), '--import', helper('target-watch.js'), `${ROOT}harness/cli/main.ts`, 'bench', '--quick', '--filter', '^chacha20-poly1305 encrypt 64B$', '--json', join(folder, 'bench.json')],
+      ['--import', `${ROOT}register.js`, '--import', helper('load-watch.js'), '--import', helper('target-watch.js'), `${ROOT}app/cli/main.ts`, 'bench', '--quick', '--filter', '^chacha20-poly1305 encrypt 64B$', '--json', join(folder, 'bench.json')],
       { cwd: folder, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KEYHOLE_LOAD_LOG: loadLog, KEYHOLE_TARGET_LOG: targetLog }, timeout: 110_000 },
     );
     t.is(result.status, 0, result.stderr);

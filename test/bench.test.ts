@@ -13,14 +13,14 @@ import { caseBlocked, crossValidate, runPlan, type PlanContext, type Timing } fr
 import { aeadPlan } from '../bench/aead.ts';
 import { alternatingChat } from '../bench/audit.ts';
 import { longChatYaml } from '../bench/long-chat.ts';
-import { loadOptions } from '../harness/cli/catalogue.ts';
+import { loadOptions } from '../app/cli/catalogue.ts';
 import { parseScenario } from '../harness/scenario/load.ts';
 import { dhPlan } from '../bench/dh.ts';
 import { countingBackend, countRatchetMessage, median, sideBySide } from '../bench/hot-path.ts';
 import { PROTOCOL_TASKS, protocolPlan, SCANNING_NOTE } from '../bench/protocol.ts';
 import { benchDocument } from '../bench/report.ts';
 import { benchDocumentSchema } from '../bench/schema.ts';
-import { bench, runBench } from '../harness/cli/bench.ts';
+import { bench, runBench } from '../app/cli/bench.ts';
 import type { CryptoBackend } from '../harness/crypto/backend.ts';
 import { cryptoBackends } from '../harness/crypto/index.ts';
 import { InputError } from '../harness/errors.ts';
@@ -247,7 +247,7 @@ function keyholeAsync(args: string[]): Promise<{ status: number | null; stdout: 
   });
 }
 
-const CLI = fileURLToPath(new URL('../harness/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../app/cli/main.ts', import.meta.url));
 
 test('keyhole bench --quick --filter x25519 writes JSON that matches the schema, replacing a link at --json rather than writing through it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keyhole-bench-'));

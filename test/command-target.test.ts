@@ -66,7 +66,7 @@ test('keyhole conform with no command is bad usage', (t) => {
 
 const served = commandDesign({
   name: 'signal',
-  command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'signal'],
+  command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}app/cli/main.ts`, 'client', 'signal'],
   claims: signal.claims,
   startTimeoutMs: START,
 });
@@ -90,7 +90,7 @@ for (const [scenario, adversary] of [
 // passes because the suite draws it from the device's stream (targets/mls/suite.ts).
 for (const design of ['signal', 'mls']) {
   test(`keyhole conform passes keyhole client ${design}`, (t) => {
-    const result = keyhole(['conform', '--', process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', design]);
+    const result = keyhole(['conform', '--', process.execPath, '--import', `${ROOT}register.js`, `${ROOT}app/cli/main.ts`, 'client', design]);
     t.is(result.status, 0, result.stdout);
     t.regex(result.stdout, /^ok {4}determinism: the same random stream and clock give the same run$/m);
     t.regex(result.stdout, /every check passed/);

@@ -163,7 +163,7 @@ function buildIsCurrent(): boolean {
   const built = statSync(stamp).mtimeMs;
   const newer = (dir: string): boolean =>
     readdirSync(dir, { withFileTypes: true }).some((entry) => (entry.isDirectory() ? newer(join(dir, entry.name)) : entry.name.endsWith('.ts') && statSync(join(dir, entry.name)).mtimeMs > built));
-  return !['core', 'harness', 'targets', 'attacks', 'reports', 'bench'].some((folder) => newer(join(ROOT, folder)));
+  return !['core', 'harness', 'targets', 'attacks', 'reports', 'bench', 'app'].some((folder) => newer(join(ROOT, folder)));
 }
 
 const readReport = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Report;

@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parse as parseYaml } from 'yaml';
 
-import { init } from '../harness/cli/init.ts';
+import { init } from '../app/cli/init.ts';
 import { InputError } from '../harness/errors.ts';
 import { evaluatePolicy, parsePolicy } from '../harness/policy.ts';
 import type { Report } from '../harness/report/types.ts';
-import { POLICY_FILE, starterPolicy } from '../harness/starter/policy.ts';
-import { WORKFLOW_FILE } from '../harness/starter/workflow.ts';
+import { POLICY_FILE, starterPolicy } from '../app/starter/policy.ts';
+import { WORKFLOW_FILE } from '../app/starter/workflow.ts';
 import { keyhole } from './helpers/cli.ts';
 import { reportWithLeaks } from './fixtures/report-with-leaks.ts';
 

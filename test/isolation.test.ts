@@ -1,7 +1,7 @@
 /** A target that throws is recorded as an error run; the other runs go on; the exit status is 1. */
 import test from 'ava';
 import { adversaries } from '../attacks/registry.ts';
-import { exitStatus } from '../harness/cli/audit.ts';
+import { exitStatus } from '../app/cli/audit.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { runAudit } from '../harness/runner.ts';
 import { staticE2ee } from '../targets/static-e2ee.ts';

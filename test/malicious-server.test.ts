@@ -227,7 +227,7 @@ test('malicious-server runs in a scenario that gives it no parameters, hostile f
 });
 
 test('in every built-in scenario the malicious server runs, and signal and ghost keep their claims', async (t) => {
-  const { builtInScenarios } = await import('../harness/cli/catalogue.ts');
+  const { builtInScenarios } = await import('../app/cli/catalogue.ts');
   for (const scenario of builtInScenarios()) {
     for (const target of ['signal', 'ghost']) {
       const report = await run(target, scenario, 'malicious-server');

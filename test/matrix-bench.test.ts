@@ -4,7 +4,7 @@
  * whichever backends the run measures, beside the harness's designs.
  */
 import test from 'ava';
-import { runBench } from '../harness/cli/bench.ts';
+import { runBench } from '../app/cli/bench.ts';
 import { cryptoBackends } from '../harness/crypto/index.ts';
 import { protocolPlan, protocolRuns } from '../bench/protocol.ts';
 import { benchDocument } from '../bench/report.ts';

@@ -5,7 +5,7 @@
  * the room key, the network and the provider, and the same report for the same seed.
  */
 import test from 'ava';
-import { loadOptions } from '../harness/cli/catalogue.ts';
+import { loadOptions } from '../app/cli/catalogue.ts';
 import { loadScenarioFile } from '../harness/scenario/load.ts';
 import { builtIn, leakPattern, property, run } from './helpers/audit.ts';
 

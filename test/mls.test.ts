@@ -4,7 +4,7 @@
  * member that is not the admin trying to add someone; and the same report for the same seed.
  */
 import test from 'ava';
-import { loadOptions } from '../harness/cli/catalogue.ts';
+import { loadOptions } from '../app/cli/catalogue.ts';
 import { Rng } from '../harness/rng.ts';
 import { loadScenarioFile } from '../harness/scenario/load.ts';
 import { mls } from '../targets/mls.ts';

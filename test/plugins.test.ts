@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { BUILT_IN, loadRegistry } from '../harness/plugins/registry.ts';
 import { loadScenarios } from '../harness/scenario/load.ts';
-import { executeSpecs } from '../harness/workers.ts';
+import { executeSpecs } from '../app/workers.ts';
 import { PROPERTY_NAMES, type Report } from '../harness/report/types.ts';
 import { loadAllTargets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';
@@ -110,7 +110,7 @@ test('a config design served by keyhole client, named as a command target in a J
     'keyhole.config.json': JSON.stringify({
       targets: {
         'acme-remote': {
-          command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, 'client', 'acme', '--config', acme],
+          command: [process.execPath, '--import', `${ROOT}register.js`, `${ROOT}app/cli/main.ts`, 'client', 'acme', '--config', acme],
           claims: [{ property: 'confidentiality', adversaries: ['network', 'server'] }],
           startTimeoutMs: 300_000,
         },

@@ -6,7 +6,7 @@
  * the seizure, and a device that never sends again gives `inconclusive`.
  */
 import test from 'ava';
-import { loadOptions } from '../harness/cli/catalogue.ts';
+import { loadOptions } from '../app/cli/catalogue.ts';
 import { loadScenarioFile } from '../harness/scenario/load.ts';
 import { property, run } from './helpers/audit.ts';
 

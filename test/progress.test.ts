@@ -1,7 +1,7 @@
 /** The live progress line: only at a terminal, rewritten in place, cleared at the end. */
 import test from 'ava';
 
-import { createProgress, progressWanted } from '../harness/cli/progress.ts';
+import { createProgress, progressWanted } from '../app/cli/progress.ts';
 
 function fakeStream(columns = 80) {
   const writes: string[] = [];

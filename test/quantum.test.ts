@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import test from 'ava';
 import type { Adversary } from '../attacks/types.ts';
-import { loadOptions } from '../harness/cli/catalogue.ts';
+import { loadOptions } from '../app/cli/catalogue.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import type { KeyUpload } from '../harness/provider/api.ts';
 import { decodeWire } from '../harness/provider/wire.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { main } from '../harness/cli/main.ts';
+import { main } from '../app/cli/main.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { multiplexReporters } from '../reports/multiplexer.ts';
 import type { Reporter } from '../reports/types.ts';

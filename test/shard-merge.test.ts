@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { checkClaims, mergeReports, type ReportFile } from '../harness/cli/merge.ts';
+import { checkClaims, mergeReports, type ReportFile } from '../app/cli/merge.ts';
 import { runKey } from '../harness/report/read.ts';
 import type { Report, RunReport } from '../harness/report/types.ts';
 import { matrixId, matrixIndex, MAX_MATRIX_RUNS, MAX_SHARDS, parseShard, shardOf, shardSize } from '../harness/shard.ts';

@@ -21,7 +21,7 @@ function loadedBy(args: string[]): { status: number | null; loaded: string[] } {
   const log = join(folder, 'loaded.txt');
   writeFileSync(log, '');
   try {
-    const result = spawnSync(process.execPath, ['--import', `${ROOT}register.js`, '--import', WATCH, `${ROOT}harness/cli/main.ts`, ...args], {
+    const result = spawnSync(process.execPath, ['--import', `${ROOT}register.js`, '--import', WATCH, `${ROOT}app/cli/main.ts`, ...args], {
       cwd: folder,
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1', KEYHOLE_LOAD_LOG: log },

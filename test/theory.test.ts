@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 
-import { loadOptions } from '../harness/cli/catalogue.ts';
+import { loadOptions } from '../app/cli/catalogue.ts';
 import type { RunReport } from '../harness/report/types.ts';
 import { isClaimViolation } from '../harness/report/verdicts.ts';
 import { loadScenarioFile } from '../harness/scenario/load.ts';

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { adversaries } from '../attacks/registry.ts';
-import { parseWorkers } from '../harness/cli/audit.ts';
-import { builtInScenarios } from '../harness/cli/catalogue.ts';
+import { parseWorkers } from '../app/cli/audit.ts';
+import { builtInScenarios } from '../app/cli/catalogue.ts';
 import { cryptoBackend } from '../harness/crypto/index.ts';
 import { InputError } from '../harness/errors.ts';
 import type { Report } from '../harness/report/types.ts';
 import { runMatrix } from '../harness/runner.ts';
-import { executeSpecs, RunQueue } from '../harness/workers.ts';
-import { defaultWorkers, threadsFor, workersRequested } from '../harness/worker-pool.ts';
+import { executeSpecs, RunQueue } from '../app/workers.ts';
+import { defaultWorkers, threadsFor, workersRequested } from '../app/worker-pool.ts';
 import fc from 'fast-check';
 import { loadAllTargets } from '../targets/registry.ts';
 import { keyhole } from './helpers/cli.ts';

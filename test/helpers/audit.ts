@@ -1,6 +1,6 @@
 /** Fixtures shared by the tests: load scenarios, run one (target, scenario, adversary), find a message. */
 import { adversaryNamed } from '../../attacks/registry.ts';
-import { loadOptions } from '../../harness/cli/catalogue.ts';
+import { loadOptions } from '../../app/cli/catalogue.ts';
 import { cryptoBackend } from '../../harness/crypto/index.ts';
 import type { MessageReport, PropertyName, PropertyReport, RunReport } from '../../harness/report/types.ts';
 import { executeRun } from '../../harness/runner.ts';

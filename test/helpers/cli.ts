@@ -24,7 +24,7 @@ export interface CliOptions {
 
 export function keyhole(args: string[], options: CliOptions = {}): CliResult {
   const heap = options.maxHeapMiB === undefined ? [] : [`--max-old-space-size=${options.maxHeapMiB}`];
-  const result = spawnSync(process.execPath, [...heap, '--import', `${ROOT}register.js`, `${ROOT}harness/cli/main.ts`, ...args], {
+  const result = spawnSync(process.execPath, [...heap, '--import', `${ROOT}register.js`, `${ROOT}app/cli/main.ts`, ...args], {
     cwd: options.cwd ?? ROOT,
     encoding: 'utf8',
     env: withoutUndefined({ ...process.env, NO_COLOR: '1', ...options.env }),

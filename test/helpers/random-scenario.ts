@@ -4,7 +4,7 @@
  * the real loader (so a generator bug shows up as a failing test, not a skipped case).
  */
 import fc from 'fast-check';
-import { loadOptions } from '../../harness/cli/catalogue.ts';
+import { loadOptions } from '../../app/cli/catalogue.ts';
 import { validateScenario } from '../../harness/scenario/load.ts';
 import type { Scenario } from '../../harness/scenario/types.ts';
 

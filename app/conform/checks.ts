@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { adversaryNamed } from '../../attacks/registry.ts';
 import { commandDesign } from '../../targets/command/design.ts';
 import { BUILT_IN_SCENARIOS, loadOptions } from '../cli/catalogue.ts';
-import { cryptoBackend } from '../crypto/index.ts';
-import { PROTOCOL } from '../client-protocol/limits.ts';
-import type { RunReport } from '../report/types.ts';
-import { executeRun } from '../runner.ts';
-import { loadScenarioFile } from '../scenario/load.ts';
+import { cryptoBackend } from '../../harness/crypto/index.ts';
+import { PROTOCOL } from '../../harness/client-protocol/limits.ts';
+import type { RunReport } from '../../harness/report/types.ts';
+import { executeRun } from '../../harness/runner.ts';
+import { loadScenarioFile } from '../../harness/scenario/load.ts';
 import { RawSession } from './raw.ts';
 import { recordingUploads, uploadDigest } from './uploads.ts';
 

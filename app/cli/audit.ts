@@ -1,26 +1,26 @@
 /** `keyhole audit [SCENARIO...]`: run the matrix, write the reports, decide the exit status. */
 import { availableParallelism } from 'node:os';
 import { compareWithBaseline, loadBaseline } from '../baseline.ts';
-import { cryptoBackend } from '../crypto/index.ts';
-import { InputError } from '../errors.ts';
-import { printable } from '../printable.ts';
-import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../policy.ts';
-import { assembleReport, runMatrix } from '../runner.ts';
-import { loadScenarios } from '../scenario/load.ts';
-import { runKey } from '../report/read.ts';
-import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../shard.ts';
+import { cryptoBackend } from '../../harness/crypto/index.ts';
+import { InputError } from '../../harness/errors.ts';
+import { printable } from '../../harness/printable.ts';
+import { evaluatePolicy, formatPolicyFailure, loadPolicyFile, universeOf, type Policy, type PolicyUniverse } from '../../harness/policy.ts';
+import { assembleReport, runMatrix } from '../../harness/runner.ts';
+import { loadScenarios } from '../../harness/scenario/load.ts';
+import { runKey } from '../../harness/report/read.ts';
+import { MAX_MATRIX_RUNS, matrixId, parseShard, shardOf } from '../../harness/shard.ts';
 import { executeSpecs, MAX_WORKERS } from '../workers.ts';
 import { prepareOutDir, type OutDir } from '../../reports/out-dir.ts';
-import { enableKeyCache } from '../key-cache.ts';
+import { enableKeyCache } from '../../harness/key-cache.ts';
 import { defaultWorkers, discardPrestarted, threadsFor } from '../worker-pool.ts';
-import { BUILT_IN, type Registry } from '../plugins/registry.ts';
+import { BUILT_IN, type Registry } from '../../harness/plugins/registry.ts';
 import { describeReporterFailure, multiplexReporters, type ReporterMultiplexer } from '../../reports/multiplexer.ts';
 import { reporterName, DEFAULT_REPORTERS } from '../../reports/registry.ts';
 import type { ReporterEntry, ScenarioSource } from '../../reports/types.ts';
-import type { Scenario } from '../scenario/types.ts';
+import type { Scenario } from '../../harness/scenario/types.ts';
 import { builtInScenarios, pick, pickAdversaries, pickTargets, registryFor, type PluginFlags } from './catalogue.ts';
 import { createProgress, progressWanted } from './progress.ts';
-import type { Report } from '../report/types.ts';
+import type { Report } from '../../harness/report/types.ts';
 import { EXIT } from './exit.ts';
 
 export interface AuditFlags extends PluginFlags {

@@ -1,5 +1,5 @@
 /** The entry of a `--workers` thread (started with `--import register.js`, so it is TypeScript too). */
-import { enableKeyCache } from './key-cache.ts';
+import { enableKeyCache } from '../harness/key-cache.ts';
 import { serveTasks } from './workers.ts';
 
 enableKeyCache();

@@ -7,9 +7,9 @@
  */
 import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
-import { assembleReport, runMatrix } from '../runner.ts';
-import { loadScenarios } from '../scenario/load.ts';
+import { InputError } from '../../harness/errors.ts';
+import { assembleReport, runMatrix } from '../../harness/runner.ts';
+import { loadScenarios } from '../../harness/scenario/load.ts';
 import { POLICY_FILE, starterPolicy } from '../starter/policy.ts';
 import { starterWorkflow, WORKFLOW_FILE } from '../starter/workflow.ts';
 import { executeSpecs } from '../workers.ts';

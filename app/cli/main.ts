@@ -4,9 +4,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { formatProblem, InputError } from '../errors.ts';
-import { printable } from '../printable.ts';
-import { TOOL_VERSION } from '../version.ts';
+import { formatProblem, InputError } from '../../harness/errors.ts';
+import { printable } from '../../harness/printable.ts';
+import { TOOL_VERSION } from '../../harness/version.ts';
 import { DEFAULT_REPORTERS } from '../../reports/defaults.ts';
 import { MAX_WORKERS, prestartWorkers, threadsFor, workersRequested } from '../worker-pool.ts';
 import { EXIT } from './exit.ts';
@@ -151,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when started as a program (`node harness/cli/main.ts`); `bin/keyhole.js` and tests call `main`.
+// Run when started as a program (`node app/cli/main.ts`); `bin/keyhole.js` and tests call `main`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exitCode = await main(process.argv.slice(2));
 }

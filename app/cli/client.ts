@@ -3,10 +3,10 @@
  * standard input and output until keyhole closes the input; the reference adapter for clients
  * in other languages (docs/client-protocol.md).
  */
-import { serveDesign } from '../client-protocol/serve.ts';
-import { cryptoBackend } from '../crypto/index.ts';
-import { InputError } from '../errors.ts';
-import { echo } from '../printable.ts';
+import { serveDesign } from '../../harness/client-protocol/serve.ts';
+import { cryptoBackend } from '../../harness/crypto/index.ts';
+import { InputError } from '../../harness/errors.ts';
+import { echo } from '../../harness/printable.ts';
 import { registryFor, type PluginFlags } from './catalogue.ts';
 import { EXIT } from './exit.ts';
 

@@ -19,9 +19,9 @@ import { kemPlan } from '../../bench/kem.ts';
 import { protocolPlan } from '../../bench/protocol.ts';
 import { benchDocument, chartFileName, machineCaption, renderMarkdown, renderTerminal, type BenchRun } from '../../bench/report.ts';
 import { sigPlan } from '../../bench/sig.ts';
-import type { CryptoBackend } from '../crypto/backend.ts';
-import { cryptoBackends } from '../crypto/index.ts';
-import { InputError } from '../errors.ts';
+import type { CryptoBackend } from '../../harness/crypto/backend.ts';
+import { cryptoBackends } from '../../harness/crypto/index.ts';
+import { InputError } from '../../harness/errors.ts';
 import { writeReportFile } from '../../reports/out-dir.ts';
 
 export interface BenchFlags {

@@ -3,9 +3,9 @@
  * malformed ones, on purpose), answers read back with a timeout. No calls are served.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LineSplitter } from '../client-protocol/lines.ts';
-import { EXIT_GRACE_MS } from '../client-protocol/limits.ts';
-import { parseLine } from '../client-protocol/messages.ts';
+import { LineSplitter } from '../../harness/client-protocol/lines.ts';
+import { EXIT_GRACE_MS } from '../../harness/client-protocol/limits.ts';
+import { parseLine } from '../../harness/client-protocol/messages.ts';
 
 export class RawSession {
   readonly #child: ChildProcess;

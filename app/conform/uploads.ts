@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 
-import type { ProviderApi } from '../provider/api.ts';
+import type { ProviderApi } from '../../harness/provider/api.ts';
 import type { ClientContext, Design, DesignRun } from '../../targets/types.ts';
 
 /** `design`, with every provider call its clients make fed into `digest` (name and arguments, bytes included). */

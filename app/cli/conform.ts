@@ -1,10 +1,10 @@
 /**
  * `keyhole conform <command...>` (SPEC §1): drives a client command through the checks of
- * `harness/conform/checks.ts`, prints each failure, exit 1 if any, 0 if none.
+ * `app/conform/checks.ts`, prints each failure, exit 1 if any, 0 if none.
  */
 import { conformanceChecks } from '../conform/checks.ts';
-import { InputError } from '../errors.ts';
-import { printable } from '../printable.ts';
+import { InputError } from '../../harness/errors.ts';
+import { printable } from '../../harness/printable.ts';
 import { EXIT } from './exit.ts';
 
 export async function conform(command: string[], flags: { timeout?: string }): Promise<number> {

@@ -8,11 +8,11 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-import { MAX_WORKERS } from './limits.ts';
-import { CODE_EXEC_ARGV, codeUrl } from './package-root.ts';
+import { MAX_WORKERS } from '../harness/limits.ts';
+import { CODE_EXEC_ARGV, codeUrl } from '../harness/package-root.ts';
 
 /** The worker's module: its source (loaded through ts-node, as the main thread's) or its compiled JavaScript. */
-export const WORKER_ENTRY = codeUrl('harness/worker.ts');
+export const WORKER_ENTRY = codeUrl('app/worker.ts');
 
 export { MAX_WORKERS };
 

@@ -10,12 +10,12 @@
  * Runs and messages the baseline does not have (or did not judge: its run was
  * `not-applicable` or failed) cannot have got worse; they are listed in notes instead.
  */
-import { MAX_LISTED_ITEM_CHARS } from './limits.ts';
+import { MAX_LISTED_ITEM_CHARS } from '../harness/limits.ts';
 import { describeDifference, lookAlikePairs } from './look-alike.ts';
-import { cut, echo } from './printable.ts';
-import { readReportFile, runKey, runName } from './report/read.ts';
-import type { BaselineOutcome, PropertyReport, Regression, Report, RunReport } from './report/types.ts';
-import { isClaimViolation } from './report/verdicts.ts';
+import { cut, echo } from '../harness/printable.ts';
+import { readReportFile, runKey, runName } from '../harness/report/read.ts';
+import type { BaselineOutcome, PropertyReport, Regression, Report, RunReport } from '../harness/report/types.ts';
+import { isClaimViolation } from '../harness/report/verdicts.ts';
 
 /** Reads the baseline report; anything unreadable or not a keyhole report is an `InputError`. */
 export function loadBaseline(path: string): Report {

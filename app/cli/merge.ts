@@ -14,17 +14,17 @@
  * `--scenario` names the scenario files the audit ran, for reporters that point at their steps (github).
  */
 import type { Design } from '../../targets/types.ts';
-import { InputError } from '../errors.ts';
-import { echo } from '../printable.ts';
-import type { InputProblem } from '../errors.ts';
-import { readReport, reportBudget, runKey, runName } from '../report/read.ts';
-import type { Report, RunReport, ShardInfo } from '../report/types.ts';
-import { assembleReport } from '../runner.ts';
-import { loadScenarios } from '../scenario/load.ts';
-import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../shard.ts';
+import { InputError } from '../../harness/errors.ts';
+import { echo } from '../../harness/printable.ts';
+import type { InputProblem } from '../../harness/errors.ts';
+import { readReport, reportBudget, runKey, runName } from '../../harness/report/read.ts';
+import type { Report, RunReport, ShardInfo } from '../../harness/report/types.ts';
+import { assembleReport } from '../../harness/runner.ts';
+import { loadScenarios } from '../../harness/scenario/load.ts';
+import { matrixId, matrixIndex, MAX_SHARDS, shardSize } from '../../harness/shard.ts';
 import { applyChecks, createReporters, exitStatus, loadChecks, openOutDir, pickReporters, printChecks, writeReports } from './audit.ts';
 import { registryFor, type PluginFlags } from './catalogue.ts';
-import type { Registry } from '../plugins/registry.ts';
+import type { Registry } from '../../harness/plugins/registry.ts';
 import { EXIT } from './exit.ts';
 
 export interface MergeFlags extends PluginFlags {

@@ -1,14 +1,14 @@
 /**
  * The catalogue a command works with (built-in targets, adversaries, scenarios, plus the
- * config's and the plugins', `../plugins/registry.ts`) and the name lookups the CLI's flags
+ * config's and the plugins', `../../harness/plugins/registry.ts`) and the name lookups the CLI's flags
  * go through: an unknown name is an input error listing the known ones.
  */
 import type { Adversary } from '../../attacks/types.ts';
 import type { Design } from '../../targets/types.ts';
-import { InputError } from '../errors.ts';
-import { BUILT_IN, BUILT_IN_SCENARIOS, loadRegistry, type Registry } from '../plugins/registry.ts';
-import { loadScenarios, type LoadOptions } from '../scenario/load.ts';
-import type { Scenario } from '../scenario/types.ts';
+import { InputError } from '../../harness/errors.ts';
+import { BUILT_IN, BUILT_IN_SCENARIOS, loadRegistry, type Registry } from '../../harness/plugins/registry.ts';
+import { loadScenarios, type LoadOptions } from '../../harness/scenario/load.ts';
+import type { Scenario } from '../../harness/scenario/types.ts';
 
 export { BUILT_IN_SCENARIOS };
 

@@ -20,13 +20,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread, parentPort } from 'node:worker_threads';
 
-import { BUILT_IN, loadRegistry, type PluginSource, type Registry } from './plugins/registry.ts';
-import type { CryptoBackend, CryptoBackendName } from './crypto/backend.ts';
-import { cryptoBackend } from './crypto/index.ts';
-import type { RunReport } from './report/types.ts';
-import { executeRun, type RunSpec } from './runner.ts';
+import { BUILT_IN, loadRegistry, type PluginSource, type Registry } from '../harness/plugins/registry.ts';
+import type { CryptoBackend, CryptoBackendName } from '../harness/crypto/backend.ts';
+import { cryptoBackend } from '../harness/crypto/index.ts';
+import type { RunReport } from '../harness/report/types.ts';
+import { executeRun, type RunSpec } from '../harness/runner.ts';
 import { startWorker, takePrestarted, WORKER_ENTRY, type StartedWorker } from './worker-pool.ts';
-import type { Scenario } from './scenario/types.ts';
+import type { Scenario } from '../harness/scenario/types.ts';
 
 export { MAX_WORKERS } from './worker-pool.ts';
 

@@ -2,8 +2,8 @@
 import pc from 'picocolors';
 import type { Capability } from '../../attacks/capabilities.ts';
 import { COMPOSITE_SEPARATOR } from '../../attacks/compose.ts';
-import { printable } from '../printable.ts';
-import { BUILT_IN, type Registry } from '../plugins/registry.ts';
+import { printable } from '../../harness/printable.ts';
+import { BUILT_IN, type Registry } from '../../harness/plugins/registry.ts';
 import { builtInScenarios } from './catalogue.ts';
 
 export interface CatalogueEntry {

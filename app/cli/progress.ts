@@ -3,8 +3,8 @@
  * on stderr, rewritten in place and cleared at the end. Only for a person at a terminal:
  * nothing when stdout or stderr is not a TTY, or with `--quiet`.
  */
-import { printable } from '../printable.ts';
-import type { RunReport } from '../report/types.ts';
+import { printable } from '../../harness/printable.ts';
+import type { RunReport } from '../../harness/report/types.ts';
 
 export interface Progress {
   /** A run finished; `done` of `total` runs are finished now. */

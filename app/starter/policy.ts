@@ -6,12 +6,12 @@
  * for the team to decide on.
  *
  * A property entry applies to every run it matches, `not-applicable` and failed runs too
- * (`../policy.ts`), so an entry leaves the scenario out only when the claim holds in every
+ * (`../../harness/policy.ts`), so an entry leaves the scenario out only when the claim holds in every
  * run of that target and adversary, and names the scenarios where it holds otherwise.
  */
-import { clip } from '../printable.ts';
-import type { PropertyName, Report, RunReport } from '../report/types.ts';
-import { isClaimViolation } from '../report/verdicts.ts';
+import { clip } from '../../harness/printable.ts';
+import type { PropertyName, Report, RunReport } from '../../harness/report/types.ts';
+import { isClaimViolation } from '../../harness/report/verdicts.ts';
 import { commentText, flowMapping } from './yaml-text.ts';
 
 export const POLICY_FILE = 'keyhole-policy.yaml';
