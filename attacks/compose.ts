@@ -52,10 +52,7 @@ class CompositeAttack implements Attack {
   }
 
   get position(): Position {
-    return mergePositions(
-      this.#parts.map((p) => p.position),
-      this.#active,
-    );
+    return mergePositions(this.#parts.map((p) => p.position), this.#active);
   }
 
   get listed(): readonly string[] | undefined {

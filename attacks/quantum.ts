@@ -11,8 +11,8 @@
  * its context (`privateKeyOf`): it makes no ratchet keys of its own but takes the private
  * half of each ratchet key the real device shows on the wire (Double Ratchet §3.5), so it
  * follows the conversation in both directions. A device with a second connection registered
- * as it (a clone's) is replayed along each connection, from the shared history on. Whatever a design mixes in besides X25519
- * (PQXDH's ML-KEM secret) it cannot recover; a device it cannot rebuild makes the run
+ * as it (a clone's) is replayed along each connection, from the shared history on. Whatever
+ * a design mixes in besides X25519 (PQXDH's ML-KEM secret) it cannot recover; a device it cannot rebuild makes the run
  * inconclusive, never clean.
  */
 import type { KeyUpload } from '../harness/provider/api.ts';

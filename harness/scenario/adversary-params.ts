@@ -49,9 +49,10 @@ export function checkAdversaries(
       );
     }
     const device = normalized.device;
-    if (typeof device === 'string' && typeof params.at === 'string' && state.marks.has(params.at)) {
-      const absent = absentAt(state, device, state.marks.get(params.at)!);
-      if (absent) state.add([...base, 'device'], `${echo(device)} does not exist at mark ${echo(params.at)} (steps[${state.marks.get(params.at)}]): ${absent}`);
+    const mark = typeof params.at === 'string' ? state.marks.get(params.at) : undefined;
+    if (typeof device === 'string' && mark !== undefined) {
+      const absent = absentAt(state, device, mark);
+      if (absent) state.add([...base, 'device'], `${echo(device)} does not exist at mark ${echo(String(params.at))} (steps[${mark}]): ${absent}`);
     }
     if ('group' in params && !(typeof params.group === 'string' && state.groups.has(params.group))) {
       state.add(

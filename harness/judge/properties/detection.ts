@@ -11,8 +11,8 @@
  *   accepted it and the user it claimed to come from.
  * - An alert is about the attack when it reached an affected user from the attack's first
  *   act on (its strike; a composite's first active part, so a hostile provider's alerts before
- *   a later seizure count; from the start without one) and no later than the message's step; when its `about` names the
- *   conversation: another party of it, a device of a party (one's own new device included),
+ *   a later seizure count; from the start without one) and no later than the message's step;
+ *   when its `about` names the conversation: another party of it, a device of a party (one's own new device included),
  *   or the group; when it is a warning about who the user talks to (a changed identity, a new
  *   device, a membership change, a failed verification, an unverified sender, a suspected
  *   clone); and when the scenario's own changes do not explain it (a device its user really
